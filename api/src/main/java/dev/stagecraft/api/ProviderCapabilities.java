@@ -1,0 +1,47 @@
+package dev.stagecraft.api;
+
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * What a provider can do, as plain data the selection pipeline filters and scores on.
+ *
+ * @param kind                the provider's kind ({@code sandbox}, {@code docker}, ...)
+ * @param isolationLevels     every isolation class it can offer right now (e.g. runc and gVisor)
+ * @param startupEstimate     typical time from create to ready on this host
+ * @param executionEfficiency 0-10, how close to bare-metal speed work runs (10: native)
+ * @param costPerHour         relative cost of one environment-hour (0: free on this host)
+ * @param gpu                 whether it can attach GPUs
+ * @param network             whether it can give an environment network access
+ * @param persistentStorage   whether a workspace can outlive the environment
+ * @param ceiling             the most one environment may have (zero fields: no ceiling)
+ */
+public record ProviderCapabilities(String kind, Set<IsolationLevel> isolationLevels, Duration startupEstimate,
+                                   int executionEfficiency, double costPerHour, boolean gpu, boolean network,
+                                   boolean persistentStorage, Resources ceiling) {
+    public ProviderCapabilities {
+        requireNonNull(kind, "kind is null");
+        requireNonNull(isolationLevels, "isolationLevels is null");
+        requireNonNull(startupEstimate, "startupEstimate is null");
+        requireNonNull(ceiling, "ceiling is null");
+        if (isolationLevels.isEmpty()) {
+            throw new IllegalArgumentException("provider '" + kind + "' offers no isolation level");
+        }
+        isolationLevels = Set.copyOf(EnumSet.copyOf(isolationLevels));
+        if (executionEfficiency < 0 || executionEfficiency > 10) {
+            throw new IllegalArgumentException("executionEfficiency must be 0-10, got " + executionEfficiency);
+        }
+    }
+
+    /** The weakest isolation class offered that is at least {@code minimum}, if any. */
+    public java.util.Optional<IsolationLevel> weakestAtLeast(IsolationLevel minimum) {
+        return EnumSet.copyOf(isolationLevels).stream().filter(l -> l.atLeast(minimum)).findFirst();
+    }
+
+    public IsolationLevel strongest() {
+        return EnumSet.copyOf(isolationLevels).stream().reduce((a, b) -> b).orElseThrow();
+    }
+}
