@@ -1,0 +1,152 @@
+package dev.stagecraft.core.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.stagecraft.api.ErrorCode;
+import dev.stagecraft.api.Settings;
+import dev.stagecraft.api.StagecraftException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Reads {@code stagecraft.yaml}, applies environment overrides and validates the result, naming the file,
+ * the key and the problem in every error.
+ *
+ * <p>Overrides: {@code STAGECRAFT_<KEY>} where {@code __} separates levels and {@code _} stands for
+ * {@code -}: {@code STAGECRAFT_STATE_DIR=/srv/sc} sets {@code state-dir};
+ * {@code STAGECRAFT_PROVIDERS__SANDBOX__TMP_SIZE=128m} sets {@code providers.sandbox.tmp-size}.
+ * {@code STAGECRAFT_HOME}, {@code STAGECRAFT_CONFIG}, {@code STAGECRAFT_OPTS} belong to the launcher.
+ */
+public final class ConfigLoader {
+    private static final Set<String> LAUNCHER_VARIABLES = Set.of("STAGECRAFT_HOME", "STAGECRAFT_CONFIG", "STAGECRAFT_OPTS",
+            "STAGECRAFT_JAVA");
+    private static final Map<String, Set<String>> KNOWN = Map.of(
+            "", Set.of("owner", "state-dir", "plugins-dir", "audit", "environments", "disabled-providers", "selection", "providers"),
+            "audit", Set.of("enabled", "path"),
+            "environments", Set.of("default-ttl", "idle-timeout", "reap-interval"));
+
+    private final Path home;
+    private final Map<String, String> environment;
+
+    /**
+     * @param home        relative paths in the file resolve against this (the distribution's folder)
+     * @param environment the process environment to read overrides from
+     */
+    public ConfigLoader(Path home, Map<String, String> environment) {
+        this.home = home;
+        this.environment = environment;
+    }
+
+    /** Loads {@code file} if it exists (a missing file means "all defaults"), then the overrides. */
+    public StagecraftConfig load(Path file) {
+        String source = file == null ? "defaults" : file.toString();
+        Map<String, Object> tree = file != null && Files.exists(file) ? read(file) : new LinkedHashMap<>();
+        applyOverrides(tree);
+        return bind(source, tree);
+    }
+
+    public StagecraftConfig defaults() {
+        return load(null);
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> read(Path file) {
+        try {
+            Object parsed = new ObjectMapper(new YAMLFactory()).readValue(file.toFile(), Object.class);
+            if (parsed == null) {
+                return new LinkedHashMap<>();
+            }
+            if (!(parsed instanceof Map)) {
+                throw invalid(file.toString(), "the top level must be a mapping of keys to values");
+            }
+            return (Map<String, Object>) parsed;
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()
+                    + ", column " + e.getLocation().getColumnNr();
+            throw invalid(file.toString(), "not valid YAML" + where + ": " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw invalid(file.toString(), "cannot be read: " + e.getMessage());
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void applyOverrides(Map<String, Object> tree) {
+        for (Map.Entry<String, String> variable : new TreeMap<>(environment).entrySet()) {
+            String name = variable.getKey();
+            if (!name.startsWith("STAGECRAFT_") || LAUNCHER_VARIABLES.contains(name)) {
+                continue;
+            }
+            String[] path = name.substring("STAGECRAFT_".length()).toLowerCase(Locale.ROOT).split("__");
+            Map<String, Object> node = tree;
+            for (int i = 0; i < path.length - 1; i++) {
+                String key = path[i].replace('_', '-');
+                Object child = node.get(key);
+                if (!(child instanceof Map)) {
+                    child = new LinkedHashMap<String, Object>();
+                    node.put(key, child);
+                }
+                node = (Map<String, Object>) child;
+            }
+            node.put(path[path.length - 1].replace('_', '-'), variable.getValue());
+        }
+    }
+
+    private StagecraftConfig bind(String source, Map<String, Object> tree) {
+        Settings root = new Settings(source, "", tree);
+        checkKnown(root, "");
+        Settings audit = root.section("audit");
+        checkKnown(audit, "audit");
+        Settings environments = root.section("environments");
+        checkKnown(environments, "environments");
+        Path stateDir = path(root, "state-dir", "/var/lib/stagecraft");
+        String owner = root.string("owner", "local");
+        if (!owner.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+            throw root.invalid("owner", "'" + owner + "' must be 1-63 letters, digits, '.', '_' or '-'");
+        }
+        Duration idle = environments.duration("idle-timeout", Duration.ofMinutes(30));
+        Duration reap = environments.duration("reap-interval", Duration.ofSeconds(30));
+        if (reap.isZero()) {
+            throw environments.invalid("reap-interval", "must be positive");
+        }
+        return new StagecraftConfig(source, owner, stateDir,
+                root.has("plugins-dir") ? path(root, "plugins-dir", null) : null,
+                audit.bool("enabled", true),
+                audit.has("path") ? path(audit, "path", null) : stateDir.resolve("audit.jsonl"),
+                environments.duration("default-ttl", Duration.ofHours(1)), idle, reap,
+                new HashSet<>(root.strings("disabled-providers", List.of())),
+                root.section("selection"), root.section("providers"));
+    }
+
+    private Path path(Settings settings, String key, String defaultValue) {
+        String value = settings.string(key, defaultValue);
+        if (value == null || value.isBlank()) {
+            throw settings.invalid(key, "must be a path");
+        }
+        Path path = Path.of(value);
+        return path.isAbsolute() || home == null ? path : home.resolve(path).normalize();
+    }
+
+    private static void checkKnown(Settings settings, String section) {
+        Set<String> known = KNOWN.get(section);
+        for (String key : settings.keys()) {
+            if (!known.contains(key)) {
+                throw settings.invalid(key, "unknown key (known here: " + String.join(", ", new java.util.TreeSet<>(known)) + ")");
+            }
+        }
+    }
+
+    private static StagecraftException invalid(String source, String problem) {
+        return new StagecraftException(ErrorCode.INVALID_CONFIGURATION, source + ": " + problem);
+    }
+}

@@ -1,0 +1,47 @@
+package dev.stagecraft.core.config;
+
+import dev.stagecraft.api.Settings;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The typed configuration of one Stagecraft instance, from {@code conf/stagecraft.yaml} plus environment
+ * overrides (see {@link ConfigLoader}). Provider and selection sections stay {@link Settings}: each provider
+ * and stage reads and checks its own keys.
+ *
+ * @param owner             written as the owner label on every resource; environments of other owners are left alone
+ * @param stateDirectory    where providers keep their files ({@code <state-dir>/<kind>/})
+ * @param pluginsDirectory  the folder PF4J loads plugin jars and zips from (absent: class path only)
+ * @param auditEnabled      whether every create, exec and destroy is appended to the audit log
+ * @param auditPath         the audit log (JSON lines); always written for critical-level environments
+ * @param defaultTtl        how long an environment lives when its requirement names no ttl
+ * @param idleTimeout       a leased or created environment unused this long is reaped (zero: never)
+ * @param reapInterval      how often the reaper looks
+ * @param disabledProviders kinds never offered to selection
+ */
+public record StagecraftConfig(String source, String owner, Path stateDirectory, Path pluginsDirectory,
+                               boolean auditEnabled, Path auditPath, Duration defaultTtl, Duration idleTimeout,
+                               Duration reapInterval, Set<String> disabledProviders, Settings selection,
+                               Settings providers) {
+    public StagecraftConfig {
+        requireNonNull(source, "source is null");
+        requireNonNull(owner, "owner is null");
+        requireNonNull(stateDirectory, "stateDirectory is null");
+        requireNonNull(auditPath, "auditPath is null");
+        requireNonNull(defaultTtl, "defaultTtl is null");
+        requireNonNull(idleTimeout, "idleTimeout is null");
+        requireNonNull(reapInterval, "reapInterval is null");
+        disabledProviders = Set.copyOf(disabledProviders);
+        requireNonNull(selection, "selection is null");
+        requireNonNull(providers, "providers is null");
+    }
+
+    /** The configuration section of one provider kind. */
+    public Settings provider(String kind) {
+        return providers.section(kind);
+    }
+}

@@ -1,0 +1,61 @@
+package dev.stagecraft.core.selection;
+
+import dev.stagecraft.api.EnvironmentRequirement;
+import dev.stagecraft.api.ProviderCapabilities;
+import dev.stagecraft.api.SecurityLevel;
+import dev.stagecraft.api.Settings;
+import dev.stagecraft.api.selection.SelectionFilter;
+
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * GPU, network and persistent-storage needs. Network is also refused outright at the levels listed in
+ * {@code selection.features.network-forbidden-at} (default: critical, where the VM runs with network off).
+ */
+public final class FeatureFilter implements SelectionFilter {
+    private final Set<SecurityLevel> networkForbiddenAt = EnumSet.of(SecurityLevel.CRITICAL);
+
+    @Override
+    public String name() {
+        return "features";
+    }
+
+    @Override
+    public int order() {
+        return 20;
+    }
+
+    @Override
+    public void configure(Settings settings) {
+        if (settings.has("network-forbidden-at")) {
+            networkForbiddenAt.clear();
+            for (String level : settings.strings("network-forbidden-at", java.util.List.of())) {
+                try {
+                    networkForbiddenAt.add(SecurityLevel.parse(level));
+                } catch (RuntimeException e) {
+                    throw settings.invalid("network-forbidden-at", "'" + level + "' is not a security level");
+                }
+            }
+        }
+    }
+
+    @Override
+    public Optional<String> reject(EnvironmentRequirement requirement, ProviderCapabilities candidate) {
+        if (requirement.gpu() && !candidate.gpu()) {
+            return Optional.of("cannot attach GPUs (" + requirement.resources().gpus() + " asked)");
+        }
+        if (requirement.network() && networkForbiddenAt.contains(requirement.securityLevel())) {
+            return Optional.of("network is not allowed at level " + requirement.securityLevel().name().toLowerCase(Locale.ROOT));
+        }
+        if (requirement.network() && !candidate.network()) {
+            return Optional.of("cannot give network access");
+        }
+        if (requirement.persistentStorage() && !candidate.persistentStorage()) {
+            return Optional.of("has no persistent storage");
+        }
+        return Optional.empty();
+    }
+}
