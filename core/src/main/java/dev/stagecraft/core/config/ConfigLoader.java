@@ -30,7 +30,7 @@ import java.util.TreeMap;
  */
 public final class ConfigLoader {
     private static final Set<String> LAUNCHER_VARIABLES = Set.of("STAGECRAFT_HOME", "STAGECRAFT_CONFIG", "STAGECRAFT_OPTS",
-            "STAGECRAFT_JAVA");
+            "STAGECRAFT_JAVA", "STAGECRAFT_DEBUG");
     private static final Map<String, Set<String>> KNOWN = Map.of(
             "", Set.of("owner", "state-dir", "plugins-dir", "audit", "environments", "disabled-providers", "selection", "providers"),
             "audit", Set.of("enabled", "path"),

@@ -126,7 +126,11 @@ public final class EnvironmentManager implements AutoCloseable {
 
     /** Selects, creates and returns a lease; the environment is destroyed when the lease closes or this process dies. */
     public Lease acquire(EnvironmentRequirement requirement) {
-        Selection selection = select(requirement);
+        return acquire(select(requirement));
+    }
+
+    /** Creates the environment a {@link #select} call chose and returns a lease on it. */
+    public Lease acquire(Selection selection) {
         ExecutionEnvironment environment = create(selection, true);
         return new Lease(this, environment.id(), environment.kind(), environment.isolation(), selection);
     }

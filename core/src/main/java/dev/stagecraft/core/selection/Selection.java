@@ -26,17 +26,40 @@ public record Selection(EnvironmentRequirement requirement, Optional<String> cho
         if (candidates.isEmpty()) {
             return "no environment provider is installed (put a plugin in plugins/ or a provider on the class path)";
         }
+        Optional<String> forced = requirement.provider();
+        if (forced.isPresent() && candidates.stream().noneMatch(c -> c.kind().equals(forced.get()))) {
+            return "provider '" + forced.get() + "' is not installed (installed: "
+                    + candidates.stream().map(CandidateReport::kind).sorted().collect(Collectors.joining(", ")) + ")";
+        }
         return "no environment kind can serve this requirement (security " + level + "): "
                 + candidates.stream().map(CandidateReport::describe).collect(Collectors.joining("; "));
     }
 
-    /** Multi-line explanation for people: the choice, then each candidate. */
+    /**
+     * Multi-line explanation for people: the choice, then each candidate with its score per scorer, or the
+     * stage that dropped it and why.
+     */
     public String explain() {
         StringBuilder out = new StringBuilder();
-        out.append(chosenKind.map(k -> "selected: " + k + " (isolation " + chosenIsolation.map(IsolationLevel::label).orElse("?") + ")")
-                .orElse("selected: nothing")).append('\n');
+        out.append(chosenKind.map(k -> "selected: " + k + " (isolation "
+                + chosenIsolation.map(IsolationLevel::label).orElse("?") + ")").orElse("selected: nothing")).append('\n');
+        out.append("  requirement: security ").append(requirement.securityLevel().label())
+                .append(requirement.isolation().map(i -> ", isolation " + i.label()).orElse(""))
+                .append(", tool type ").append(requirement.toolType())
+                .append(", expected ").append(requirement.expectedDuration().toMillis() / 1000.0).append("s")
+                .append(requirement.network() ? ", network" : "")
+                .append(requirement.persistentStorage() ? ", persistent storage" : "")
+                .append(requirement.gpu() ? ", " + requirement.resources().gpus() + " gpu(s)" : "")
+                .append(requirement.provider().map(p -> ", provider " + p).orElse("")).append('\n');
         for (CandidateReport report : candidates) {
-            out.append("  ").append(report.kept() ? "+ " : "- ").append(report.describe()).append('\n');
+            if (!report.kept()) {
+                out.append(String.format("  - %-10s dropped by %s: %s%n", report.kind(), report.droppedBy().get(), report.reason()));
+                continue;
+            }
+            out.append(String.format("  + %-10s total %s, isolation %s%n", report.kind(), StartupScorer.trim(report.total()),
+                    report.isolation().map(IsolationLevel::label).orElse("?")));
+            report.scores().forEach((name, score) -> out.append(String.format("      %-11s %7s  %s%n", name,
+                    (score.points() > 0 ? "+" : "") + StartupScorer.trim(score.points()), score.reason())));
         }
         return out.toString();
     }

@@ -1,0 +1,205 @@
+package dev.stagecraft.cli;
+
+import dev.stagecraft.api.ExecResult;
+import dev.stagecraft.core.Stagecraft;
+import dev.stagecraft.core.manager.EnvironmentInfo;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+@Command(name = "env", description = {"Environments that outlive one command. They are found again through the "
+        + "backends' labels: no hidden state file.", "Use a subcommand: create, ls, exec, status, stop, rm."},
+        subcommands = {EnvCommand.Create.class, EnvCommand.List_.class, EnvCommand.Exec.class, EnvCommand.Status.class,
+                EnvCommand.Stop.class, EnvCommand.Remove.class})
+final class EnvCommand implements Runnable {
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing subcommand: create, ls, exec, status, stop or rm");
+    }
+
+    @Command(name = "create", sortOptions = false, description = "Create an environment and print its id. It lives until rm or its TTL.")
+    static final class Create implements java.util.concurrent.Callable<Integer> {
+        @Mixin RequirementOptions requirement;
+        @Mixin GlobalOptions global;
+        private final Cli cli;
+
+        Create(Cli cli) {
+            this.cli = cli;
+        }
+
+        @Override
+        public Integer call() {
+            var wanted = requirement.toRequirement();
+            try (Stagecraft stagecraft = cli.open(global)) {
+                EnvironmentInfo info = stagecraft.manager().create(wanted);
+                if (global.json) {
+                    cli.printJson(Json.environment(info));
+                } else {
+                    cli.out.println(info.id());
+                }
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "ls", description = "List environments, optionally of one kind or carrying labels.")
+    static final class List_ implements java.util.concurrent.Callable<Integer> {
+        @Mixin GlobalOptions global;
+        @Option(names = "--kind", paramLabel = "KIND", description = "Only this kind.")
+        String kind;
+        @Option(names = "--label", paramLabel = "KEY=VALUE", description = "Only environments with this label (repeatable).")
+        Map<String, String> labels = new LinkedHashMap<>();
+        private final Cli cli;
+
+        List_(Cli cli) {
+            this.cli = cli;
+        }
+
+        @Override
+        public Integer call() {
+            try (Stagecraft stagecraft = cli.open(global)) {
+                List<EnvironmentInfo> infos = stagecraft.manager().list(Optional.ofNullable(kind), labels);
+                if (global.json) {
+                    cli.printJson(infos.stream().map(Json::environment).toList());
+                    return 0;
+                }
+                cli.out.println(String.format("%-14s %-8s %-8s %-11s %-8s %-8s %s", "ID", "KIND", "STATUS", "ISOLATION", "AGE", "TTL", "LABELS"));
+                for (EnvironmentInfo info : infos) {
+                    cli.out.println(String.format("%-14s %-8s %-8s %-11s %-8s %-8s %s", info.id(), info.kind(), info.status(),
+                            info.isolation().label(), human(info.uptime()), human(info.ttl()),
+                            info.labels().userLabels().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                                    .collect(Collectors.joining(","))));
+                }
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "exec", sortOptions = false, description = "Run a command in an existing environment; exits with its exit code (124 on timeout).")
+    static final class Exec implements java.util.concurrent.Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "ID", description = "The environment id.")
+        String id;
+        @Mixin ExecOptions exec;
+        @Mixin GlobalOptions global;
+        private final Cli cli;
+
+        Exec(Cli cli) {
+            this.cli = cli;
+        }
+
+        @Override
+        public Integer call() {
+            exec.command = exec.command.subList(Math.min(1, exec.command.size()), exec.command.size());
+            var request = exec.toRequest();
+            try (Stagecraft stagecraft = cli.open(global)) {
+                ExecResult result = stagecraft.manager().execute(id, request);
+                if (global.json) {
+                    cli.printJson(Json.run(stagecraft.manager().status(id).kind(), id, result));
+                } else {
+                    cli.out.write(result.stdout(), 0, result.stdout().length);
+                    cli.out.flush();
+                    cli.err.write(result.stderr(), 0, result.stderr().length);
+                    if (result.timedOut()) {
+                        cli.err.println("stagecraft: timed out after " + exec.timeout + "; the command was killed");
+                    }
+                }
+                return result.timedOut() ? ExecResult.TIMEOUT_EXIT_CODE : result.exitCode();
+            }
+        }
+    }
+
+    @Command(name = "status", description = "Show one environment's status and resource usage.")
+    static final class Status implements java.util.concurrent.Callable<Integer> {
+        @Parameters(paramLabel = "ID", description = "The environment id.")
+        String id;
+        @Mixin GlobalOptions global;
+        private final Cli cli;
+
+        Status(Cli cli) {
+            this.cli = cli;
+        }
+
+        @Override
+        public Integer call() {
+            try (Stagecraft stagecraft = cli.open(global)) {
+                stagecraft.manager().usage(id);
+                EnvironmentInfo info = stagecraft.manager().status(id);
+                if (global.json) {
+                    cli.printJson(Json.environment(info));
+                } else {
+                    Json.environment(info).forEach((key, value) -> cli.out.println(key + ": " + value));
+                }
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "stop", description = "Stop what runs in an environment; its workspace is kept and exec starts it again.")
+    static final class Stop implements java.util.concurrent.Callable<Integer> {
+        @Parameters(paramLabel = "ID", description = "The environment id.")
+        String id;
+        @Mixin GlobalOptions global;
+        private final Cli cli;
+
+        Stop(Cli cli) {
+            this.cli = cli;
+        }
+
+        @Override
+        public Integer call() {
+            try (Stagecraft stagecraft = cli.open(global)) {
+                stagecraft.manager().stop(id);
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "rm", description = "Destroy environments: every process, file and cgroup of each is removed.")
+    static final class Remove implements java.util.concurrent.Callable<Integer> {
+        @Parameters(paramLabel = "ID", arity = "1..*", description = "Environment ids.")
+        List<String> ids;
+        @Mixin GlobalOptions global;
+        private final Cli cli;
+
+        Remove(Cli cli) {
+            this.cli = cli;
+        }
+
+        @Override
+        public Integer call() {
+            int missing = 0;
+            try (Stagecraft stagecraft = cli.open(global)) {
+                for (String id : ids) {
+                    if (stagecraft.manager().destroy(id)) {
+                        cli.out.println("removed " + id);
+                    } else {
+                        cli.err.println("stagecraft: NOT_FOUND: no environment with id '" + id + "'");
+                        missing++;
+                    }
+                }
+            }
+            return missing == 0 ? 0 : 1;
+        }
+    }
+
+    static String human(Duration duration) {
+        long seconds = duration.toSeconds();
+        if (seconds < 120) {
+            return seconds + "s";
+        }
+        if (seconds < 7200) {
+            return seconds / 60 + "m";
+        }
+        return seconds / 3600 + "h";
+    }
+}

@@ -1,0 +1,156 @@
+package dev.stagecraft.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The built stagecraft-VERSION.tar.gz, unpacked and run as a person would: bin/stagecraft with the sandbox
+ * plugin loaded from plugins/ by PF4J, real bubblewrap underneath.
+ */
+class ITDistribution {
+    @TempDir
+    static Path work;
+    static Path home;
+    static Path state;
+
+    record Outcome(int exitCode, String out, String err) {
+    }
+
+    @BeforeAll
+    static void unpack() throws Exception {
+        Path archive = Path.of(System.getProperty("stagecraft.distribution"));
+        assertThat(archive).exists();
+        Process tar = new ProcessBuilder("tar", "-xzf", archive.toString(), "-C", work.toString()).inheritIO().start();
+        assertThat(tar.waitFor()).isZero();
+        home = work.resolve("stagecraft-" + System.getProperty("stagecraft.version"));
+        state = work.resolve("state");
+    }
+
+    static Outcome stagecraft(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(home.resolve("bin/stagecraft").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put("STAGECRAFT_STATE_DIR", state.toString());
+        builder.environment().putAll(env);
+        Path out = Files.createTempFile(work, "out", ".txt");
+        Path err = Files.createTempFile(work, "err", ".txt");
+        Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        process.getOutputStream().close();
+        assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("stagecraft " + String.join(" ", args) + " finished").isTrue();
+        return new Outcome(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    static Outcome stagecraft(String... args) throws IOException, InterruptedException {
+        return stagecraft(Map.of(), args);
+    }
+
+    @Test
+    void layoutHasBinLibPluginsConf() throws IOException {
+        assertThat(home.resolve("bin/stagecraft")).isExecutable();
+        assertThat(home.resolve("conf/stagecraft.yaml")).isRegularFile();
+        try (Stream<Path> lib = Files.list(home.resolve("lib"))) {
+            List<String> jars = lib.map(p -> p.getFileName().toString()).toList();
+            assertThat(jars).anyMatch(n -> n.startsWith("stagecraft-api-")).anyMatch(n -> n.startsWith("stagecraft-core-"))
+                    .anyMatch(n -> n.startsWith("pf4j-")).noneMatch(n -> n.contains("plugin-sandbox"));
+        }
+        try (Stream<Path> plugins = Files.list(home.resolve("plugins"))) {
+            assertThat(plugins.map(p -> p.getFileName().toString()).toList())
+                    .containsExactly("stagecraft-plugin-sandbox-0.1.0.zip");
+        }
+    }
+
+    @Test
+    void runsInTheSandboxAndExplainsTheSelection() throws Exception {
+        Outcome outcome = stagecraft("run", "--explain", "--security", "medium", "--", "sh", "-c", "echo hi");
+        assertThat(outcome.exitCode()).as(outcome.err()).isZero();
+        assertThat(outcome.out()).isEqualTo("hi\n");
+        assertThat(outcome.err()).contains("selected: sandbox (isolation container)").contains("+ sandbox").contains("startup").contains("efficiency");
+    }
+
+    @Test
+    void exitCodeTimeoutAndJson() throws Exception {
+        assertThat(stagecraft("run", "--", "sh", "-c", "exit 7").exitCode()).isEqualTo(7);
+        Outcome timedOut = stagecraft("run", "--timeout", "1s", "--", "sleep", "30");
+        assertThat(timedOut.exitCode()).isEqualTo(124);
+        assertThat(timedOut.err()).contains("timed out");
+        Outcome json = stagecraft("run", "--json", "--", "sh", "-c", "echo out; echo err >&2; exit 3");
+        JsonNode document = new ObjectMapper().readTree(json.out());
+        assertThat(document.get("provider").asText()).isEqualTo("sandbox");
+        assertThat(document.get("environmentId").asText()).startsWith("sc-");
+        assertThat(document.get("exitCode").asInt()).isEqualTo(3);
+        assertThat(document.get("stdout").asText()).isEqualTo("out\n");
+        assertThat(document.get("stderr").asText()).isEqualTo("err\n");
+        assertThat(document.get("timedOut").asBoolean()).isFalse();
+        assertThat(document.get("truncated").asBoolean()).isFalse();
+        assertThat(document.has("durationMs")).isTrue();
+        assertThat(json.exitCode()).isEqualTo(3);
+    }
+
+    @Test
+    void criticalLevelWithoutAVmIsExit125WithReasons() throws Exception {
+        Outcome outcome = stagecraft("run", "--security", "critical", "--", "true");
+        assertThat(outcome.exitCode()).isEqualTo(125);
+        assertThat(outcome.err()).contains("NO_PROVIDER").contains("sandbox: dropped by security");
+        Outcome select = stagecraft("select", "--json", "--security", "critical");
+        JsonNode document = new ObjectMapper().readTree(select.out());
+        assertThat(document.get("chosen").isNull()).isTrue();
+        assertThat(document.get("candidates").get(0).get("droppedBy").asText()).isEqualTo("security");
+    }
+
+    @Test
+    void aCorruptPluginDoesNotStopTheRest() throws Exception {
+        Path plugins = work.resolve("plugins-with-junk");
+        Files.createDirectories(plugins);
+        try (Stream<Path> shipped = Files.list(home.resolve("plugins"))) {
+            for (Path plugin : shipped.toList()) {
+                Files.copy(plugin, plugins.resolve(plugin.getFileName()));
+            }
+        }
+        Files.write(plugins.resolve("broken-1.0.jar"), new byte[] {1, 2, 3, 4, 5});
+        Outcome outcome = stagecraft("run", "--plugins-dir", plugins.toString(), "--", "sh", "-c", "echo still here");
+        assertThat(outcome.exitCode()).as(outcome.err()).isZero();
+        assertThat(outcome.out()).isEqualTo("still here\n");
+        assertThat(outcome.err()).contains("warning: plugin broken-1.0.jar skipped");
+        Outcome list = stagecraft("plugins", "--plugins-dir", plugins.toString());
+        assertThat(list.out()).contains("broken-1.0.jar").contains("skipped").contains("sandbox 0.1.0");
+    }
+
+    @Test
+    void environmentsOutliveOneCommand() throws Exception {
+        Outcome created = stagecraft("env", "create", "--label", "team=blue");
+        assertThat(created.exitCode()).as(created.err()).isZero();
+        String id = created.out().trim();
+        assertThat(id).startsWith("sc-");
+        assertThat(stagecraft("env", "exec", id, "--", "sh", "-c", "echo kept > note.txt").exitCode()).isZero();
+        Outcome read = stagecraft("env", "exec", id, "--", "cat", "note.txt");
+        assertThat(read.out()).isEqualTo("kept\n");
+        assertThat(stagecraft("env", "ls", "--label", "team=blue").out()).contains(id).contains("team=blue");
+        assertThat(stagecraft("env", "rm", id).exitCode()).isZero();
+        assertThat(stagecraft("env", "ls").out()).doesNotContain(id);
+        Outcome gone = stagecraft("env", "exec", id, "--", "true");
+        assertThat(gone.exitCode()).isEqualTo(1);
+        assertThat(gone.err()).contains("NOT_FOUND");
+    }
+
+    @Test
+    void doctorReportsTheSandbox() throws Exception {
+        Outcome outcome = stagecraft("doctor");
+        assertThat(outcome.exitCode()).as(outcome.err()).isZero();
+        assertThat(outcome.out()).contains("[ok]   sandbox");
+    }
+}
