@@ -3,6 +3,8 @@ module dev.stagecraft.core {
     requires transitive dev.stagecraft.api;
     requires org.pf4j;
     requires com.google.guice;
+    // Guice is an automatic module; the explicit modules it needs at run time must be resolved by someone.
+    requires jakarta.inject;
     requires com.fasterxml.jackson.databind;
     requires com.fasterxml.jackson.dataformat.yaml;
 

@@ -8,7 +8,7 @@ import picocli.CommandLine.Mixin;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "doctor", description = {"Probe every installed provider: is it usable here, what did it find, and "
+@Command(name = "doctor", mixinStandardHelpOptions = true, description = {"Probe every installed provider: is it usable here, what did it find, and "
         + "when it is not, what to install or start.", "Exits 0 when at least one provider is available, else 1."})
 final class DoctorCommand implements Callable<Integer> {
     @Mixin GlobalOptions global;

@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
-@Command(name = "env", description = {"Environments that outlive one command. They are found again through the "
+@Command(name = "env", mixinStandardHelpOptions = true, description = {"Environments that outlive one command. They are found again through the "
         + "backends' labels: no hidden state file.", "Use a subcommand: create, ls, exec, status, stop, rm."},
         subcommands = {EnvCommand.Create.class, EnvCommand.List_.class, EnvCommand.Exec.class, EnvCommand.Status.class,
                 EnvCommand.Stop.class, EnvCommand.Remove.class})
@@ -27,7 +27,7 @@ final class EnvCommand implements Runnable {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing subcommand: create, ls, exec, status, stop or rm");
     }
 
-    @Command(name = "create", sortOptions = false, description = "Create an environment and print its id. It lives until rm or its TTL.")
+    @Command(name = "create", mixinStandardHelpOptions = true, sortOptions = false, description = "Create an environment and print its id. It lives until rm or its TTL.")
     static final class Create implements java.util.concurrent.Callable<Integer> {
         @Mixin RequirementOptions requirement;
         @Mixin GlobalOptions global;
@@ -52,7 +52,7 @@ final class EnvCommand implements Runnable {
         }
     }
 
-    @Command(name = "ls", description = "List environments, optionally of one kind or carrying labels.")
+    @Command(name = "ls", mixinStandardHelpOptions = true, description = "List environments, optionally of one kind or carrying labels.")
     static final class List_ implements java.util.concurrent.Callable<Integer> {
         @Mixin GlobalOptions global;
         @Option(names = "--kind", paramLabel = "KIND", description = "Only this kind.")
@@ -85,7 +85,7 @@ final class EnvCommand implements Runnable {
         }
     }
 
-    @Command(name = "exec", sortOptions = false, description = "Run a command in an existing environment; exits with its exit code (124 on timeout).")
+    @Command(name = "exec", mixinStandardHelpOptions = true, sortOptions = false, description = "Run a command in an existing environment; exits with its exit code (124 on timeout).")
     static final class Exec implements java.util.concurrent.Callable<Integer> {
         @Parameters(index = "0", paramLabel = "ID", description = "The environment id.")
         String id;
@@ -118,7 +118,7 @@ final class EnvCommand implements Runnable {
         }
     }
 
-    @Command(name = "status", description = "Show one environment's status and resource usage.")
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Show one environment's status and resource usage.")
     static final class Status implements java.util.concurrent.Callable<Integer> {
         @Parameters(paramLabel = "ID", description = "The environment id.")
         String id;
@@ -144,7 +144,7 @@ final class EnvCommand implements Runnable {
         }
     }
 
-    @Command(name = "stop", description = "Stop what runs in an environment; its workspace is kept and exec starts it again.")
+    @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop what runs in an environment; its workspace is kept and exec starts it again.")
     static final class Stop implements java.util.concurrent.Callable<Integer> {
         @Parameters(paramLabel = "ID", description = "The environment id.")
         String id;
@@ -164,7 +164,7 @@ final class EnvCommand implements Runnable {
         }
     }
 
-    @Command(name = "rm", description = "Destroy environments: every process, file and cgroup of each is removed.")
+    @Command(name = "rm", mixinStandardHelpOptions = true, description = "Destroy environments: every process, file and cgroup of each is removed.")
     static final class Remove implements java.util.concurrent.Callable<Integer> {
         @Parameters(paramLabel = "ID", arity = "1..*", description = "Environment ids.")
         List<String> ids;

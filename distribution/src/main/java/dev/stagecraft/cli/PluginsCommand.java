@@ -10,7 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "plugins", description = "List plugin files (loaded or skipped, and why) and the providers installed.")
+@Command(name = "plugins", mixinStandardHelpOptions = true, description = "List plugin files (loaded or skipped, and why) and the providers installed.")
 final class PluginsCommand implements Callable<Integer> {
     @Mixin GlobalOptions global;
 

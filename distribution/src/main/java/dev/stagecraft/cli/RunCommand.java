@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
 
-@Command(name = "run", sortOptions = false,
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Select an environment for the requirement, create it, run one command in it, destroy it.",
                 "Prints the command's output and exits with its exit code: 124 when it timed out, 125 when no "
                         + "environment could be made, 2 for bad input."},

@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
 
-@Command(name = "select", sortOptions = false,
+@Command(name = "select", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Show which environment kind the requirement would get, without creating anything.",
                 "Exits 0 when a kind was chosen, 125 when none can serve the requirement."})
 final class SelectCommand implements Callable<Integer> {

@@ -18,11 +18,17 @@ public final class ContextBoundProvider implements EnvironmentProvider {
     private final EnvironmentProvider delegate;
     private final ClassLoader loader;
     private final String origin;
+    private final String pluginVersion;
 
-    ContextBoundProvider(EnvironmentProvider delegate, String origin) {
+    /**
+     * @param pluginVersion the version from the plugin's descriptor, used when the provider cannot tell its
+     *                      own (classes unpacked from a zip carry no manifest); null on the class path
+     */
+    ContextBoundProvider(EnvironmentProvider delegate, String origin, String pluginVersion) {
         this.delegate = delegate;
         this.loader = delegate.getClass().getClassLoader();
         this.origin = origin;
+        this.pluginVersion = pluginVersion;
     }
 
     /** Where it came from: {@code plugin sandbox 0.1.0 (plugins/sandbox-0.1.0.zip)} or {@code class path}. */
@@ -35,7 +41,11 @@ public final class ContextBoundProvider implements EnvironmentProvider {
     }
 
     @Override public String kind() { return delegate.kind(); }
-    @Override public String version() { return ContextClassLoader.call(loader, delegate::version); }
+    @Override
+    public String version() {
+        String own = ContextClassLoader.call(loader, delegate::version);
+        return "unknown".equals(own) && pluginVersion != null ? pluginVersion : own;
+    }
     @Override public void initialize(ProviderContext context) { ContextClassLoader.run(loader, () -> delegate.initialize(context)); }
     @Override public ProviderCapabilities describe() { return ContextClassLoader.call(loader, delegate::describe); }
     @Override public ProviderHealth probe() { return ContextClassLoader.call(loader, delegate::probe); }

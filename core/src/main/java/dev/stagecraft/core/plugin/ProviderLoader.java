@@ -61,7 +61,7 @@ public final class ProviderLoader {
         }
         String origin = "class path";
         for (EnvironmentProvider provider : services(EnvironmentProvider.class, host, null, problems, origin)) {
-            register(byKind, new ContextBoundProvider(provider, origin), problems);
+            register(byKind, new ContextBoundProvider(provider, origin, null), problems);
         }
         filters.addAll(services(SelectionFilter.class, host, null, problems, origin));
         scorers.addAll(services(SelectionScorer.class, host, null, problems, origin));
@@ -96,7 +96,7 @@ public final class ProviderLoader {
             String origin = "plugin " + id + " " + version + " (" + file.getFileName() + ")";
             List<String> kinds = new ArrayList<>();
             for (EnvironmentProvider provider : services(EnvironmentProvider.class, loader, loader, problems, origin)) {
-                if (register(byKind, new ContextBoundProvider(provider, origin), problems)) {
+                if (register(byKind, new ContextBoundProvider(provider, origin, version), problems)) {
                     kinds.add(provider.kind());
                 }
             }

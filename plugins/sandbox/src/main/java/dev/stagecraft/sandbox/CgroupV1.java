@@ -1,0 +1,128 @@
+package dev.stagecraft.sandbox;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** cgroup v1: one directory per controller hierarchy. Killing freezes first (when the freezer exists), so a fork bomb cannot outrun it. */
+final class CgroupV1 extends EnvironmentCgroup {
+    private final Map<String, Path> dirs;
+
+    CgroupV1(Map<String, Path> dirs) {
+        this.dirs = dirs;
+    }
+
+    @Override
+    void create(Limits limits) throws IOException {
+        for (Path dir : distinctDirs()) {
+            Files.createDirectories(dir);
+        }
+        Path memory = dirs.get("memory");
+        write(memory.resolve("memory.limit_in_bytes"), Long.toString(limits.memoryBytes()));
+        Path memsw = memory.resolve("memory.memsw.limit_in_bytes");
+        if (Files.exists(memsw)) {
+            write(memsw, Long.toString(limits.memoryBytes()));
+        }
+        write(dirs.get("pids").resolve("pids.max"), Long.toString(limits.pids()));
+        Path cpu = dirs.get("cpu");
+        if (cpu != null) {
+            write(cpu.resolve("cpu.cfs_period_us"), Long.toString(Limits.CFS_PERIOD_US));
+            write(cpu.resolve("cpu.cfs_quota_us"), Long.toString(limits.cfsQuotaUs()));
+        }
+    }
+
+    @Override
+    boolean exists() {
+        return distinctDirs().stream().anyMatch(Files::isDirectory);
+    }
+
+    @Override
+    List<Path> procsFiles() {
+        return distinctDirs().stream().map(d -> d.resolve("cgroup.procs")).toList();
+    }
+
+    @Override
+    Set<Long> pids() {
+        Set<Long> all = new LinkedHashSet<>();
+        for (Path procs : procsFiles()) {
+            all.addAll(readPids(procs));
+        }
+        return all;
+    }
+
+    @Override
+    void killAll(Duration within) {
+        Path freezer = dirs.get("freezer");
+        long end = System.nanoTime() + within.toNanos();
+        while (true) {
+            Set<Long> pids = pids();
+            if (pids.isEmpty() || System.nanoTime() - end > 0) {
+                return;
+            }
+            boolean frozen = freezer != null && freeze(freezer, "FROZEN");
+            killEach(pids);
+            if (frozen) {
+                freeze(freezer, "THAWED");
+            }
+            Pause.briefly();
+        }
+    }
+
+    private static boolean freeze(Path freezer, String state) {
+        try {
+            write(freezer.resolve("freezer.state"), state);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    void remove(Duration within) throws IOException {
+        for (Path dir : distinctDirs()) {
+            rmdir(dir, within);
+        }
+    }
+
+    @Override
+    long memoryBytes() {
+        return readLong(dirs.get("memory").resolve("memory.usage_in_bytes"));
+    }
+
+    @Override
+    long memoryLimit() {
+        return readLong(dirs.get("memory").resolve("memory.limit_in_bytes"));
+    }
+
+    @Override
+    long cpuNanos() {
+        Path cpuacct = dirs.get("cpuacct");
+        return cpuacct == null ? -1 : readLong(cpuacct.resolve("cpuacct.usage"));
+    }
+
+    @Override
+    long pidsCurrent() {
+        return readLong(dirs.get("pids").resolve("pids.current"));
+    }
+
+    @Override
+    long oomKills() {
+        return readKeyed(dirs.get("memory").resolve("memory.oom_control"), "oom_kill");
+    }
+
+    @Override
+    long pidsLimitHits() {
+        return readKeyed(dirs.get("pids").resolve("pids.events"), "max");
+    }
+
+    /** Controllers mounted together (cpu,cpuacct) share one directory. */
+    private List<Path> distinctDirs() {
+        return new ArrayList<>(new LinkedHashSet<>(dirs.values()));
+    }
+}

@@ -1,0 +1,384 @@
+package dev.stagecraft.sandbox;
+
+import dev.stagecraft.api.EnvironmentStatus;
+import dev.stagecraft.api.ErrorCode;
+import dev.stagecraft.api.ExecRequest;
+import dev.stagecraft.api.ExecResult;
+import dev.stagecraft.api.ExecutionEnvironment;
+import dev.stagecraft.api.IsolationLevel;
+import dev.stagecraft.api.Labels;
+import dev.stagecraft.api.OutputListener;
+import dev.stagecraft.api.Quantities;
+import dev.stagecraft.api.ResourceUsage;
+import dev.stagecraft.api.StagecraftException;
+import dev.stagecraft.api.Termination;
+import dev.stagecraft.api.WorkspacePath;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One sandbox: a workspace directory, a cgroup with the limits, and one bubblewrap process tree per command.
+ * Nothing runs between commands, so STOPPED only means "refuses commands until started"; the state is a
+ * marker file, so a restarted provider sees it too. A command's status RUNNING is counted in memory.
+ *
+ * <p>Exit codes: bubblewrap reports a command killed by signal N as 128+N, as a shell does; such codes are
+ * read as SIGNALED (a program that exits 130 by itself is reported SIGNALED too). A kill by the kernel's OOM
+ * killer or a failing fork at the pids limit is read from the cgroup's counters: LIMIT_KILLED.
+ */
+final class SandboxEnvironment implements ExecutionEnvironment {
+    private static final Duration KILL_WAIT = Duration.ofSeconds(10);
+    private static final Duration DRAIN_WAIT = Duration.ofSeconds(5);
+
+    private final String id;
+    private final Labels labels;
+    private final IsolationLevel isolation;
+    private final EnvironmentDirectory directory;
+    private final Limits limits;
+    private final boolean network;
+    private final EnvironmentCgroup cgroup;
+    private final SandboxSettings settings;
+    private final Runnable onDestroyed;
+
+    private final Object lifecycle = new Object();
+    private final AtomicInteger running = new AtomicInteger();
+    private final Set<Process> processes = ConcurrentHashMap.newKeySet();
+    private volatile EnvironmentStatus base;
+    private volatile boolean destroyed;
+    private volatile long stopGeneration;
+    private long lastCpuNanos = -1;
+    private long lastCpuSampleNanos;
+
+    SandboxEnvironment(String id, Labels labels, IsolationLevel isolation, EnvironmentDirectory directory,
+                       Limits limits, boolean network, EnvironmentCgroup cgroup, SandboxSettings settings,
+                       boolean stopped, Runnable onDestroyed) {
+        this.id = id;
+        this.labels = labels;
+        this.isolation = isolation;
+        this.directory = directory;
+        this.limits = limits;
+        this.network = network;
+        this.cgroup = cgroup;
+        this.settings = settings;
+        this.base = stopped ? EnvironmentStatus.STOPPED : EnvironmentStatus.READY;
+        this.onDestroyed = onDestroyed;
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public String kind() {
+        return SandboxProvider.KIND;
+    }
+
+    @Override
+    public IsolationLevel isolation() {
+        return isolation;
+    }
+
+    @Override
+    public Labels labels() {
+        return labels;
+    }
+
+    boolean destroyedOrGone() {
+        return destroyed || !directory.exists();
+    }
+
+    @Override
+    public EnvironmentStatus status() {
+        if (destroyedOrGone()) {
+            return EnvironmentStatus.STOPPED;
+        }
+        EnvironmentStatus now = base;
+        return now == EnvironmentStatus.READY && running.get() > 0 ? EnvironmentStatus.RUNNING : now;
+    }
+
+    @Override
+    public void start() {
+        synchronized (lifecycle) {
+            requireExists();
+            if (base == EnvironmentStatus.STOPPED) {
+                try {
+                    directory.markStopped(false);
+                } catch (IOException e) {
+                    throw new StagecraftException(ErrorCode.INTERNAL, "cannot start sandbox '" + id + "': " + e.getMessage(), e);
+                }
+                base = EnvironmentStatus.READY;
+            }
+        }
+    }
+
+    @Override
+    public void stop() {
+        synchronized (lifecycle) {
+            if (destroyedOrGone() || base == EnvironmentStatus.STOPPED) {
+                return;
+            }
+            base = EnvironmentStatus.STOPPING;
+            killEverything();
+            try {
+                directory.markStopped(true);
+            } catch (IOException e) {
+                base = EnvironmentStatus.ERROR;
+                throw new StagecraftException(ErrorCode.INTERNAL, "cannot stop sandbox '" + id + "': " + e.getMessage(), e);
+            }
+            base = EnvironmentStatus.STOPPED;
+        }
+    }
+
+    @Override
+    public void destroy() {
+        synchronized (lifecycle) {
+            if (destroyed) {
+                return;
+            }
+            base = EnvironmentStatus.STOPPING;
+            killEverything();
+            try {
+                java.nio.file.Files.deleteIfExists(directory.labelsFile());
+                cgroup.remove(KILL_WAIT);
+                WorkspaceFiles.deleteTree(directory.dir());
+            } catch (IOException e) {
+                base = EnvironmentStatus.ERROR;
+                throw new StagecraftException(ErrorCode.INTERNAL, "cannot fully remove sandbox '" + id + "': "
+                        + e.getMessage() + " (destroy again to retry)", e);
+            }
+            destroyed = true;
+            base = EnvironmentStatus.STOPPED;
+        }
+        onDestroyed.run();
+    }
+
+    private void killEverything() {
+        stopGeneration++;
+        for (Process p : processes) {
+            killTree(p);
+        }
+        cgroup.killAll(KILL_WAIT);
+    }
+
+    private void requireExists() {
+        if (destroyedOrGone()) {
+            throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "sandbox '" + id + "' has been destroyed");
+        }
+    }
+
+    // ---- exec ----------------------------------------------------------------------------------------
+
+    @Override
+    public ExecResult execute(ExecRequest request) {
+        return run(request, null);
+    }
+
+    @Override
+    public ExecResult execute(ExecRequest request, OutputListener listener) {
+        return run(request, listener);
+    }
+
+    private ExecResult run(ExecRequest request, OutputListener listener) {
+        String workingDir = request.workingDir().filter(w -> !w.isBlank() && !w.equals(".")).map(w -> {
+            WorkspacePath.of(w);
+            WorkspaceFiles.checkDirectory(directory.workspace(), w);
+            return WorkspacePath.of(w).relative();
+        }).orElse("");
+        long generation;
+        synchronized (lifecycle) {
+            requireExists();
+            if (!base.acceptsExec()) {
+                throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "sandbox '" + id + "' is " + base
+                        + "; start it before running commands");
+            }
+            ensureCgroup();
+            running.incrementAndGet();
+            generation = stopGeneration;
+        }
+        try {
+            return runProcess(request, listener, workingDir, generation);
+        } finally {
+            running.decrementAndGet();
+        }
+    }
+
+    private void ensureCgroup() {
+        if (!cgroup.exists()) {
+            try {
+                cgroup.create(limits);
+            } catch (IOException e) {
+                throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot recreate the cgroup of sandbox '" + id
+                        + "': " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private ExecResult runProcess(ExecRequest request, OutputListener listener, String workingDir, long generation) {
+        Map<String, String> env = new TreeMap<>();
+        env.put("PATH", settings.path());
+        env.putAll(request.env());
+        List<String> command = BwrapCommand.build(settings.bwrap(), cgroup.procsFiles(), directory.workspace(),
+                workingDir, network, settings.tmpSizeBytes(), env, request.argv());
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().clear();
+        builder.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+        long oomBefore = cgroup.oomKills();
+        long pidsBefore = cgroup.pidsLimitHits();
+        long started = System.nanoTime();
+        Process process;
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot start bubblewrap for sandbox '" + id + "': "
+                    + e.getMessage(), e);
+        }
+        processes.add(process);
+        try {
+            CappedDrain out = new CappedDrain(process.getInputStream(), request.outputLimit(),
+                    listener == null ? null : (chunk, n) -> listener.stdout(chunk, 0, n));
+            CappedDrain err = new CappedDrain(process.getErrorStream(), request.outputLimit(),
+                    listener == null ? null : (chunk, n) -> listener.stderr(chunk, 0, n));
+            Thread outThread = daemon(out, "stdout");
+            Thread errThread = daemon(err, "stderr");
+            Thread inThread = daemon(() -> feed(process.getOutputStream(), request.stdin()), "stdin");
+            boolean finished = waitFor(process, request.timeout());
+            if (!finished) {
+                killTree(process);
+                if (running.get() <= 1) {
+                    cgroup.killAll(KILL_WAIT);
+                }
+                waitFor(process, KILL_WAIT);
+            }
+            join(outThread);
+            join(errThread);
+            inThread.interrupt();
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            int code = process.isAlive() ? -1 : process.exitValue();
+            byte[] stdout = listener == null ? out.bytes() : new byte[0];
+            byte[] stderr = listener == null ? err.bytes() : new byte[0];
+            boolean truncated = out.truncated() || err.truncated();
+            if (!finished) {
+                return new ExecResult(ExecResult.TIMEOUT_EXIT_CODE, stdout, stderr, took, Termination.TIMEOUT, truncated,
+                        "killed: timeout " + request.timeout().toMillis() + "ms passed");
+            }
+            if (code == BwrapCommand.JOIN_FAILED && new String(stderr, java.nio.charset.StandardCharsets.UTF_8)
+                    .contains(BwrapCommand.JOIN_MARKER)) {
+                throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "' could not join its cgroup: "
+                        + new String(stderr, java.nio.charset.StandardCharsets.UTF_8).trim());
+            }
+            return classify(code, stdout, stderr, took, truncated, generation, oomBefore, pidsBefore);
+        } finally {
+            processes.remove(process);
+        }
+    }
+
+    private ExecResult classify(int code, byte[] stdout, byte[] stderr, Duration took, boolean truncated,
+                                long generation, long oomBefore, long pidsBefore) {
+        if (generation != stopGeneration) {
+            return new ExecResult(code, stdout, stderr, took, Termination.ENVIRONMENT_STOPPED, truncated,
+                    "killed: the environment was stopped");
+        }
+        if (code != 0 && cgroup.oomKills() > oomBefore) {
+            return new ExecResult(code, stdout, stderr, took, Termination.LIMIT_KILLED, truncated,
+                    "killed: memory limit " + Quantities.formatBytes(limits.memoryBytes()));
+        }
+        if (code != 0 && cgroup.pidsLimitHits() > pidsBefore) {
+            return new ExecResult(code, stdout, stderr, took, Termination.LIMIT_KILLED, truncated,
+                    "failed: process limit " + limits.pids() + " reached");
+        }
+        if (code > 128 && code <= 128 + 64) {
+            return new ExecResult(code, stdout, stderr, took, Termination.SIGNALED, truncated,
+                    "killed by signal " + (code - 128));
+        }
+        return new ExecResult(code, stdout, stderr, took, Termination.EXITED, truncated, "");
+    }
+
+    private static boolean waitFor(Process process, Duration timeout) {
+        try {
+            return process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            killTree(process);
+            Thread.currentThread().interrupt();
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, "interrupted while waiting for the command", e);
+        }
+    }
+
+    /** Kills bubblewrap and every process below it (the sandbox's PID namespace dies with its init anyway). */
+    private static void killTree(Process process) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+    }
+
+    private static void feed(OutputStream stdin, byte[] bytes) {
+        try (stdin) {
+            stdin.write(bytes);
+        } catch (IOException e) {
+            // the command closed its stdin or ended early: it did not want the rest
+        }
+    }
+
+    private static Thread daemon(Runnable task, String name) {
+        Thread thread = new Thread(task, "sandbox-" + name);
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    private static void join(Thread thread) {
+        try {
+            thread.join(DRAIN_WAIT.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- usage and files ---------------------------------------------------------------------------
+
+    @Override
+    public synchronized ResourceUsage usage() {
+        Instant now = Instant.now();
+        if (!cgroup.exists()) {
+            return new ResourceUsage(0, 0, limits.memoryBytes(), -1, -1, 0, now);
+        }
+        long cpu = cgroup.cpuNanos();
+        long at = System.nanoTime();
+        double percent = -1;
+        if (cpu >= 0 && lastCpuNanos >= 0 && at > lastCpuSampleNanos) {
+            percent = Math.max(0, 100.0 * (cpu - lastCpuNanos) / (at - lastCpuSampleNanos));
+        } else if (cpu >= 0) {
+            percent = 0;
+        }
+        lastCpuNanos = cpu;
+        lastCpuSampleNanos = at;
+        return new ResourceUsage(percent, cgroup.memoryBytes(), cgroup.memoryLimit(), -1, -1, cgroup.pidsCurrent(), now);
+    }
+
+    @Override
+    public void putFile(String path, byte[] content) {
+        requireExists();
+        WorkspaceFiles.write(directory.workspace(), path, content);
+    }
+
+    @Override
+    public byte[] getFile(String path, long maxBytes) {
+        requireExists();
+        return WorkspaceFiles.read(directory.workspace(), path, maxBytes);
+    }
+
+    EnvironmentCgroup cgroup() {
+        return cgroup;
+    }
+
+    EnvironmentDirectory directory() {
+        return directory;
+    }
+}

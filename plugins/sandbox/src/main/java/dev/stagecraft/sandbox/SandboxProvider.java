@@ -1,0 +1,198 @@
+package dev.stagecraft.sandbox;
+
+import dev.stagecraft.api.EnvironmentProvider;
+import dev.stagecraft.api.EnvironmentRequirement;
+import dev.stagecraft.api.EnvironmentSpec;
+import dev.stagecraft.api.ErrorCode;
+import dev.stagecraft.api.ExecutionEnvironment;
+import dev.stagecraft.api.IsolationLevel;
+import dev.stagecraft.api.Labels;
+import dev.stagecraft.api.ProviderCapabilities;
+import dev.stagecraft.api.ProviderContext;
+import dev.stagecraft.api.ProviderHealth;
+import dev.stagecraft.api.ProvisioningException;
+import dev.stagecraft.api.Resources;
+import dev.stagecraft.api.Settings;
+import dev.stagecraft.api.StagecraftException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * The native Linux sandbox: bubblewrap namespaces (user, mount, PID, network, IPC, UTS, cgroup), all capabilities
+ * dropped, no-new-privileges, uid 1000 inside, a read-only /usr, a private /tmp, and a cgroup per environment
+ * (memory, pids, cpu; v1 or v2) that every command joins before bubblewrap starts.
+ *
+ * <p>State lives in {@code <stateDir>/envs/<id>/} (see {@link EnvironmentDirectory}); {@link #discover()} scans
+ * it, so a fresh provider instance adopts what an earlier process made. Each command is its own bubblewrap
+ * process tree, so environments cost nothing while idle.
+ */
+public final class SandboxProvider implements EnvironmentProvider {
+    public static final String KIND = "sandbox";
+
+    private volatile SandboxSettings settings;
+    private volatile Path stateDir;
+    private volatile CgroupHierarchy cgroups;
+    private final Map<String, SandboxEnvironment> known = new ConcurrentHashMap<>();
+
+    public SandboxProvider() {
+    }
+
+    @Override
+    public String kind() {
+        return KIND;
+    }
+
+    @Override
+    public void initialize(ProviderContext context) {
+        SandboxSettings parsed = SandboxSettings.from(context.settings());
+        this.settings = parsed.bwrap().contains("/") ? parsed : withBwrap(parsed, Probe.findOnPath(parsed.bwrap()));
+        this.stateDir = context.stateDirectory();
+        this.cgroups = CgroupHierarchy.detect(parsed.cgroupRoot(), parsed.cgroupParent());
+    }
+
+    private static SandboxSettings withBwrap(SandboxSettings s, String bwrap) {
+        return new SandboxSettings(bwrap, s.memoryBytes(), s.cpus(), s.pids(), s.tmpSizeBytes(), s.path(),
+                s.cgroupRoot(), s.cgroupParent(), s.startupEstimate(), s.executionEfficiency(), s.costPerHour());
+    }
+
+    private SandboxSettings settings() {
+        SandboxSettings s = settings;
+        if (s == null) {
+            initialize(new ProviderContext("stagecraft", Path.of(System.getProperty("java.io.tmpdir"), "stagecraft-sandbox"),
+                    Settings.empty("providers.sandbox")));
+            s = settings;
+        }
+        return s;
+    }
+
+    @Override
+    public ProviderCapabilities describe() {
+        SandboxSettings s = settings();
+        return new ProviderCapabilities(KIND, EnumSet.of(IsolationLevel.CONTAINER), s.startupEstimate(),
+                s.executionEfficiency(), s.costPerHour(), false, true, false,
+                new Resources(Runtime.getRuntime().availableProcessors(), Probe.hostMemoryBytes(), 0, 0));
+    }
+
+    @Override
+    public ProviderHealth probe() {
+        return Probe.run(settings(), cgroups);
+    }
+
+    @Override
+    public ExecutionEnvironment create(EnvironmentSpec spec) {
+        SandboxSettings s = settings();
+        if (!cgroups.usable()) {
+            throw new ProvisioningException("sandbox '" + spec.id() + "': no usable cgroup hierarchy under "
+                    + s.cgroupRoot() + " (cgroup " + cgroups.version() + ", controllers " + cgroups.controllers()
+                    + "); memory and pids controllers are required");
+        }
+        EnvironmentRequirement requirement = spec.requirement();
+        Resources wanted = requirement.resources();
+        Limits limits = new Limits(wanted.memoryBytes() > 0 ? wanted.memoryBytes() : s.memoryBytes(),
+                wanted.cpus() > 0 ? wanted.cpus() : s.cpus(), s.pids());
+        Labels labels = spec.labels().with(Labels.KIND, KIND);
+        EnvironmentDirectory directory = new EnvironmentDirectory(envsDir().resolve(spec.id()));
+        if (Files.exists(directory.dir())) {
+            throw new ProvisioningException("sandbox '" + spec.id() + "' already exists in " + directory.dir());
+        }
+        EnvironmentCgroup cgroup = cgroups.forEnvironment(spec.id());
+        try {
+            Files.createDirectories(envsDir());
+            Files.createDirectory(directory.dir(), Probe.ownerOnly());
+            Files.createDirectory(directory.workspace(), Probe.ownerOnly());
+            cgroup.create(limits);
+            directory.writeConfig(limits, requirement.network(), spec.isolation());
+            directory.writeLabels(labels);
+        } catch (IOException | RuntimeException e) {
+            cleanUpFailedCreate(directory, cgroup);
+            throw new ProvisioningException("cannot create sandbox '" + spec.id() + "': " + e.getMessage(), e);
+        }
+        SandboxEnvironment env = new SandboxEnvironment(spec.id(), labels, spec.isolation(), directory, limits,
+                requirement.network(), cgroup, s, false, () -> known.remove(spec.id()));
+        known.put(spec.id(), env);
+        return env;
+    }
+
+    private static void cleanUpFailedCreate(EnvironmentDirectory directory, EnvironmentCgroup cgroup) {
+        try {
+            cgroup.remove(java.time.Duration.ofSeconds(2));
+        } catch (IOException | RuntimeException ignored) {
+            // best effort: the create failed already and says why
+        }
+        try {
+            WorkspaceFiles.deleteTree(directory.dir());
+        } catch (IOException ignored) {
+            // best effort, as above
+        }
+    }
+
+    @Override
+    public List<ExecutionEnvironment> discover() {
+        settings();
+        List<ExecutionEnvironment> found = new ArrayList<>();
+        if (!Files.isDirectory(envsDir())) {
+            return found;
+        }
+        try (Stream<Path> dirs = Files.list(envsDir())) {
+            for (Path dir : dirs.sorted().toList()) {
+                SandboxEnvironment env = adopt(new EnvironmentDirectory(dir));
+                if (env != null) {
+                    found.add(env);
+                }
+            }
+        } catch (IOException e) {
+            throw new StagecraftException(ErrorCode.INTERNAL, "cannot list sandboxes in " + envsDir() + ": " + e.getMessage(), e);
+        }
+        known.keySet().removeIf(id -> !new EnvironmentDirectory(envsDir().resolve(id)).exists());
+        return found;
+    }
+
+    private SandboxEnvironment adopt(EnvironmentDirectory directory) {
+        String id = directory.dir().getFileName().toString();
+        SandboxEnvironment existing = known.get(id);
+        if (existing != null && !existing.destroyedOrGone()) {
+            return existing;
+        }
+        if (!directory.exists() || Files.isSymbolicLink(directory.dir())) {
+            return null;
+        }
+        try {
+            Labels labels = directory.readLabels();
+            if (!labels.isStagecraft() || !labels.environmentId().equals(id)) {
+                return null;
+            }
+            Map<String, String> config = directory.readConfig();
+            SandboxSettings s = settings();
+            Limits limits = new Limits(Long.parseLong(config.getOrDefault("memory-bytes", Long.toString(s.memoryBytes()))),
+                    Double.parseDouble(config.getOrDefault("cpus", Double.toString(s.cpus()))),
+                    Long.parseLong(config.getOrDefault("pids", Long.toString(s.pids()))));
+            IsolationLevel isolation = IsolationLevel.parse(config.getOrDefault("isolation", "container"));
+            boolean network = Boolean.parseBoolean(config.getOrDefault("network", "false"));
+            SandboxEnvironment env = new SandboxEnvironment(id, labels, isolation, directory, limits, network,
+                    cgroups.forEnvironment(id), s, directory.stopped(), () -> known.remove(id));
+            SandboxEnvironment raced = known.putIfAbsent(id, env);
+            if (raced != null && !raced.destroyedOrGone()) {
+                return raced;
+            }
+            known.put(id, env);
+            return env;
+        } catch (IOException | RuntimeException e) {
+            return null; // half-made or half-removed: not an environment (yet, or any more)
+        }
+    }
+
+    Path envsDir() {
+        return stateDir.resolve("envs");
+    }
+
+    CgroupHierarchy cgroups() {
+        return cgroups;
+    }
+}

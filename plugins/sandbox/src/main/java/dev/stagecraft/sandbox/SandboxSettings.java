@@ -1,0 +1,54 @@
+package dev.stagecraft.sandbox;
+
+import dev.stagecraft.api.Settings;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The sandbox's section of the configuration, {@code providers.sandbox}, read once and checked, so a bad value
+ * fails with one line naming the key.
+ *
+ * @param bwrap               the bubblewrap binary ({@code bwrap}: looked up on the host's PATH)
+ * @param memoryBytes         memory limit of an environment whose requirement names none
+ * @param cpus                CPU limit (cores, fractions allowed) of an environment whose requirement names none
+ * @param pids                most processes and threads in one environment
+ * @param tmpSizeBytes        size of the private tmpfs at /tmp
+ * @param path                the PATH commands see unless their request sets one
+ * @param cgroupRoot          where the cgroup file systems are mounted
+ * @param cgroupParent        the cgroup every environment's cgroup is made under
+ * @param startupEstimate     reported to selection
+ * @param executionEfficiency reported to selection (0-10)
+ * @param costPerHour         reported to selection
+ */
+record SandboxSettings(String bwrap, long memoryBytes, double cpus, long pids, long tmpSizeBytes, String path,
+                       Path cgroupRoot, String cgroupParent, Duration startupEstimate, int executionEfficiency,
+                       double costPerHour) {
+    static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+    static SandboxSettings from(Settings s) {
+        long memory = s.bytes("memory", 512L << 20);
+        if (memory < (4L << 20)) {
+            throw s.invalid("memory", "must be at least 4m");
+        }
+        double cpus = s.number("cpus", 1.0);
+        if (cpus < 0.01 || cpus > 1024) {
+            throw s.invalid("cpus", cpus + " is out of range [0.01, 1024]");
+        }
+        long tmp = s.bytes("tmp-size", 64L << 20);
+        if (tmp < (1L << 20)) {
+            throw s.invalid("tmp-size", "must be at least 1m");
+        }
+        String parent = s.string("cgroup-parent", "stagecraft");
+        if (!parent.matches("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*") || parent.contains("..")) {
+            throw s.invalid("cgroup-parent", "'" + parent + "' must be a relative cgroup path such as stagecraft");
+        }
+        Duration startup = s.duration("startup-estimate", Duration.ofMillis(1500));
+        double cost = s.number("cost-per-hour", 0);
+        if (cost < 0) {
+            throw s.invalid("cost-per-hour", "must not be negative");
+        }
+        return new SandboxSettings(s.string("bwrap", "bwrap"), memory, cpus, s.integer("pids", 256, 8, 4_194_304),
+                tmp, s.string("path", DEFAULT_PATH), Path.of(s.string("cgroup-root", "/sys/fs/cgroup")), parent,
+                startup, (int) s.integer("execution-efficiency", 6, 0, 10), cost);
+    }
+}

@@ -1,0 +1,74 @@
+package dev.stagecraft.sandbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.stagecraft.api.EnvironmentProvider;
+import dev.stagecraft.api.ErrorCode;
+import dev.stagecraft.api.IsolationLevel;
+import dev.stagecraft.api.ProviderCapabilities;
+import dev.stagecraft.api.Settings;
+import dev.stagecraft.api.StagecraftException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.ServiceLoader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TestSandboxSettings {
+    @TempDir
+    Path stateDir;
+
+    @Test
+    void defaults() {
+        SandboxSettings s = SandboxSettings.from(Settings.empty("providers.sandbox"));
+        assertThat(s).isEqualTo(new SandboxSettings("bwrap", 512L << 20, 1.0, 256, 64L << 20,
+                "/usr/local/bin:/usr/bin:/bin", Path.of("/sys/fs/cgroup"), "stagecraft", Duration.ofMillis(1500), 6, 0));
+    }
+
+    @Test
+    void everyKey() {
+        SandboxSettings s = SandboxSettings.from(new Settings("f.yaml", "providers.sandbox", Map.ofEntries(
+                Map.entry("bwrap", "/opt/bwrap"), Map.entry("memory", "1g"), Map.entry("cpus", "0.5"),
+                Map.entry("pids", 100), Map.entry("tmp-size", "16m"), Map.entry("path", "/usr/bin"),
+                Map.entry("cgroup-root", "/cg"), Map.entry("cgroup-parent", "sc/envs"),
+                Map.entry("startup-estimate", "50ms"), Map.entry("execution-efficiency", 7),
+                Map.entry("cost-per-hour", "0.25"))));
+        assertThat(s).isEqualTo(new SandboxSettings("/opt/bwrap", 1L << 30, 0.5, 100, 16L << 20, "/usr/bin",
+                Path.of("/cg"), "sc/envs", Duration.ofMillis(50), 7, 0.25));
+    }
+
+    @Test
+    void badValueIsOneLineNamingTheKey() {
+        assertThatThrownBy(() -> SandboxSettings.from(new Settings("f.yaml", "providers.sandbox", Map.of("memory", "12x"))))
+                .isInstanceOf(StagecraftException.class)
+                .satisfies(e -> assertThat(((StagecraftException) e).code()).isEqualTo(ErrorCode.INVALID_CONFIGURATION))
+                .hasMessageStartingWith("f.yaml: providers.sandbox.memory: ").hasMessageNotContaining("\n");
+        assertThatThrownBy(() -> SandboxSettings.from(new Settings("f.yaml", "providers.sandbox", Map.of("cgroup-parent", "../x"))))
+                .hasMessageContaining("providers.sandbox.cgroup-parent");
+    }
+
+    @Test
+    void serviceFileNamesTheProviderAndCapabilitiesAreTheSeeds() {
+        assertThat(ServiceLoader.load(EnvironmentProvider.class).stream().map(ServiceLoader.Provider::type))
+                .contains(SandboxProvider.class);
+        ProviderCapabilities c = SandboxFixtures.provider(stateDir).describe();
+        assertThat(c.kind()).isEqualTo("sandbox");
+        assertThat(c.isolationLevels()).containsExactly(IsolationLevel.CONTAINER);
+        assertThat(c.startupEstimate()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(c.executionEfficiency()).isEqualTo(6);
+        assertThat(c.network()).isTrue();
+        assertThat(c.gpu()).isFalse();
+        assertThat(c.persistentStorage()).isFalse();
+        assertThat(c.ceiling().cpus()).isEqualTo(Runtime.getRuntime().availableProcessors());
+    }
+
+    @Test
+    void probeReportsFactsOrAnActionableReason() {
+        var health = SandboxFixtures.provider(stateDir, Map.of("bwrap", "/nonexistent/bwrap")).probe();
+        assertThat(health.available()).isFalse();
+        assertThat(health.reason()).contains("bubblewrap not found");
+        assertThat(health.remedies()).anyMatch(r -> r.contains("apt-get install bubblewrap"));
+    }
+}
