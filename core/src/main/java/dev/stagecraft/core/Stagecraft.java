@@ -87,6 +87,17 @@ public final class Stagecraft implements AutoCloseable {
         return loaded.problems();
     }
 
+    /** What an installed kind can do, without probing it. */
+    public Optional<ProviderCapabilities> capabilities(String kind) {
+        return registry.entry(kind).flatMap(entry -> {
+            try {
+                return Optional.of(entry.provider().describe());
+            } catch (RuntimeException | LinkageError e) {
+                return Optional.empty();
+            }
+        });
+    }
+
     /** Every installed provider with a fresh probe. */
     public List<ProviderReport> providers() {
         List<ProviderReport> reports = new ArrayList<>();

@@ -41,6 +41,7 @@ final class EnvCommand implements Runnable {
         public Integer call() {
             var wanted = requirement.toRequirement();
             try (Stagecraft stagecraft = cli.open(global)) {
+                Progress.creating(cli, stagecraft, wanted, global.json);
                 EnvironmentInfo info = stagecraft.manager().create(wanted);
                 if (global.json) {
                     cli.printJson(Json.environment(info));
@@ -159,6 +160,12 @@ final class EnvCommand implements Runnable {
         public Integer call() {
             try (Stagecraft stagecraft = cli.open(global)) {
                 stagecraft.manager().stop(id);
+                EnvironmentInfo info = stagecraft.manager().status(id);
+                if (global.json) {
+                    cli.printJson(Json.environment(info));
+                } else {
+                    cli.out.println(id + " " + info.status());
+                }
                 return 0;
             }
         }
@@ -177,18 +184,20 @@ final class EnvCommand implements Runnable {
 
         @Override
         public Integer call() {
-            int missing = 0;
+            List<String> removed = new java.util.ArrayList<>();
+            List<String> missing = new java.util.ArrayList<>();
             try (Stagecraft stagecraft = cli.open(global)) {
                 for (String id : ids) {
-                    if (stagecraft.manager().destroy(id)) {
-                        cli.out.println("removed " + id);
-                    } else {
-                        cli.err.println("stagecraft: NOT_FOUND: no environment with id '" + id + "'");
-                        missing++;
-                    }
+                    (stagecraft.manager().destroy(id) ? removed : missing).add(id);
                 }
             }
-            return missing == 0 ? 0 : 1;
+            if (global.json) {
+                cli.printJson(Map.of("removed", removed, "missing", missing));
+            } else {
+                removed.forEach(id -> cli.out.println("removed " + id));
+                missing.forEach(id -> cli.err.println("stagecraft: NOT_FOUND: no environment with id '" + id + "'"));
+            }
+            return missing.isEmpty() ? 0 : 1;
         }
     }
 

@@ -42,6 +42,7 @@ final class RunCommand implements Callable<Integer> {
             if (explain && !global.json) {
                 cli.err.print(selection.explain());
             }
+            Progress.creating(cli, stagecraft, selection, global.json);
             try (Lease lease = stagecraft.manager().acquire(selection)) {
                 ExecResult result = global.json ? lease.execute(request) : lease.execute(request, streamTo(cli.out, cli.err));
                 if (global.json) {
