@@ -47,7 +47,7 @@ public record EnvironmentRequirement(String toolType, SecurityLevel securityLeve
         if (ttl.isNegative()) {
             throw StagecraftException.invalidRequirement("ttl must not be negative, got " + ttl);
         }
-        labels = Map.copyOf(new TreeMap<>(requireNonNull(labels, "labels is null")));
+        labels = SortedCopy.of(requireNonNull(labels, "labels is null"), "labels");
         for (Map.Entry<String, String> label : labels.entrySet()) {
             if (!LABEL_KEY.matcher(label.getKey()).matches()) {
                 throw StagecraftException.invalidRequirement("label key '" + label.getKey()
@@ -58,7 +58,7 @@ public record EnvironmentRequirement(String toolType, SecurityLevel securityLeve
                         + "' has a value longer than 253 characters or with control characters");
             }
         }
-        options = Map.copyOf(new TreeMap<>(requireNonNull(options, "options is null")));
+        options = SortedCopy.of(requireNonNull(options, "options is null"), "options");
     }
 
     public boolean gpu() {

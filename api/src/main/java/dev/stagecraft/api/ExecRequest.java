@@ -30,7 +30,7 @@ public record ExecRequest(List<String> argv, byte[] stdin, Map<String, String> e
             throw StagecraftException.invalidRequirement("a command is required (argv is empty)");
         }
         stdin = requireNonNull(stdin, "stdin is null").clone();
-        env = Map.copyOf(new TreeMap<>(requireNonNull(env, "env is null")));
+        env = SortedCopy.of(requireNonNull(env, "env is null"), "env");
         for (String name : env.keySet()) {
             if (name.isEmpty() || name.contains("=") || name.indexOf('\0') >= 0) {
                 throw StagecraftException.invalidRequirement("environment variable name '" + name + "' is invalid");

@@ -25,7 +25,7 @@ public record Labels(Map<String, String> values) {
     public static final String USER_PREFIX = PREFIX + "label.";
 
     public Labels {
-        values = Map.copyOf(new TreeMap<>(requireNonNull(values, "values is null")));
+        values = SortedCopy.of(requireNonNull(values, "values is null"), "labels");
     }
 
     public static Labels of(String owner, String environmentId, Instant createdAt, Duration ttl) {

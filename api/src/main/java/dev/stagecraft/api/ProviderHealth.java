@@ -18,7 +18,7 @@ public record ProviderHealth(boolean available, String reason, List<String> reme
     public ProviderHealth {
         requireNonNull(reason, "reason is null");
         remedies = List.copyOf(remedies);
-        details = Map.copyOf(new TreeMap<>(details));
+        details = SortedCopy.of(details, "details");
     }
 
     public static ProviderHealth available(String reason, Map<String, String> details) {

@@ -1,6 +1,7 @@
 package dev.stagecraft.core.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.stagecraft.api.ErrorCode;
@@ -52,8 +53,19 @@ public final class ConfigLoader {
     public StagecraftConfig load(Path file) {
         String source = file == null ? "defaults" : file.toString();
         Map<String, Object> tree = file != null && Files.exists(file) ? read(file) : new LinkedHashMap<>();
-        applyOverrides(tree);
-        return bind(source, tree);
+        Map<String, String> overridden = applyOverrides(tree);
+        try {
+            return bind(source, tree);
+        } catch (StagecraftException e) {
+            // A value that came from the environment is not in the file: say which variable set it.
+            for (Map.Entry<String, String> override : overridden.entrySet()) {
+                if (e.getMessage().startsWith(source + ": " + override.getKey() + ":")) {
+                    throw new StagecraftException(e.code(), e.getMessage() + " (set by environment variable "
+                            + override.getValue() + ")", e);
+                }
+            }
+            throw e;
+        }
     }
 
     public StagecraftConfig defaults() {
@@ -63,10 +75,13 @@ public final class ConfigLoader {
     @SuppressWarnings("unchecked")
     private Map<String, Object> read(Path file) {
         try {
-            Object parsed = new ObjectMapper(new YAMLFactory()).readValue(file.toFile(), Object.class);
-            if (parsed == null) {
+            ObjectMapper mapper = new ObjectMapper(new YAMLFactory());
+            JsonNode node = mapper.readTree(file.toFile());
+            if (node == null || node.isMissingNode() || node.isNull()) {
+                // an empty file, or one holding only comments: all defaults
                 return new LinkedHashMap<>();
             }
+            Object parsed = mapper.treeToValue(node, Object.class);
             if (!(parsed instanceof Map)) {
                 throw invalid(file.toString(), "the top level must be a mapping of keys to values");
             }
@@ -80,8 +95,10 @@ public final class ConfigLoader {
         }
     }
 
+    /** Applies the {@code STAGECRAFT_*} overrides; returns the dotted keys they set, each with its variable. */
     @SuppressWarnings("unchecked")
-    private void applyOverrides(Map<String, Object> tree) {
+    private Map<String, String> applyOverrides(Map<String, Object> tree) {
+        Map<String, String> applied = new LinkedHashMap<>();
         for (Map.Entry<String, String> variable : new TreeMap<>(environment).entrySet()) {
             String name = variable.getKey();
             if (!name.startsWith("STAGECRAFT_") || LAUNCHER_VARIABLES.contains(name)) {
@@ -99,7 +116,9 @@ public final class ConfigLoader {
                 node = (Map<String, Object>) child;
             }
             node.put(path[path.length - 1].replace('_', '-'), variable.getValue());
+            applied.put(String.join(".", java.util.Arrays.stream(path).map(p -> p.replace('_', '-')).toList()), name);
         }
+        return applied;
     }
 
     private StagecraftConfig bind(String source, Map<String, Object> tree) {

@@ -21,6 +21,8 @@ import java.util.Map;
  * of environment variables, never their values, and never stdin.
  */
 public final class AuditLog {
+    private static final java.util.concurrent.ConcurrentMap<Path, Object> IN_PROCESS = new java.util.concurrent.ConcurrentHashMap<>();
+
     private final Path file;
     private final boolean enabled;
     private final Clock clock;
@@ -55,9 +57,13 @@ public final class AuditLog {
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
             byte[] bytes = (json.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8);
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
-                    StandardOpenOption.WRITE); var lock = channel.lock()) {
-                channel.write(java.nio.ByteBuffer.wrap(bytes));
+            // A file lock is held per JVM: two threads of one process locking the same file would get an
+            // OverlappingFileLockException, so writers in this process take turns first, then lock against others.
+            synchronized (IN_PROCESS.computeIfAbsent(file.toAbsolutePath().normalize(), key -> new Object())) {
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+                        StandardOpenOption.WRITE); var lock = channel.lock()) {
+                    channel.write(java.nio.ByteBuffer.wrap(bytes));
+                }
             }
         } catch (IOException e) {
             if (mandatory) {

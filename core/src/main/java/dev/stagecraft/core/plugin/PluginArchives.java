@@ -34,7 +34,8 @@ final class PluginArchives {
             while (entries.hasMoreElements()) {
                 ZipEntry entry = entries.nextElement();
                 Path out = target.resolve(entry.getName()).normalize();
-                if (!out.startsWith(target)) {
+                // strictly below the plugin's folder: "../<name>" lands on the folder itself and is refused too
+                if (!out.startsWith(target) || out.equals(target)) {
                     throw new IOException("entry '" + entry.getName() + "' would be written outside the plugin folder");
                 }
                 if (entry.isDirectory()) {
@@ -46,6 +47,14 @@ final class PluginArchives {
                     }
                 }
             }
+        } catch (IOException | RuntimeException e) {
+            // leave no half-unpacked plugin behind
+            try {
+                deleteTree(target);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
         Files.writeString(stamp, fingerprint);
         return target;

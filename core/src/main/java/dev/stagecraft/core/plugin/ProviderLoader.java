@@ -3,6 +3,7 @@ package dev.stagecraft.core.plugin;
 import dev.stagecraft.api.EnvironmentProvider;
 import dev.stagecraft.api.selection.SelectionFilter;
 import dev.stagecraft.api.selection.SelectionScorer;
+import org.pf4j.InvalidPluginDescriptorException;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
 
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.stream.Stream;
+import java.util.zip.ZipFile;
 
 /**
  * Finds providers and selection stages: first in the plugins folder (each jar, zip or folder through PF4J,
@@ -74,6 +76,14 @@ public final class ProviderLoader {
         String id = "";
         String version = "";
         try {
+            if (file.toString().endsWith(".jar") && Files.isRegularFile(file)) {
+                // PF4J says only "No PluginDescriptorFinder" for a file that is not a jar at all
+                try (ZipFile jar = new ZipFile(file.toFile())) {
+                    jar.size();
+                } catch (IOException e) {
+                    return PluginStatus.skipped(file, id, version, "not a readable jar: " + rootMessage(e));
+                }
+            }
             Path path = file.toString().endsWith(".zip") ? PluginArchives.unpack(file, cacheDirectory) : file;
             id = manager.loadPlugin(path);
             PluginWrapper wrapper = manager.getPlugin(id);
@@ -106,6 +116,9 @@ public final class ProviderLoader {
                 problems.add("plugin " + id + " " + version + " contributes no environment provider");
             }
             return new PluginStatus(file, id, version, true, kinds, "");
+        } catch (InvalidPluginDescriptorException e) {
+            return PluginStatus.skipped(file, id, version, "no valid plugin descriptor (" + rootMessage(e)
+                    + "; the manifest needs Plugin-Id and Plugin-Version)");
         } catch (Exception | LinkageError e) {
             if (!id.isEmpty()) {
                 try {

@@ -35,7 +35,7 @@ public final class ResourceCeilingFilter implements SelectionFilter {
             return Optional.of("at most " + Quantities.formatBytes(max.diskBytes()) + " disk, "
                     + Quantities.formatBytes(want.diskBytes()) + " asked");
         }
-        if (want.gpus() > 0 && want.gpus() > max.gpus()) {
+        if (max.gpus() > 0 && want.gpus() > max.gpus()) {
             return Optional.of("at most " + max.gpus() + " gpus, " + want.gpus() + " asked");
         }
         return Optional.empty();

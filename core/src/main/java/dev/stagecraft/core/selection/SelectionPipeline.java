@@ -45,6 +45,10 @@ public final class SelectionPipeline {
         List<SelectionFilter> activeFilters = new ArrayList<>();
         for (SelectionFilter filter : filters) {
             Settings section = selection.section(filter.name());
+            if (filter instanceof SecurityLevelFilter && !section.bool("enabled", true)) {
+                throw section.invalid("enabled", "the security stage cannot be turned off: it is what keeps a level's "
+                        + "code out of weaker isolation (change security.minimum-isolation instead)");
+            }
             if (section.bool("enabled", true)) {
                 filter.configure(section);
                 activeFilters.add(filter);

@@ -1,0 +1,110 @@
+package dev.stagecraft.core.manager;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stagecraft.api.ErrorCode;
+import dev.stagecraft.api.StagecraftException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TestAuditLog {
+    private static final Clock CLOCK = Clock.fixed(Instant.parse("2030-01-02T03:04:05Z"), ZoneOffset.UTC);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void writesOneJsonObjectPerLineWithTheCommonFields() {
+        Path file = dir.resolve("nested/audit.jsonl");
+        AuditLog audit = new AuditLog(file, true, CLOCK);
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("argv", List.of("sh", "-c", "echo \"quoted\"\nnewline"));
+        fields.put("exitCode", 0);
+        audit.record("exec", "sc-abc", "sandbox", "medium", false, fields);
+        audit.record("destroy", "sc-abc", "sandbox", "medium", false, Map.of());
+
+        List<JsonNode> lines = AuditLines.read(file);
+        assertThat(lines).hasSize(2);
+        JsonNode exec = lines.get(0);
+        assertThat(exec.path("time").asText()).isEqualTo("2030-01-02T03:04:05Z");
+        assertThat(exec.path("action").asText()).isEqualTo("exec");
+        assertThat(exec.path("environment").asText()).isEqualTo("sc-abc");
+        assertThat(exec.path("kind").asText()).isEqualTo("sandbox");
+        assertThat(exec.path("level").asText()).isEqualTo("medium");
+        assertThat(exec.path("argv").get(2).asText()).isEqualTo("echo \"quoted\"\nnewline");
+        assertThat(exec.path("exitCode").asInt()).isZero();
+        assertThat(lines.get(1).path("action").asText()).isEqualTo("destroy");
+        assertThat(audit.file()).isEqualTo(file);
+    }
+
+    @Test
+    void disabledLogWritesOnlyMandatoryRecords() {
+        Path file = dir.resolve("audit.jsonl");
+        AuditLog audit = new AuditLog(file, false, CLOCK);
+        audit.record("create", "sc-low", "sandbox", "medium", false, Map.of());
+        assertThat(file).doesNotExist();
+        audit.record("create", "sc-crit", "kvm", "critical", true, Map.of("isolation", "vm"));
+        List<JsonNode> lines = AuditLines.read(file);
+        assertThat(lines).hasSize(1);
+        assertThat(lines.get(0).path("environment").asText()).isEqualTo("sc-crit");
+        assertThat(lines.get(0).path("level").asText()).isEqualTo("critical");
+        assertThat(lines.get(0).path("isolation").asText()).isEqualTo("vm");
+    }
+
+    @Test
+    void mandatoryRecordThatCannotBeWrittenFailsTheAction() throws IOException {
+        Path blocker = Files.writeString(dir.resolve("not-a-folder"), "x");
+        AuditLog audit = new AuditLog(blocker.resolve("audit.jsonl"), true, CLOCK);
+        assertThatCode(() -> audit.record("exec", "sc-1", "sandbox", "medium", false, Map.of()))
+                .as("an optional record that cannot be written is dropped").doesNotThrowAnyException();
+        assertThatThrownBy(() -> audit.record("exec", "sc-2", "kvm", "critical", true, Map.of()))
+                .isInstanceOfSatisfying(StagecraftException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL);
+                    assertThat(e.getMessage()).startsWith("audit log " + blocker.resolve("audit.jsonl") + " cannot be written")
+                            .endsWith("refusing a critical-level action without an audit record");
+                });
+    }
+
+    @Test
+    void concurrentWritersNeverInterleaveLines() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        List<AuditLog> logs = List.of(new AuditLog(file, true, CLOCK), new AuditLog(file, true, CLOCK));
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                AuditLog log = logs.get(t % 2);
+                int thread = t;
+                futures.add(pool.submit(() -> {
+                    for (int i = 0; i < 50; i++) {
+                        log.record("exec", "sc-" + thread, "sandbox", "medium", false, Map.of("payload", "x".repeat(2000), "i", i));
+                    }
+                }));
+            }
+            for (Future<?> future : futures) {
+                future.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        List<JsonNode> lines = AuditLines.read(file);
+        assertThat(lines).hasSize(200).allSatisfy(n -> assertThat(n.path("payload").asText()).hasSize(2000));
+    }
+}
