@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
-# Installs what Stagecraft's providers and tests need on Debian/Ubuntu, only when missing.
-# JDK 17+ and Maven must already be present.
+# Installs and starts what Stagecraft's providers and tests need on Debian/Ubuntu, only what is missing:
+# each provider has its own step in scripts/setup.d/, run in name order. JDK 17+ and Maven must be present.
 set -euo pipefail
-
-need=()
-command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
-[ -e /usr/lib/x86_64-linux-gnu/libseccomp.so.2 ] || [ -e /lib/x86_64-linux-gnu/libseccomp.so.2 ] \
-  || ldconfig -p 2>/dev/null | grep -q libseccomp.so.2 || need+=(libseccomp2)
+cd "$(dirname "$0")"
 
 for tool in java mvn; do
   if ! command -v "$tool" >/dev/null 2>&1; then
@@ -15,11 +11,23 @@ for tool in java mvn; do
   fi
 done
 
-if [ ${#need[@]} -gt 0 ]; then
-  sudo=""
+# apt_install PACKAGE... : installs the packages that are not installed yet (one apt-get update per run).
+apt_updated=""
+apt_install() {
+  local missing=()
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "stagecraft setup: installing ${need[*]}" >&2
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-bwrap --version >&2
+  echo "stagecraft setup: installing ${missing[*]}" >&2
+  if [ -z "$apt_updated" ]; then $sudo apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+export -f apt_install 2>/dev/null || true
+
+for step in setup.d/*.sh; do
+  # shellcheck source=/dev/null
+  . "$step"
+done
