@@ -160,15 +160,11 @@ public final class Stagecraft implements AutoCloseable {
 
         public Stagecraft build() {
             StagecraftConfig effective = config != null ? config : new ConfigLoader(home, environment).load(configFile);
-            if (pluginsDirectory != null || stateDirectory != null) {
-                effective = new StagecraftConfig(effective.source(), effective.owner(),
-                        stateDirectory != null ? stateDirectory : effective.stateDirectory(),
-                        pluginsDirectory != null ? pluginsDirectory : effective.pluginsDirectory(),
-                        effective.auditEnabled(),
-                        stateDirectory != null && effective.auditPath().equals(effective.stateDirectory().resolve("audit.jsonl"))
-                                ? stateDirectory.resolve("audit.jsonl") : effective.auditPath(),
-                        effective.defaultTtl(), effective.idleTimeout(), effective.reapInterval(),
-                        effective.disabledProviders(), effective.selection(), effective.providers());
+            if (stateDirectory != null) {
+                effective = effective.withStateDirectory(stateDirectory);
+            }
+            if (pluginsDirectory != null) {
+                effective = effective.withPluginsDirectory(pluginsDirectory);
             }
             ProviderLoader.Loaded loaded = new ProviderLoader(version(), Stagecraft.class.getClassLoader())
                     .load(effective.pluginsDirectory(), effective.stateDirectory().resolve("plugin-cache"));

@@ -40,6 +40,19 @@ public record StagecraftConfig(String source, String owner, Path stateDirectory,
         requireNonNull(providers, "providers is null");
     }
 
+    /** This configuration with another state folder; an audit log at its default place moves along. */
+    public StagecraftConfig withStateDirectory(Path directory) {
+        Path audit = auditPath.equals(stateDirectory.resolve("audit.jsonl")) ? directory.resolve("audit.jsonl") : auditPath;
+        return new StagecraftConfig(source, owner, directory, pluginsDirectory, auditEnabled, audit, defaultTtl,
+                idleTimeout, reapInterval, disabledProviders, selection, providers);
+    }
+
+    /** This configuration with another plugins folder. */
+    public StagecraftConfig withPluginsDirectory(Path directory) {
+        return new StagecraftConfig(source, owner, stateDirectory, directory, auditEnabled, auditPath, defaultTtl,
+                idleTimeout, reapInterval, disabledProviders, selection, providers);
+    }
+
     /** The configuration section of one provider kind. */
     public Settings provider(String kind) {
         return providers.section(kind);
