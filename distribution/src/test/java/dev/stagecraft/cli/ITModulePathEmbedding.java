@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Embedding on the module path: an application module that requires dev.stagecraft.core finds the sandbox
  * provider through {@code uses}/{@code provides} (the sandbox jar's module-info), not through a plugins folder,
- * and runs a real command in it. Proves the module descriptors of api, core and the plugin agree.
+ * and runs a real command in it, from the very plugin file the distribution ships (unpacked). Proves the
+ * module descriptors of api, core and the plugin agree.
  */
 class ITModulePathEmbedding {
     @TempDir
@@ -30,16 +31,21 @@ class ITModulePathEmbedding {
         Path archive = Path.of(System.getProperty("stagecraft.distribution"));
         Process tar = new ProcessBuilder("tar", "-xzf", archive.toString(), "-C", work.toString()).inheritIO().start();
         assertThat(tar.waitFor()).isZero();
-        Path lib = work.resolve("stagecraft-" + System.getProperty("stagecraft.version")).resolve("lib");
-        Path sandboxJar = Path.of(System.getProperty("stagecraft.sandbox.jar"));
-        assertThat(sandboxJar).exists();
-
+        Path home = work.resolve("stagecraft-" + System.getProperty("stagecraft.version"));
         List<String> modulePath = new ArrayList<>();
-        try (Stream<Path> jars = Files.list(lib)) {
+        try (Stream<Path> jars = Files.list(home.resolve("lib"))) {
             jars.filter(j -> !j.getFileName().toString().startsWith("stagecraft-distribution"))
                     .forEach(j -> modulePath.add(j.toString()));
         }
-        modulePath.add(sandboxJar.toString());
+        // The shipped plugin file, unpacked: classes/ is an exploded module, lib/ holds its libraries.
+        Path plugin = work.resolve("sandbox-plugin");
+        Process unzip = new ProcessBuilder("unzip", "-q", home.resolve("plugins/stagecraft-plugin-sandbox-0.1.0.zip").toString(),
+                "-d", plugin.toString()).inheritIO().start();
+        assertThat(unzip.waitFor()).isZero();
+        modulePath.add(plugin.resolve("classes").toString());
+        try (Stream<Path> jars = Files.list(plugin.resolve("lib"))) {
+            jars.forEach(j -> modulePath.add(j.toString()));
+        }
 
         Path source = work.resolve("src/embed.example");
         Files.createDirectories(source.resolve("embed"));

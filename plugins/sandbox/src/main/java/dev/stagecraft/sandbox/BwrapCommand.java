@@ -8,8 +8,11 @@ import java.util.Map;
 /**
  * The host command line of one sandboxed command. A tiny {@code /bin/sh} wrapper first writes its own pid into
  * the environment's cgroup files (so the sandbox and everything it forks are limited from the first
- * instruction), turns core dumps off, then {@code exec}s bubblewrap. Inside, {@code sh -c 'exec "$@"'} runs the
- * program so a missing one ends with 127 as in any shell. Every variable part (cgroup files, paths, argv,
+ * instruction), sets the rlimits (core dumps off, open files, file size, CPU time: hard limits too, so nothing
+ * inside can raise them), opens the two compiled seccomp programs as descriptors 3 and 4, then {@code exec}s
+ * bubblewrap with {@code --add-seccomp-fd 3 --add-seccomp-fd 4}: bubblewrap loads them after setting up the sandbox and right before it executes the program,
+ * so it binds every thread and child. Inside, {@code sh -c 'exec "$@"'} runs the program so a missing one ends
+ * with 127 as in any shell. Every variable part (cgroup files, the filter's path, limits, paths, argv,
  * environment) is a separate argument, never text inside a script.
  */
 final class BwrapCommand {
@@ -18,20 +21,56 @@ final class BwrapCommand {
     static final int JOIN_FAILED = 125;
     static final String WORKSPACE = "/workspace";
     static final int SANDBOX_UID = 1000;
+    /** The descriptors the wrapper opens the two filter programs on, and bubblewrap reads them from. */
+    static final int SECCOMP_FD = 3;
+    static final int SECCOMP_VETO_FD = 4;
 
+    private static final String FAIL = " >&2; exit " + JOIN_FAILED + "; }";
     private static final String WRAPPER = "n=$1; shift; "
-            + "while [ \"$n\" -gt 0 ]; do echo $$ > \"$1\" || { echo \"" + JOIN_MARKER + " cannot join $1\" >&2; exit "
-            + JOIN_FAILED + "; }; shift; n=$((n-1)); done; ulimit -c 0 2>/dev/null; exec \"$@\"";
+            + "while [ \"$n\" -gt 0 ]; do echo $$ > \"$1\" || { echo \"" + JOIN_MARKER + " cannot join $1\"" + FAIL
+            + "; shift; n=$((n-1)); done; "
+            + "f=$1; g=$2; nofile=$3; fsize=$4; cpu=$5; cpuhard=$6; shift 6; "
+            + "{ ulimit -c 0 && ulimit -n \"$nofile\" && ulimit -f \"$fsize\" && ulimit -S -t \"$cpu\" "
+            + "&& ulimit -H -t \"$cpuhard\"; } 2>/dev/null || { echo \"" + JOIN_MARKER + " cannot set resource limits\"" + FAIL
+            + "; [ -f \"$f\" ] && [ -r \"$f\" ] && [ -f \"$g\" ] && [ -r \"$g\" ] || { echo \"" + JOIN_MARKER
+            + " cannot read the seccomp filter $f\"" + FAIL
+            + "; unset PWD OLDPWD; exec \"$@\" " + SECCOMP_FD + "< \"$f\" " + SECCOMP_VETO_FD + "< \"$g\"";
+
+    /** The rlimits the wrapper sets; {@code cpuSeconds} zero means none. */
+    record Rlimits(long openFiles, long fileSizeBytes, long cpuSeconds) {
+        static Rlimits of(SandboxSettings settings) {
+            return new Rlimits(settings.openFiles(), settings.fileSizeBytes(), settings.cpuTime().toSeconds());
+        }
+
+        /** ulimit -f counts 512-byte blocks. */
+        long fileSizeBlocks() {
+            return (fileSizeBytes + 511) / 512;
+        }
+
+        List<String> wrapperArgs() {
+            String cpu = cpuSeconds <= 0 ? "unlimited" : Long.toString(cpuSeconds);
+            // The soft limit sends SIGXCPU; the hard one, a second later, SIGKILL for a program that ignores it.
+            String cpuHard = cpuSeconds <= 0 ? "unlimited" : Long.toString(cpuSeconds + 1);
+            return List.of(Long.toString(openFiles), Long.toString(fileSizeBlocks()), cpu, cpuHard);
+        }
+    }
 
     private BwrapCommand() {
     }
 
-    static List<String> build(String bwrap, List<Path> cgroupProcs, Path workspace, String workingDir,
-                              boolean network, long tmpSizeBytes, Map<String, String> env, List<String> argv) {
+    static List<String> build(String bwrap, List<Path> cgroupProcs, SeccompFilter.Programs seccomp, Rlimits rlimits, Path workspace,
+                              String workingDir, boolean network, long tmpSizeBytes, Map<String, String> env,
+                              List<String> argv) {
         List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", WRAPPER, "stagecraft-join",
                 Integer.toString(cgroupProcs.size())));
         cgroupProcs.forEach(p -> cmd.add(p.toString()));
-        cmd.addAll(sandboxArgs(bwrap, workspace, workingDir, network, tmpSizeBytes, env));
+        cmd.add(seccomp.main().toString());
+        cmd.add(seccomp.veto().toString());
+        cmd.addAll(rlimits.wrapperArgs());
+        List<String> sandbox = sandboxArgs(bwrap, workspace, workingDir, network, tmpSizeBytes, env);
+        sandbox.addAll(sandbox.size() - 1, List.of("--add-seccomp-fd", Integer.toString(SECCOMP_FD),
+                "--add-seccomp-fd", Integer.toString(SECCOMP_VETO_FD)));
+        cmd.addAll(sandbox);
         cmd.addAll(List.of("sh", "-c", "exec \"$@\"", "sh"));
         cmd.addAll(argv);
         return cmd;
@@ -48,6 +87,7 @@ final class BwrapCommand {
                 "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
                 "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
                 "--proc", "/proc", "--dev", "/dev",
+                "--size", Long.toString(tmpSizeBytes), "--tmpfs", "/dev/shm",
                 "--size", Long.toString(tmpSizeBytes), "--tmpfs", "/tmp"));
         if (network) {
             cmd.add(3, "--share-net");

@@ -23,7 +23,7 @@ final class Probe {
     private Probe() {
     }
 
-    static ProviderHealth run(SandboxSettings settings, CgroupHierarchy cgroups) {
+    static ProviderHealth run(SandboxSettings settings, CgroupHierarchy cgroups, Path stateDir) {
         Map<String, String> details = new TreeMap<>();
         List<String> remedies = new ArrayList<>();
         if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
@@ -45,10 +45,18 @@ final class Probe {
             remedies.add("sysctl -w user.max_user_namespaces=15000");
             return ProviderHealth.unavailable("user namespaces are disabled (user.max_user_namespaces=0)", remedies, details);
         }
-        List<String> trial = new ArrayList<>(BwrapCommand.sandboxArgs(settings.bwrap(), null, "", false,
-                settings.tmpSizeBytes(), Map.of("PATH", settings.path())));
-        trial.add("true");
-        Outcome outcome = exec(trial);
+        SeccompFilter.Programs filter;
+        try {
+            details.put("seccomp.libseccomp", SeccompFilter.libraryVersion());
+            filter = SeccompFilter.ensure(stateDir, SeccompPolicy.standard());
+            details.put("seccomp", "filter " + filter.main().getFileName() + ", "
+                    + SeccompPolicy.standard().everAllowed().size() + " syscalls allowed, the rest EPERM");
+        } catch (IOException | LinkageError | RuntimeException e) {
+            return ProviderHealth.unavailable("cannot compile the seccomp filter: " + e.getMessage(),
+                    List.of("apt-get install libseccomp2 (Debian/Ubuntu) or dnf install libseccomp"), details);
+        }
+        Outcome outcome = exec(BwrapCommand.build(settings.bwrap(), List.of(), filter, BwrapCommand.Rlimits.of(settings),
+                null, "", false, settings.tmpSizeBytes(), Map.of("PATH", settings.path()), List.of("true")));
         details.put("trial", outcome.code == 0 ? "ok" : "exit " + outcome.code);
         if (outcome.code != 0) {
             return ProviderHealth.unavailable("a trial sandbox failed: " + outcome.output.trim(),
@@ -79,7 +87,8 @@ final class Probe {
             }
         }
         return ProviderHealth.available("bubblewrap " + details.get("bwrap.version") + ", cgroup " + cgroups.version()
-                + " (" + String.join(",", cgroups.controllers()) + ")", details);
+                + " (" + String.join(",", cgroups.controllers()) + "), seccomp (libseccomp "
+                + details.get("seccomp.libseccomp") + ")", details);
     }
 
     static String findOnPath(String name) {

@@ -32,11 +32,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Exit codes: bubblewrap reports a command killed by signal N as 128+N, as a shell does; such codes are
  * read as SIGNALED (a program that exits 130 by itself is reported SIGNALED too). A kill by the kernel's OOM
- * killer or a failing fork at the pids limit is read from the cgroup's counters: LIMIT_KILLED.
+ * killer or a failing fork at the pids limit is read from the cgroup's counters: LIMIT_KILLED. So are SIGXFSZ
+ * (the file-size rlimit) and, when a CPU-time limit is set, SIGXCPU.
  */
 final class SandboxEnvironment implements ExecutionEnvironment {
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
     private static final Duration DRAIN_WAIT = Duration.ofSeconds(5);
+    private static final int SIGXCPU = 24;
+    private static final int SIGXFSZ = 25;
 
     private final String id;
     private final Labels labels;
@@ -46,6 +49,7 @@ final class SandboxEnvironment implements ExecutionEnvironment {
     private final boolean network;
     private final EnvironmentCgroup cgroup;
     private final SandboxSettings settings;
+    private final java.nio.file.Path stateDir;
     private final Runnable onDestroyed;
 
     private final Object lifecycle = new Object();
@@ -59,7 +63,8 @@ final class SandboxEnvironment implements ExecutionEnvironment {
 
     SandboxEnvironment(String id, Labels labels, IsolationLevel isolation, EnvironmentDirectory directory,
                        Limits limits, boolean network, EnvironmentCgroup cgroup, SandboxSettings settings,
-                       boolean stopped, Runnable onDestroyed) {
+                       java.nio.file.Path stateDir, boolean stopped, Runnable onDestroyed) {
+        this.stateDir = stateDir;
         this.id = id;
         this.labels = labels;
         this.isolation = isolation;
@@ -226,11 +231,21 @@ final class SandboxEnvironment implements ExecutionEnvironment {
         Map<String, String> env = new TreeMap<>();
         env.put("PATH", settings.path());
         env.putAll(request.env());
-        List<String> command = BwrapCommand.build(settings.bwrap(), cgroup.procsFiles(), directory.workspace(),
-                workingDir, network, settings.tmpSizeBytes(), env, request.argv());
+        SeccompFilter.Programs filter;
+        try {
+            filter = SeccompFilter.ensure(stateDir, SeccompPolicy.standard());
+        } catch (IOException | LinkageError | RuntimeException e) {
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "': cannot compile its seccomp filter: "
+                    + e.getMessage(), e);
+        }
+        List<String> command = BwrapCommand.build(settings.bwrap(), cgroup.procsFiles(), filter,
+                BwrapCommand.Rlimits.of(settings), directory.workspace(), workingDir, network, settings.tmpSizeBytes(),
+                env, request.argv());
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().clear();
         builder.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+        // Not the manager's working directory: the wrapper's shell would export it as PWD to bubblewrap (pid 1 inside).
+        builder.directory(new java.io.File("/"));
         long oomBefore = cgroup.oomKills();
         long pidsBefore = cgroup.pidsLimitHits();
         long started = System.nanoTime();
@@ -294,6 +309,14 @@ final class SandboxEnvironment implements ExecutionEnvironment {
         if (code != 0 && cgroup.pidsLimitHits() > pidsBefore) {
             return new ExecResult(code, stdout, stderr, took, Termination.LIMIT_KILLED, truncated,
                     "failed: process limit " + limits.pids() + " reached");
+        }
+        if (code == 128 + SIGXFSZ) {
+            return new ExecResult(code, stdout, stderr, took, Termination.LIMIT_KILLED, truncated,
+                    "killed: file size limit " + Quantities.formatBytes(settings.fileSizeBytes()) + " (SIGXFSZ)");
+        }
+        if (code == 128 + SIGXCPU && !settings.cpuTime().isZero()) {
+            return new ExecResult(code, stdout, stderr, took, Termination.LIMIT_KILLED, truncated,
+                    "killed: CPU time limit " + settings.cpuTime().toSeconds() + "s (SIGXCPU)");
         }
         if (code > 128 && code <= 128 + 64) {
             return new ExecResult(code, stdout, stderr, took, Termination.SIGNALED, truncated,

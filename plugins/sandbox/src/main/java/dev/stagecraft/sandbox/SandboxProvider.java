@@ -12,6 +12,7 @@ import dev.stagecraft.api.ProviderContext;
 import dev.stagecraft.api.ProviderHealth;
 import dev.stagecraft.api.ProvisioningException;
 import dev.stagecraft.api.Resources;
+import dev.stagecraft.api.SecurityLevel;
 import dev.stagecraft.api.Settings;
 import dev.stagecraft.api.StagecraftException;
 import java.io.IOException;
@@ -52,14 +53,9 @@ public final class SandboxProvider implements EnvironmentProvider {
     @Override
     public void initialize(ProviderContext context) {
         SandboxSettings parsed = SandboxSettings.from(context.settings());
-        this.settings = parsed.bwrap().contains("/") ? parsed : withBwrap(parsed, Probe.findOnPath(parsed.bwrap()));
+        this.settings = parsed.bwrap().contains("/") ? parsed : parsed.withBwrap(Probe.findOnPath(parsed.bwrap()));
         this.stateDir = context.stateDirectory();
         this.cgroups = CgroupHierarchy.detect(parsed.cgroupRoot(), parsed.cgroupParent());
-    }
-
-    private static SandboxSettings withBwrap(SandboxSettings s, String bwrap) {
-        return new SandboxSettings(bwrap, s.memoryBytes(), s.cpus(), s.pids(), s.tmpSizeBytes(), s.path(),
-                s.cgroupRoot(), s.cgroupParent(), s.startupEstimate(), s.executionEfficiency(), s.costPerHour());
     }
 
     private SandboxSettings settings() {
@@ -82,7 +78,7 @@ public final class SandboxProvider implements EnvironmentProvider {
 
     @Override
     public ProviderHealth probe() {
-        return Probe.run(settings(), cgroups);
+        return Probe.run(settings(), cgroups, stateDir);
     }
 
     @Override
@@ -94,6 +90,13 @@ public final class SandboxProvider implements EnvironmentProvider {
                     + "); memory and pids controllers are required");
         }
         EnvironmentRequirement requirement = spec.requirement();
+        refuseBeyondContainerClass(spec);
+        try {
+            SeccompFilter.ensure(stateDir, SeccompPolicy.standard());
+        } catch (IOException | LinkageError | RuntimeException e) {
+            throw new ProvisioningException("sandbox '" + spec.id() + "': cannot compile the seccomp filter with libseccomp ("
+                    + e.getMessage() + "); install libseccomp2 (apt-get install libseccomp2)", e);
+        }
         Resources wanted = requirement.resources();
         Limits limits = new Limits(wanted.memoryBytes() > 0 ? wanted.memoryBytes() : s.memoryBytes(),
                 wanted.cpus() > 0 ? wanted.cpus() : s.cpus(), s.pids());
@@ -115,9 +118,27 @@ public final class SandboxProvider implements EnvironmentProvider {
             throw new ProvisioningException("cannot create sandbox '" + spec.id() + "': " + e.getMessage(), e);
         }
         SandboxEnvironment env = new SandboxEnvironment(spec.id(), labels, spec.isolation(), directory, limits,
-                requirement.network(), cgroup, s, false, () -> known.remove(spec.id()));
+                requirement.network(), cgroup, s, stateDir, false, () -> known.remove(spec.id()));
         known.put(spec.id(), env);
         return env;
+    }
+
+    /**
+     * The sandbox is container-class isolation: it shares the host's kernel. Code trusted less than that (security
+     * level high or critical, or an isolation class above container) belongs in gVisor or a VM, so the sandbox
+     * refuses it even when asked directly, whatever the selection pipeline was configured to allow.
+     */
+    private static void refuseBeyondContainerClass(EnvironmentSpec spec) {
+        SecurityLevel level = spec.requirement().securityLevel();
+        if (level == SecurityLevel.HIGH || level == SecurityLevel.CRITICAL) {
+            throw new ProvisioningException("sandbox '" + spec.id() + "': security level " + level.label()
+                    + " needs isolation stronger than a namespace sandbox sharing the host's kernel (high: user-kernel, "
+                    + "e.g. gVisor; critical: vm); the sandbox serves low and medium only");
+        }
+        if (spec.isolation().atLeast(IsolationLevel.USER_KERNEL)) {
+            throw new ProvisioningException("sandbox '" + spec.id() + "': isolation " + spec.isolation().label()
+                    + " was asked for; the sandbox offers container-class isolation only");
+        }
     }
 
     private static void cleanUpFailedCreate(EnvironmentDirectory directory, EnvironmentCgroup cgroup) {
@@ -176,7 +197,7 @@ public final class SandboxProvider implements EnvironmentProvider {
             IsolationLevel isolation = IsolationLevel.parse(config.getOrDefault("isolation", "container"));
             boolean network = Boolean.parseBoolean(config.getOrDefault("network", "false"));
             SandboxEnvironment env = new SandboxEnvironment(id, labels, isolation, directory, limits, network,
-                    cgroups.forEnvironment(id), s, directory.stopped(), () -> known.remove(id));
+                    cgroups.forEnvironment(id), s, stateDir, directory.stopped(), () -> known.remove(id));
             SandboxEnvironment raced = known.putIfAbsent(id, env);
             if (raced != null && !raced.destroyedOrGone()) {
                 return raced;

@@ -19,11 +19,21 @@ import java.time.Duration;
  * @param startupEstimate     reported to selection
  * @param executionEfficiency reported to selection (0-10)
  * @param costPerHour         reported to selection
+ * @param openFiles           RLIMIT_NOFILE of every sandboxed process (soft and hard)
+ * @param fileSizeBytes       RLIMIT_FSIZE: the largest file a sandboxed process may write (a multiple of 512)
+ * @param cpuTime             RLIMIT_CPU of each sandboxed process (zero: none; the wall-clock timeout still holds)
  */
 record SandboxSettings(String bwrap, long memoryBytes, double cpus, long pids, long tmpSizeBytes, String path,
                        Path cgroupRoot, String cgroupParent, Duration startupEstimate, int executionEfficiency,
-                       double costPerHour) {
+                       double costPerHour, long openFiles, long fileSizeBytes, Duration cpuTime) {
     static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+    static final long DEFAULT_OPEN_FILES = 1024;
+    static final long DEFAULT_FILE_SIZE = 1L << 30;
+
+    SandboxSettings withBwrap(String path) {
+        return new SandboxSettings(path, memoryBytes, cpus, pids, tmpSizeBytes, this.path, cgroupRoot, cgroupParent,
+                startupEstimate, executionEfficiency, costPerHour, openFiles, fileSizeBytes, cpuTime);
+    }
 
     static SandboxSettings from(Settings s) {
         long memory = s.bytes("memory", 512L << 20);
@@ -47,8 +57,17 @@ record SandboxSettings(String bwrap, long memoryBytes, double cpus, long pids, l
         if (cost < 0) {
             throw s.invalid("cost-per-hour", "must not be negative");
         }
+        long fileSize = s.bytes("file-size", DEFAULT_FILE_SIZE);
+        if (fileSize < (1L << 20)) {
+            throw s.invalid("file-size", "must be at least 1m");
+        }
+        Duration cpuTime = s.duration("cpu-time", Duration.ZERO);
+        if (cpuTime.isNegative() || (!cpuTime.isZero() && cpuTime.toMillis() < 1000)) {
+            throw s.invalid("cpu-time", "must be 0 (none) or at least 1s");
+        }
         return new SandboxSettings(s.string("bwrap", "bwrap"), memory, cpus, s.integer("pids", 256, 8, 4_194_304),
                 tmp, s.string("path", DEFAULT_PATH), Path.of(s.string("cgroup-root", "/sys/fs/cgroup")), parent,
-                startup, (int) s.integer("execution-efficiency", 6, 0, 10), cost);
+                startup, (int) s.integer("execution-efficiency", 6, 0, 10), cost,
+                s.integer("open-files", DEFAULT_OPEN_FILES, 16, 1_048_576), fileSize, cpuTime);
     }
 }

@@ -7,7 +7,15 @@ import dev.stagecraft.api.Labels;
 import dev.stagecraft.api.ProviderContext;
 import dev.stagecraft.api.Settings;
 import dev.stagecraft.tck.BackendRequirement;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -39,6 +47,38 @@ final class SandboxFixtures {
         String id = "test-" + UUID.randomUUID().toString().substring(0, 12);
         return new EnvironmentSpec(id, requirement, IsolationLevel.CONTAINER,
                 Labels.of("test", id, Instant.now(), Duration.ofMinutes(5)));
+    }
+
+    /**
+     * Compiles the C probe {@code probes/<name>.c} (a test resource) with the host's gcc and returns the binary's
+     * bytes. Fails under CI and skips elsewhere when gcc is missing.
+     */
+    static byte[] compiledProbe(Path workDir, String name) {
+        String gcc = Probe.findOnPath("gcc");
+        if (!Files.isExecutable(Path.of(gcc))) {
+            String message = "gcc is needed to build the probe " + name + ".c (apt-get install gcc)";
+            if (BackendRequirement.isCi()) {
+                Assertions.fail(message + " — failing because CI is set");
+            }
+            Assumptions.abort(message + " — skipped because CI is not set");
+        }
+        try (InputStream in = SandboxFixtures.class.getResourceAsStream("/probes/" + name + ".c")) {
+            Path source = workDir.resolve(name + ".c");
+            Path binary = workDir.resolve(name);
+            Files.write(source, in.readAllBytes());
+            Process cc = new ProcessBuilder(gcc, "-O1", "-Wall", "-o", binary.toString(), source.toString(), "-lpthread")
+                    .redirectErrorStream(true).start();
+            cc.getOutputStream().close();
+            byte[] output = cc.getInputStream().readNBytes(64 * 1024);
+            Assertions.assertTrue(cc.waitFor(60, TimeUnit.SECONDS), "gcc finishes");
+            Assertions.assertEquals(0, cc.exitValue(), () -> "gcc " + name + ".c: " + new String(output, StandardCharsets.UTF_8));
+            return Files.readAllBytes(binary);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     static EnvironmentSpec spec() {

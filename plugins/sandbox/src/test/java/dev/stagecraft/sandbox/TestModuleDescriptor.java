@@ -33,6 +33,14 @@ class TestModuleDescriptor {
                 .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
         assertThat(fromModule).containsExactlyElementsOf(fromServices).containsExactly(SandboxProvider.class.getName());
         assertThat(descriptor.requires().stream().map(ModuleDescriptor.Requires::name))
-                .as("a plugin depends on the api alone").containsExactlyInAnyOrderElementsOf(Set.of("dev.stagecraft.api", "java.base"));
+                .as("the api, and jnr-ffi (with the ASM it generates bindings with) to call libseccomp")
+                .containsExactlyInAnyOrderElementsOf(Set.of("dev.stagecraft.api", "org.jnrproject.ffi", "org.objectweb.asm",
+                        "org.objectweb.asm.commons", "org.objectweb.asm.tree", "org.objectweb.asm.tree.analysis",
+                        "org.objectweb.asm.util", "java.base"));
+        assertThat(descriptor.exports()).as("only the libseccomp binding, for jnr-ffi's generated class")
+                .singleElement().satisfies(e -> {
+                    assertThat(e.source()).isEqualTo("dev.stagecraft.sandbox.libseccomp");
+                    assertThat(e.isQualified()).isFalse();
+                });
     }
 }

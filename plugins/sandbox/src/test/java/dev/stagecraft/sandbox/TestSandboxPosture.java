@@ -30,7 +30,9 @@ class TestSandboxPosture {
 
     @AfterEach
     void destroy() {
-        env.destroy();
+        if (env != null) {
+            env.destroy();
+        }
     }
 
     private String run(String script) {
@@ -48,6 +50,31 @@ class TestSandboxPosture {
         assertThat(status).containsPattern("(?m)^CapPrm:\\s+0+$");
         assertThat(status).containsPattern("(?m)^CapBnd:\\s+0+$");
         assertThat(status).containsPattern("(?m)^NoNewPrivs:\\s+1$");
+        assertThat(status).as("a seccomp filter binds the command").containsPattern("(?m)^Seccomp:\\s+2$")
+                .containsPattern("(?m)^Seccomp_filters:\\s+2$");
+    }
+
+    @Test
+    void everyChildAndThreadIsFilteredToo() {
+        String status = run("sh -c 'cat /proc/self/status' & wait; cat /proc/$$/task/*/status");
+        assertThat(status.lines().filter(l -> l.startsWith("Seccomp:"))).hasSizeGreaterThanOrEqualTo(2)
+                .allMatch(l -> l.matches("Seccomp:\\s+2"));
+    }
+
+    @Test
+    void onlyStandardDescriptorsAreInherited() {
+        assertThat(run("ls /proc/$$/fd").lines().sorted().toList()).containsExactly("0", "1", "2");
+    }
+
+    @Test
+    void rlimitsAreSetAndHard() {
+        String limits = run("cat /proc/self/limits");
+        assertThat(limits).containsPattern("(?m)^Max core file size\\s+0\\s+0\\s+bytes");
+        assertThat(limits).containsPattern("(?m)^Max open files\\s+1024\\s+1024\\s+files");
+        assertThat(limits).containsPattern("(?m)^Max file size\\s+1073741824\\s+1073741824\\s+bytes");
+        assertThat(limits).containsPattern("(?m)^Max cpu time\\s+unlimited\\s+unlimited\\s+seconds");
+        ExecResult raise = env.execute(ExecRequest.of("sh", "-c", "ulimit -n 4096"));
+        assertThat(raise.exitCode()).as("the hard limit cannot be raised from inside").isNotZero();
     }
 
     @Test

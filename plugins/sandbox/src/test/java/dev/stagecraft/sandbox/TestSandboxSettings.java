@@ -24,7 +24,8 @@ class TestSandboxSettings {
     void defaults() {
         SandboxSettings s = SandboxSettings.from(Settings.empty("providers.sandbox"));
         assertThat(s).isEqualTo(new SandboxSettings("bwrap", 512L << 20, 1.0, 256, 64L << 20,
-                "/usr/local/bin:/usr/bin:/bin", Path.of("/sys/fs/cgroup"), "stagecraft", Duration.ofMillis(1500), 6, 0));
+                "/usr/local/bin:/usr/bin:/bin", Path.of("/sys/fs/cgroup"), "stagecraft", Duration.ofMillis(1500), 6, 0,
+                1024, 1L << 30, Duration.ZERO));
     }
 
     @Test
@@ -34,9 +35,10 @@ class TestSandboxSettings {
                 Map.entry("pids", 100), Map.entry("tmp-size", "16m"), Map.entry("path", "/usr/bin"),
                 Map.entry("cgroup-root", "/cg"), Map.entry("cgroup-parent", "sc/envs"),
                 Map.entry("startup-estimate", "50ms"), Map.entry("execution-efficiency", 7),
-                Map.entry("cost-per-hour", "0.25"))));
+                Map.entry("cost-per-hour", "0.25"), Map.entry("open-files", 256), Map.entry("file-size", "100m"),
+                Map.entry("cpu-time", "90s"))));
         assertThat(s).isEqualTo(new SandboxSettings("/opt/bwrap", 1L << 30, 0.5, 100, 16L << 20, "/usr/bin",
-                Path.of("/cg"), "sc/envs", Duration.ofMillis(50), 7, 0.25));
+                Path.of("/cg"), "sc/envs", Duration.ofMillis(50), 7, 0.25, 256, 100L << 20, Duration.ofSeconds(90)));
     }
 
     @Test
@@ -47,6 +49,12 @@ class TestSandboxSettings {
                 .hasMessageStartingWith("f.yaml: providers.sandbox.memory: ").hasMessageNotContaining("\n");
         assertThatThrownBy(() -> SandboxSettings.from(new Settings("f.yaml", "providers.sandbox", Map.of("cgroup-parent", "../x"))))
                 .hasMessageContaining("providers.sandbox.cgroup-parent");
+        assertThatThrownBy(() -> SandboxSettings.from(new Settings("f.yaml", "providers.sandbox", Map.of("open-files", 4))))
+                .hasMessageContaining("providers.sandbox.open-files");
+        assertThatThrownBy(() -> SandboxSettings.from(new Settings("f.yaml", "providers.sandbox", Map.of("file-size", "1k"))))
+                .hasMessageContaining("providers.sandbox.file-size");
+        assertThatThrownBy(() -> SandboxSettings.from(new Settings("f.yaml", "providers.sandbox", Map.of("cpu-time", "10ms"))))
+                .hasMessageContaining("providers.sandbox.cpu-time");
     }
 
     @Test
