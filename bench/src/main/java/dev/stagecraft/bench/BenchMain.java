@@ -36,6 +36,14 @@ public final class BenchMain {
             median.put(name, result.getPrimaryResult().getStatistics().getPercentile(50));
         }
 
+        Collection<RunResult> manager = new Runner(base(iterations, seconds)
+                .include(ManagerBenchmarks.class.getName() + "\\.")
+                .mode(Mode.SampleTime).timeUnit(TimeUnit.MILLISECONDS).threads(1).build()).run();
+        for (RunResult result : manager) {
+            String name = result.getParams().getBenchmark().replaceAll(".*\\.", "");
+            median.put("manager." + name, result.getPrimaryResult().getStatistics().getPercentile(50));
+        }
+
         Collection<RunResult> throughput = new Runner(base(iterations, seconds)
                 .include(SandboxBenchmarks.class.getName() + "\\.sandboxCreateExecDestroy")
                 .mode(Mode.Throughput).timeUnit(TimeUnit.SECONDS).threads(threads).build()).run();
@@ -49,6 +57,8 @@ public final class BenchMain {
                 median.get("sandboxCreateExecDestroy") / bwrap);
         System.out.printf(Locale.ROOT, "  ratio exec in a live environment / bare bwrap: %.2fx%n", median.get("sandboxExec") / bwrap);
         System.out.printf(Locale.ROOT, "  ratio bare bwrap / fork-exec: %.2fx%n", bwrap / median.get("forkExec"));
+        System.out.printf(Locale.ROOT, "  warm acquire from a pool (manager): %.3f ms; cold acquire (select + create): %.2f ms%n",
+                median.get("manager.warmAcquire"), median.get("manager.coldAcquire"));
         System.out.printf(Locale.ROOT, "  complete sandboxed runs per second, %d threads, %d cores: %.1f (target >= 100)%n",
                 threads, Runtime.getRuntime().availableProcessors(), runsPerSecond);
     }

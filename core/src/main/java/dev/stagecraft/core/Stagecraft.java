@@ -134,7 +134,7 @@ public final class Stagecraft implements AutoCloseable {
         private Path stateDirectory;
         private StagecraftConfig config;
         private Map<String, String> environment = System.getenv();
-        private boolean reaper = true;
+        private boolean background = true;
         private Clock clock = Clock.systemUTC();
         private final List<EnvironmentListener> listeners = new ArrayList<>();
 
@@ -153,8 +153,11 @@ public final class Stagecraft implements AutoCloseable {
         public Builder config(StagecraftConfig value) { this.config = value; return this; }
         /** The variables {@code STAGECRAFT_*} overrides are read from (default: the process environment). */
         public Builder environment(Map<String, String> value) { this.environment = value; return this; }
-        /** Whether a background thread reaps expired and idle environments (default true). */
-        public Builder reaper(boolean value) { this.reaper = value; return this; }
+        /**
+         * Whether background threads reap expired and idle environments and keep the configured warm pools full
+         * (default true). A short-lived process, such as one command-line call, passes false.
+         */
+        public Builder background(boolean value) { this.background = value; return this; }
         public Builder clock(Clock value) { this.clock = value; return this; }
         public Builder listener(EnvironmentListener value) { this.listeners.add(value); return this; }
 
@@ -171,7 +174,7 @@ public final class Stagecraft implements AutoCloseable {
             Injector injector = Guice.createInjector(new StagecraftModule(effective, loaded, clock));
             Stagecraft stagecraft = new Stagecraft(effective, loaded, injector);
             listeners.forEach(stagecraft.manager::addListener);
-            stagecraft.manager.start(reaper);
+            stagecraft.manager.start(background);
             return stagecraft;
         }
     }

@@ -61,7 +61,7 @@ class TestStagecraftEmbedding {
 
     @Test
     void selectExplainsTheChoice() {
-        try (Stagecraft stagecraft = Stagecraft.builder().stateDirectory(state).environment(Map.of()).reaper(false).build()) {
+        try (Stagecraft stagecraft = Stagecraft.builder().stateDirectory(state).environment(Map.of()).background(false).build()) {
             SandboxOnHost.require(stagecraft);
             Selection selection = stagecraft.select(EnvironmentRequirement.builder().build());
             assertThat(selection.chosenKind()).contains("sandbox");
@@ -72,7 +72,7 @@ class TestStagecraftEmbedding {
 
     @Test
     void timeoutKillsTheCommand() {
-        try (Stagecraft stagecraft = Stagecraft.builder().stateDirectory(state).environment(Map.of()).reaper(false).build()) {
+        try (Stagecraft stagecraft = Stagecraft.builder().stateDirectory(state).environment(Map.of()).background(false).build()) {
             SandboxOnHost.require(stagecraft);
             try (Lease lease = stagecraft.manager().acquire(EnvironmentRequirement.builder().build())) {
                 ExecResult result = lease.execute(ExecRequest.builder("sh", "-c", "sleep 30").timeout(Duration.ofMillis(500)).build());
@@ -91,7 +91,7 @@ class TestStagecraftEmbedding {
                 state-dir: var
                 disabled-providers: [sandbox]
                 """);
-        try (Stagecraft stagecraft = Stagecraft.builder().home(home).configFile(config).environment(Map.of()).reaper(false).build()) {
+        try (Stagecraft stagecraft = Stagecraft.builder().home(home).configFile(config).environment(Map.of()).background(false).build()) {
             assertThat(stagecraft.config().owner()).isEqualTo("embedder");
             assertThat(stagecraft.config().stateDirectory()).isEqualTo(home.resolve("var"));
             assertThat(stagecraft.providers()).extracting(ProviderReport::kind).doesNotContain("sandbox");

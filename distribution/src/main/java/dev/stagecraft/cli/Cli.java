@@ -47,7 +47,7 @@ final class Cli {
                 .pluginsDirectory(options.pluginsDir)
                 .stateDirectory(options.stateDir)
                 .environment(environment)
-                .reaper(false)
+                .background(false)
                 .build();
         for (String problem : stagecraft.problems()) {
             err.println("stagecraft: warning: " + problem);

@@ -33,7 +33,7 @@ public final class ConfigLoader {
     private static final Set<String> LAUNCHER_VARIABLES = Set.of("STAGECRAFT_HOME", "STAGECRAFT_CONFIG", "STAGECRAFT_OPTS",
             "STAGECRAFT_JAVA", "STAGECRAFT_DEBUG");
     private static final Map<String, Set<String>> KNOWN = Map.of(
-            "", Set.of("owner", "state-dir", "plugins-dir", "audit", "environments", "disabled-providers", "selection", "providers"),
+            "", Set.of("owner", "state-dir", "plugins-dir", "audit", "environments", "disabled-providers", "pools", "selection", "providers"),
             "audit", Set.of("enabled", "path"),
             "environments", Set.of("default-ttl", "idle-timeout", "reap-interval"));
 
@@ -143,8 +143,16 @@ public final class ConfigLoader {
                 audit.bool("enabled", true),
                 audit.has("path") ? path(audit, "path", null) : stateDir.resolve("audit.jsonl"),
                 environments.duration("default-ttl", Duration.ofHours(1)), idle, reap,
-                new HashSet<>(root.strings("disabled-providers", List.of())),
+                new HashSet<>(root.strings("disabled-providers", List.of())), pools(root.section("pools")),
                 root.section("selection"), root.section("providers"));
+    }
+
+    private static List<PoolSpec> pools(Settings pools) {
+        List<PoolSpec> specs = new java.util.ArrayList<>();
+        for (String name : pools.keys()) {
+            specs.add(PoolSpec.parse(name, pools.section(name)));
+        }
+        return specs;
     }
 
     private Path path(Settings settings, String key, String defaultValue) {

@@ -4,6 +4,7 @@ import dev.stagecraft.api.Settings;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 
 import static java.util.Objects.requireNonNull;
@@ -22,11 +23,12 @@ import static java.util.Objects.requireNonNull;
  * @param idleTimeout       a leased or created environment unused this long is reaped (zero: never)
  * @param reapInterval      how often the reaper looks
  * @param disabledProviders kinds never offered to selection
+ * @param pools             warm pools, kept full by a long-running manager (the command line keeps none)
  */
 public record StagecraftConfig(String source, String owner, Path stateDirectory, Path pluginsDirectory,
                                boolean auditEnabled, Path auditPath, Duration defaultTtl, Duration idleTimeout,
-                               Duration reapInterval, Set<String> disabledProviders, Settings selection,
-                               Settings providers) {
+                               Duration reapInterval, Set<String> disabledProviders, List<PoolSpec> pools,
+                               Settings selection, Settings providers) {
     public StagecraftConfig {
         requireNonNull(source, "source is null");
         requireNonNull(owner, "owner is null");
@@ -36,6 +38,7 @@ public record StagecraftConfig(String source, String owner, Path stateDirectory,
         requireNonNull(idleTimeout, "idleTimeout is null");
         requireNonNull(reapInterval, "reapInterval is null");
         disabledProviders = Set.copyOf(disabledProviders);
+        pools = List.copyOf(pools);
         requireNonNull(selection, "selection is null");
         requireNonNull(providers, "providers is null");
     }
@@ -44,13 +47,13 @@ public record StagecraftConfig(String source, String owner, Path stateDirectory,
     public StagecraftConfig withStateDirectory(Path directory) {
         Path audit = auditPath.equals(stateDirectory.resolve("audit.jsonl")) ? directory.resolve("audit.jsonl") : auditPath;
         return new StagecraftConfig(source, owner, directory, pluginsDirectory, auditEnabled, audit, defaultTtl,
-                idleTimeout, reapInterval, disabledProviders, selection, providers);
+                idleTimeout, reapInterval, disabledProviders, pools, selection, providers);
     }
 
     /** This configuration with another plugins folder. */
     public StagecraftConfig withPluginsDirectory(Path directory) {
         return new StagecraftConfig(source, owner, stateDirectory, directory, auditEnabled, auditPath, defaultTtl,
-                idleTimeout, reapInterval, disabledProviders, selection, providers);
+                idleTimeout, reapInterval, disabledProviders, pools, selection, providers);
     }
 
     /** The configuration section of one provider kind. */

@@ -53,6 +53,7 @@ public final class EnvironmentManager implements AutoCloseable {
     private final SecureRandom random = new SecureRandom();
     private final String self = ProcessIdentity.current();
     private ScheduledExecutorService reaper;
+    private WarmPools pools = new WarmPools(List.of(), spec -> null, id -> { }, message -> { });
 
     private static final class Managed {
         final ExecutionEnvironment environment;
@@ -78,10 +79,16 @@ public final class EnvironmentManager implements AutoCloseable {
         listeners.add(listener);
     }
 
-    /** Reconciles with the backends, then starts the reaper thread when {@code reap} is true. */
-    public synchronized void start(boolean reap) {
+    /**
+     * Reconciles with the backends; when {@code background} is true, starts the reaper thread and fills the
+     * configured warm pools (a short-lived process such as the command line passes false).
+     */
+    public synchronized void start(boolean background) {
         reconcile();
-        if (reap && reaper == null) {
+        if (background && reaper == null) {
+            pools = new WarmPools(config.pools(), this::createPooled, this::destroyPooled,
+                    message -> emit(new EnvironmentEvent(EnvironmentEvent.Type.FAILED, "", "", clock.instant(), message)));
+            pools.refillLater();
             reaper = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread thread = new Thread(r, "stagecraft-reaper");
                 thread.setDaemon(true);
@@ -129,18 +136,48 @@ public final class EnvironmentManager implements AutoCloseable {
         return acquire(select(requirement));
     }
 
-    /** Creates the environment a {@link #select} call chose and returns a lease on it. */
+    /**
+     * Creates the environment a {@link #select} call chose and returns a lease on it, or hands out a warm one
+     * from a pool of the same profile when the request carries no labels of its own.
+     */
     public Lease acquire(Selection selection) {
-        ExecutionEnvironment environment = create(selection, true);
+        String kind = selection.requireChoice();
+        if (selection.requirement().labels().isEmpty()) {
+            Optional<Managed> warm = pools.take(WarmPools.Profile.of(kind, selection.requirement()))
+                    .map(environments::get);
+            if (warm.isPresent()) {
+                ExecutionEnvironment environment = warm.get().environment;
+                warm.get().lastUsed = clock.instant();
+                return new Lease(this, environment.id(), environment.kind(), environment.isolation(), selection);
+            }
+        }
+        ExecutionEnvironment environment = create(selection, true, Map.of());
         return new Lease(this, environment.id(), environment.kind(), environment.isolation(), selection);
+    }
+
+    /** Ready environments waiting in each warm pool, by pool name. */
+    public Map<String, Integer> warmPools() {
+        return pools.readyCounts();
+    }
+
+    private WarmPools.Made createPooled(dev.stagecraft.core.config.PoolSpec spec) {
+        ExecutionEnvironment environment = create(select(spec.requirement()), true, Map.of(WarmPools.POOL_LABEL, spec.name()));
+        return new WarmPools.Made(environment.kind(), environment.id());
+    }
+
+    private void destroyPooled(String id) {
+        Managed managed = environments.remove(id);
+        if (managed != null) {
+            destroyQuietly(managed.environment, "destroy", "warm pool drained");
+        }
     }
 
     /** Selects and creates an environment that lives until destroyed or past its TTL, whoever calls next. */
     public EnvironmentInfo create(EnvironmentRequirement requirement) {
-        return info(environments.get(create(select(requirement), false).id()));
+        return info(environments.get(create(select(requirement), false, Map.of()).id()));
     }
 
-    private ExecutionEnvironment create(Selection selection, boolean leased) {
+    private ExecutionEnvironment create(Selection selection, boolean leased, Map<String, String> extraLabels) {
         String kind = selection.requireChoice();
         EnvironmentRequirement requirement = selection.requirement();
         IsolationLevel isolation = selection.chosenIsolation().orElseThrow();
@@ -154,6 +191,9 @@ public final class EnvironmentManager implements AutoCloseable {
         }
         if (leased) {
             labels = labels.with(ProcessIdentity.HOLDER_LABEL, self);
+        }
+        for (Map.Entry<String, String> label : extraLabels.entrySet()) {
+            labels = labels.with(label.getKey(), label.getValue());
         }
         ProviderRegistry.Entry entry = providers.entry(kind).orElseThrow();
         boolean critical = requirement.securityLevel() == SecurityLevel.CRITICAL;
@@ -286,13 +326,17 @@ public final class EnvironmentManager implements AutoCloseable {
     public int reap() {
         int reaped = 0;
         for (Managed managed : List.copyOf(environments.values())) {
-            Optional<String> reason = reapReason(managed.environment.labels(), managed.lastUsed);
+            boolean pooled = pools.holds(managed.environment.id());
+            // A pooled environment is idle by design: only its TTL counts.
+            Optional<String> reason = reapReason(managed.environment.labels(), pooled ? clock.instant() : managed.lastUsed);
             if (reason.isPresent() && managed.environment.status() != EnvironmentStatus.RUNNING) {
+                pools.forget(managed.environment.id());
                 destroyQuietly(managed.environment, "reap", reason.get());
                 environments.remove(managed.environment.id());
                 reaped++;
             }
         }
+        pools.refillLater();
         return reaped;
     }
 
@@ -387,6 +431,7 @@ public final class EnvironmentManager implements AutoCloseable {
     /** Stops the reaper and destroys the environments leased by this process. Others are left to live. */
     @Override
     public synchronized void close() {
+        pools.close();
         if (reaper != null) {
             reaper.shutdownNow();
             reaper = null;

@@ -15,7 +15,7 @@ public final class LeaseHolderMain {
     }
 
     public static void main(String[] args) throws Exception {
-        Stagecraft stagecraft = Stagecraft.builder().stateDirectory(Path.of(args[0])).environment(Map.of()).reaper(false).build();
+        Stagecraft stagecraft = Stagecraft.builder().stateDirectory(Path.of(args[0])).environment(Map.of()).background(false).build();
         Lease lease = stagecraft.manager().acquire(EnvironmentRequirement.builder().label("holder-test", "yes").build());
         System.out.println("LEASED " + lease.id());
         System.out.flush();

@@ -57,7 +57,7 @@ class TestEnvironmentManager {
     private final MutableClock clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
 
     private Stagecraft open(Clock clock, Map<String, String> environment) {
-        Stagecraft stagecraft = Stagecraft.builder().stateDirectory(state).environment(environment).reaper(false)
+        Stagecraft stagecraft = Stagecraft.builder().stateDirectory(state).environment(environment).background(false)
                 .clock(clock).listener(events::add).build();
         opened.add(stagecraft);
         SandboxOnHost.require(stagecraft);

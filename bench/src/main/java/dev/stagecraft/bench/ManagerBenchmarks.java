@@ -1,0 +1,63 @@
+package dev.stagecraft.bench;
+
+import dev.stagecraft.api.EnvironmentRequirement;
+import dev.stagecraft.core.Stagecraft;
+import dev.stagecraft.core.manager.Lease;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Acquire through the manager: from a warm pool of sandboxes (the lease is closed outside the measurement),
+ * and cold (select + create) for comparison.
+ */
+@State(Scope.Thread)
+public class ManagerBenchmarks {
+    private static final EnvironmentRequirement SHELL = EnvironmentRequirement.builder().toolType("shell").build();
+    private static final EnvironmentRequirement COLD = EnvironmentRequirement.builder().toolType("generic").build();
+
+    private Stagecraft stagecraft;
+    private Lease lease;
+
+    @Setup(Level.Trial)
+    public void setUp() throws IOException {
+        Path state = Files.createTempDirectory("stagecraft-bench-manager");
+        Path config = state.resolve("stagecraft.yaml");
+        Files.writeString(config, "state-dir: " + state + "\naudit:\n  enabled: false\n"
+                + "pools:\n  shell:\n    size: 8\n    tool-type: shell\n");
+        stagecraft = Stagecraft.builder().configFile(config).environment(Map.of()).build();
+    }
+
+    @TearDown(Level.Invocation)
+    public void release() {
+        if (lease != null) {
+            lease.close();
+            lease = null;
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        stagecraft.close();
+    }
+
+    @Benchmark
+    public String warmAcquire() {
+        lease = stagecraft.manager().acquire(SHELL);
+        return lease.id();
+    }
+
+    @Benchmark
+    public String coldAcquire() {
+        lease = stagecraft.manager().acquire(COLD);
+        return lease.id();
+    }
+}
