@@ -1,0 +1,423 @@
+package dev.stagecraft.docker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.PullImageResultCallback;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Mount;
+import com.github.dockerjava.api.model.MountType;
+import com.github.dockerjava.api.model.Version;
+import dev.stagecraft.api.EnvironmentProvider;
+import dev.stagecraft.api.EnvironmentRequirement;
+import dev.stagecraft.api.EnvironmentSpec;
+import dev.stagecraft.api.ErrorCode;
+import dev.stagecraft.api.ExecutionEnvironment;
+import dev.stagecraft.api.IsolationLevel;
+import dev.stagecraft.api.Labels;
+import dev.stagecraft.api.ProviderCapabilities;
+import dev.stagecraft.api.ProviderContext;
+import dev.stagecraft.api.ProviderHealth;
+import dev.stagecraft.api.ProvisioningException;
+import dev.stagecraft.api.Quantities;
+import dev.stagecraft.api.Resources;
+import dev.stagecraft.api.Settings;
+import dev.stagecraft.api.StagecraftException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Containers on a Docker Engine, through docker-java. The spec's isolation class picks the runtime: runc for
+ * {@link IsolationLevel#CONTAINER}, gVisor's runsc for {@link IsolationLevel#USER_KERNEL} (offered only while the
+ * Engine lists it). Every container and volume carries the spec's labels; {@link #discover()} rebuilds environments
+ * from them, so nothing depends on this process's memory.
+ *
+ * <p>Hardening of every container: read-only root, a size-limited tmpfs /tmp, the workspace a labelled named volume
+ * at /workspace, uid/gid 1000, all capabilities dropped (a tool type may add back named ones), no-new-privileges,
+ * network none unless the requirement asks, memory (no swap), CPU and pids limits, docker-init as PID 1.
+ */
+public final class DockerProvider implements EnvironmentProvider {
+    public static final String KIND = "docker";
+    private static final Duration INFO_TTL = Duration.ofSeconds(10);
+
+    private volatile DockerSettings settings;
+    private volatile Engine engine;
+    private volatile EngineInfo info;
+    private final Map<String, DockerEnvironment> known = new ConcurrentHashMap<>();
+    private final ExecutorService workers = Executors.newCachedThreadPool(daemon("stagecraft-docker-worker"));
+    private final ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, daemon("stagecraft-docker-timer"));
+
+    public DockerProvider() {
+        timers.setRemoveOnCancelPolicy(true);
+    }
+
+    private static ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    @Override
+    public String kind() {
+        return KIND;
+    }
+
+    @Override
+    public void initialize(ProviderContext context) {
+        DockerSettings parsed = DockerSettings.from(context.settings());
+        Engine old = engine;
+        this.settings = parsed;
+        this.engine = new Engine(parsed);
+        this.info = null;
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    private DockerSettings settings() {
+        if (settings == null) {
+            synchronized (this) {
+                if (settings == null) {
+                    initialize(new ProviderContext("stagecraft", Path.of(System.getProperty("java.io.tmpdir"), "stagecraft-docker"),
+                            Settings.empty("providers.docker")));
+                }
+            }
+        }
+        return settings;
+    }
+
+    private Engine engine() {
+        settings();
+        return engine;
+    }
+
+    /** The Engine client, for tests that inspect what was made. */
+    Engine engineForTests() {
+        return engine();
+    }
+
+    /** What {@code GET /info} says that matters here, cached for a few seconds. */
+    record EngineInfo(Map<String, List<String>> runtimes, String defaultRuntime, long cpus, long memoryBytes,
+                      String storageDriver, String cgroupDriver, Instant readAt) {
+    }
+
+    EngineInfo info() {
+        EngineInfo cached = info;
+        if (cached != null && Duration.between(cached.readAt(), Instant.now()).compareTo(INFO_TTL) < 0) {
+            return cached;
+        }
+        JsonNode node = engine().getJson("/info");
+        Map<String, List<String>> runtimes = new TreeMap<>();
+        if (node != null) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.path("Runtimes").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                List<String> args = new ArrayList<>();
+                e.getValue().path("runtimeArgs").forEach(a -> args.add(a.asText()));
+                runtimes.put(e.getKey(), List.copyOf(args));
+            }
+        }
+        EngineInfo fresh = new EngineInfo(Map.copyOf(runtimes), node == null ? "" : node.path("DefaultRuntime").asText(""),
+                node == null ? 0 : node.path("NCPU").asLong(0), node == null ? 0 : node.path("MemTotal").asLong(0),
+                node == null ? "" : node.path("Driver").asText(""), node == null ? "" : node.path("CgroupDriver").asText(""),
+                Instant.now());
+        info = fresh;
+        return fresh;
+    }
+
+    private EngineInfo infoOrNull() {
+        try {
+            return info();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public ProviderCapabilities describe() {
+        DockerSettings s = settings();
+        EnumSet<IsolationLevel> levels = EnumSet.of(IsolationLevel.CONTAINER);
+        EngineInfo i = infoOrNull();
+        Resources ceiling = Resources.NONE;
+        if (i != null) {
+            if (i.runtimes().containsKey(s.userKernelRuntime())) {
+                levels.add(IsolationLevel.USER_KERNEL);
+            }
+            ceiling = new Resources(i.cpus(), i.memoryBytes(), 0, 0);
+        }
+        return new ProviderCapabilities(KIND, levels, s.startupEstimate(), s.executionEfficiency(), s.costPerHour(),
+                false, true, true, ceiling);
+    }
+
+    @Override
+    public ProviderHealth probe() {
+        DockerSettings s;
+        try {
+            s = settings();
+        } catch (StagecraftException e) {
+            return ProviderHealth.unavailable(e.getMessage(), List.of("fix the configuration key it names"), Map.of());
+        }
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("host", s.host().toString());
+        if ("unix".equals(s.host().getScheme()) && !java.nio.file.Files.exists(Path.of(s.host().getPath()))) {
+            return ProviderHealth.unavailable("no Docker Engine socket at " + s.host().getPath(),
+                    List.of("apt-get install docker.io", "start dockerd (dockerd >/var/log/dockerd.log 2>&1 &, or systemctl start docker)",
+                            "or set providers.docker.host to the Engine's address"), details);
+        }
+        Version version;
+        EngineInfo i;
+        try {
+            version = engine().client().versionCmd().exec();
+            info = null;
+            i = info();
+        } catch (RuntimeException e) {
+            return ProviderHealth.unavailable(engine().unreachableMessage(e),
+                    List.of("start dockerd (dockerd >/var/log/dockerd.log 2>&1 &, or systemctl start docker)",
+                            "check that this user may use " + s.host() + " (root, or the docker group)"), details);
+        }
+        details.put("engine", String.valueOf(version.getVersion()));
+        details.put("api-version", String.valueOf(version.getApiVersion()));
+        details.put("runtimes", String.join(",", i.runtimes().keySet()));
+        details.put("default-runtime", i.defaultRuntime());
+        details.put("storage-driver", i.storageDriver());
+        details.put("cgroup-driver", i.cgroupDriver());
+        List<String> userKernelArgs = i.runtimes().get(s.userKernelRuntime());
+        if (userKernelArgs != null) {
+            details.put(s.userKernelRuntime() + "-args", String.join(" ", userKernelArgs));
+        }
+        if (!i.runtimes().containsKey(s.runcRuntime())) {
+            return ProviderHealth.unavailable("the Docker Engine " + version.getVersion() + " has no runtime '" + s.runcRuntime()
+                    + "' (it lists " + i.runtimes().keySet() + ")", List.of("set providers.docker.runtimes.container to one of "
+                    + i.runtimes().keySet()), details);
+        }
+        String reason = "Docker Engine " + version.getVersion() + " (API " + version.getApiVersion() + ") at " + s.host()
+                + ", runtimes " + i.runtimes().keySet();
+        if (userKernelArgs == null) {
+            // Available for the container class; doctor shows how to add the user-kernel class.
+            return new ProviderHealth(true, reason + "; no '" + s.userKernelRuntime() + "' runtime, so no user-kernel isolation",
+                    List.of(registerRunscRemedy()), details);
+        }
+        return ProviderHealth.available(reason, details);
+    }
+
+    static String registerRunscRemedy() {
+        return "register gVisor: apt-get install runsc, add {\"runtimes\":{\"runsc\":{\"path\":\"/usr/bin/runsc\","
+                + "\"runtimeArgs\":[\"--network=none\"]}}} to /etc/docker/daemon.json, then kill -HUP $(cat /var/run/docker.pid)"
+                + " (or run scripts/install-deps.sh)";
+    }
+
+    @Override
+    public ExecutionEnvironment create(EnvironmentSpec spec) {
+        DockerSettings s = settings();
+        Engine e = engine();
+        EnvironmentRequirement r = spec.requirement();
+        String id = spec.id();
+        if (r.gpu()) {
+            throw new ProvisioningException("environment '" + id + "': the docker provider does not attach GPUs yet"
+                    + " (the gpu provider will); ask for gpus: 0 or use another provider");
+        }
+        String runtime = runtimeFor(spec, s);
+        EngineInfo i;
+        try {
+            i = info();
+        } catch (StagecraftException ex) {
+            throw new ProvisioningException("environment '" + id + "': " + ex.getMessage(), ex);
+        }
+        if (!i.runtimes().containsKey(runtime)) {
+            throw new ProvisioningException("environment '" + id + "': the Docker Engine has no runtime '" + runtime
+                    + "' for isolation " + spec.isolation().label() + " (it lists " + i.runtimes().keySet() + "); "
+                    + (runtime.equals(s.userKernelRuntime()) ? registerRunscRemedy() : "set providers.docker.runtimes"));
+        }
+        if (r.network() && runtime.equals(s.userKernelRuntime()) && i.runtimes().get(runtime).contains("--network=none")) {
+            throw new ProvisioningException("environment '" + id + "': network access was asked for, but the Engine's '"
+                    + runtime + "' runtime is registered with --network=none; use isolation container (runc) or register "
+                    + runtime + " without --network=none");
+        }
+        String toolType = r.toolType();
+        String image = r.options().getOrDefault("image", s.imageFor(toolType, false));
+        if (!DockerSettings.validImage(image)) {
+            throw StagecraftException.invalidRequirement("option image: '" + image + "' is not an image reference such as python:3.11-slim");
+        }
+        ensureImage(e, s, image, toolType, id);
+
+        DockerSettings.Limit limit = s.limitFor(toolType);
+        long memory = r.resources().memoryBytes() > 0 ? r.resources().memoryBytes() : limit.memoryBytes();
+        double cpus = r.resources().cpus() > 0 ? r.resources().cpus() : limit.cpus();
+        if (memory < (6L << 20)) {
+            throw StagecraftException.invalidRequirement("memory " + Quantities.formatBytes(memory)
+                    + " is below the Docker Engine's minimum of 6m");
+        }
+        Labels labels = spec.labels().with(Labels.KIND, KIND);
+        String volume = DockerEnvironment.containerName(id) + "-workspace";
+        Map<String, String> containerLabels = new TreeMap<>(labels.values());
+        containerLabels.put(DockerEnvironment.ISOLATION_LABEL, spec.isolation().label());
+        containerLabels.put(DockerEnvironment.VOLUME_LABEL, volume);
+
+        String name = DockerEnvironment.containerName(id);
+        DockerEnvironment env = null;
+        try {
+            e.run(ErrorCode.PROVISIONING_FAILED, "cannot create volume " + volume, () -> e.client().createVolumeCmd()
+                    .withName(volume).withDriver("local").withLabels(new TreeMap<>(containerLabels)).exec());
+            HostConfig host = HostConfig.newHostConfig()
+                    .withRuntime(runtime)
+                    .withMemory(memory).withMemorySwap(memory)
+                    .withNanoCPUs(Math.max(1_000_000L, Math.round(cpus * 1e9)))
+                    .withPidsLimit(runtime.equals(s.userKernelRuntime()) ? s.userKernelPids() : s.pids())
+                    .withReadonlyRootfs(s.readOnlyRoot())
+                    .withTmpFs(Map.of("/tmp", "rw,nosuid,nodev,size=" + s.tmpSizeBytes()))
+                    .withMounts(List.of(new Mount().withType(MountType.VOLUME).withSource(volume)
+                            .withTarget(WorkspaceArchive.WORKSPACE)))
+                    .withCapDrop(Capability.ALL)
+                    .withSecurityOpts(List.of("no-new-privileges"))
+                    .withNetworkMode(r.network() ? "bridge" : "none")
+                    .withInit(true);
+            List<String> caps = s.capabilitiesFor(toolType);
+            if (!caps.isEmpty()) {
+                host.withCapAdd(caps.stream().map(Capability::valueOf).toArray(Capability[]::new));
+            }
+            String containerId = e.call(ErrorCode.PROVISIONING_FAILED, "cannot create container " + name, () -> {
+                CreateContainerCmd cmd = e.client().createContainerCmd(image)
+                        .withName(name)
+                        .withHostName(id)
+                        .withLabels(containerLabels)
+                        .withUser(s.user())
+                        .withWorkingDir(WorkspaceArchive.WORKSPACE)
+                        .withEntrypoint(s.initCommand())
+                        .withEnv(List.of())
+                        .withStopTimeout((int) s.stopTimeout().toSeconds())
+                        .withHostConfig(host);
+                return cmd.exec().getId();
+            });
+            env = new DockerEnvironment(id, containerId, volume, labels, spec.isolation(), e, s, workers, timers);
+            e.run(ErrorCode.PROVISIONING_FAILED, "cannot start container " + name, () -> e.client().startContainerCmd(containerId).exec());
+            env.awaitReady();
+            env.ensureWritableWorkspace();
+        } catch (RuntimeException ex) {
+            try {
+                DockerEnvironment.removeContainerAndVolume(e, name, volume);
+            } catch (RuntimeException cleanup) {
+                ex.addSuppressed(cleanup);
+            }
+            String message = ex instanceof StagecraftException ? ex.getMessage() : Engine.oneLine(String.valueOf(ex.getMessage()));
+            throw new ProvisioningException("cannot create environment '" + id + "' (image " + image + ", runtime " + runtime
+                    + "): " + message, ex);
+        }
+        known.put(id, env);
+        return env;
+    }
+
+    private static String runtimeFor(EnvironmentSpec spec, DockerSettings s) {
+        switch (spec.isolation()) {
+            case PROCESS:
+            case CONTAINER:
+                return s.runcRuntime();
+            case USER_KERNEL:
+                return s.userKernelRuntime();
+            default:
+                throw new ProvisioningException("environment '" + spec.id() + "': isolation " + spec.isolation().label()
+                        + " was asked for; the docker provider offers container (runc) and user-kernel (gVisor runsc)");
+        }
+    }
+
+    /** The image is on the Engine, pulled when configured to, or a one-line error saying how to get it there. */
+    private static void ensureImage(Engine e, DockerSettings s, String image, String toolType, String id) {
+        try {
+            e.client().inspectImageCmd(image).exec();
+            return;
+        } catch (NotFoundException missing) {
+            // below
+        } catch (RuntimeException ex) {
+            throw new ProvisioningException("environment '" + id + "': cannot inspect image " + image + ": "
+                    + (ex instanceof StagecraftException ? ex.getMessage() : e.unreachableMessage(ex)), ex);
+        }
+        if (!s.pull()) {
+            throw new ProvisioningException("image '" + image + "' (tool type " + toolType + ") is not on the Docker Engine at "
+                    + s.host() + " and pulling is off (providers.docker.pull: false; no registry is reachable from this host):"
+                    + " build or load it (docker build -t " + image + " ., docker load -i image.tar, or scripts/install-deps.sh"
+                    + " for the stagecraft/ test images), or map the tool type to an image that is present"
+                    + " (providers.docker.images." + toolType + ", or the requirement's option image)");
+        }
+        System.err.println("stagecraft docker: pulling " + image + " ...");
+        try {
+            e.client().pullImageCmd(image).exec(new PullImageResultCallback()).awaitCompletion(30, TimeUnit.MINUTES);
+            e.client().inspectImageCmd(image).exec();
+            System.err.println("stagecraft docker: pulled " + image);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new ProvisioningException("environment '" + id + "': interrupted while pulling " + image, ex);
+        } catch (RuntimeException ex) {
+            throw new ProvisioningException("image '" + image + "' is not on the Docker Engine and pulling it failed: "
+                    + Engine.engineMessage(ex.getMessage()) + "; build or load it, or map providers.docker.images." + toolType
+                    + " to an image that is present", ex);
+        }
+    }
+
+    @Override
+    public List<ExecutionEnvironment> discover() {
+        DockerSettings s = settings();
+        Engine e = engine();
+        List<Container> containers = e.call(ErrorCode.PROVIDER_UNAVAILABLE, "cannot list containers",
+                () -> e.client().listContainersCmd().withShowAll(true).withLabelFilter(List.of(Labels.OWNER)).exec());
+        List<ExecutionEnvironment> found = new ArrayList<>();
+        Map<String, Boolean> seen = new TreeMap<>();
+        for (Container c : containers) {
+            Map<String, String> all = c.getLabels() == null ? Map.of() : c.getLabels();
+            String kind = all.getOrDefault(Labels.KIND, KIND);
+            String id = all.getOrDefault(Labels.ENVIRONMENT_ID, "");
+            if (!KIND.equals(kind) || !id.matches("[a-z0-9][a-z0-9-]{0,62}") || "removing".equals(c.getState())) {
+                continue;
+            }
+            Labels labels = DockerEnvironment.publicLabels(all);
+            if (!labels.isStagecraft()) {
+                continue;
+            }
+            seen.put(id, true);
+            DockerEnvironment existing = known.get(id);
+            if (existing != null && existing.containerId().equals(c.getId())) {
+                found.add(existing);
+                continue;
+            }
+            IsolationLevel isolation;
+            try {
+                isolation = IsolationLevel.parse(all.getOrDefault(DockerEnvironment.ISOLATION_LABEL, "container"));
+            } catch (StagecraftException ex) {
+                isolation = IsolationLevel.CONTAINER;
+            }
+            DockerEnvironment env = new DockerEnvironment(id, c.getId(), all.getOrDefault(DockerEnvironment.VOLUME_LABEL, ""),
+                    labels, isolation, e, s, workers, timers);
+            known.put(id, env);
+            found.add(env);
+        }
+        known.keySet().removeIf(id -> !seen.containsKey(id));
+        return found;
+    }
+
+    @Override
+    public void close() {
+        workers.shutdownNow();
+        timers.shutdownNow();
+        Engine e = engine;
+        if (e != null) {
+            e.close();
+        }
+    }
+}

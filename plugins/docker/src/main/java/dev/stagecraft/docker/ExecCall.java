@@ -1,0 +1,200 @@
+package dev.stagecraft.docker;
+
+import com.github.dockerjava.api.command.InspectExecResponse;
+import dev.stagecraft.api.ErrorCode;
+import dev.stagecraft.api.OutputListener;
+import dev.stagecraft.api.StagecraftException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One command through the Engine's exec API: created with docker-java, started on a connection of its own that is
+ * hijacked for the streams ({@link EngineConnection}). Stdin is written by a worker and the connection half-closed
+ * after it, so the command sees end-of-file. Stdout and stderr arrive multiplexed (8-byte frame headers); each is
+ * kept up to the output limit and the rest is read and dropped, so the command never blocks on a full pipe.
+ *
+ * <p>At the timeout {@code onTimeout} runs (the environment kills the command's process group through a second
+ * exec); if the stream has still not ended {@link #CLOSE_GRACE} later, the connection is closed.
+ */
+final class ExecCall {
+    static final Duration CLOSE_GRACE = Duration.ofSeconds(4);
+    private static final Duration EXIT_WAIT = Duration.ofSeconds(5);
+    private static final byte[] START_BODY = "{\"Detach\":false,\"Tty\":false}".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * How one exec ended.
+     *
+     * @param exitCode  the exit code the Engine reports, or -1 when it could not be read
+     * @param timedOut  whether the timeout passed before the streams ended
+     */
+    record Outcome(long exitCode, byte[] stdout, byte[] stderr, boolean truncated, boolean timedOut, Duration took) {
+        String stdoutText() {
+            return new String(stdout, StandardCharsets.UTF_8);
+        }
+
+        String stderrText() {
+            return new String(stderr, StandardCharsets.UTF_8);
+        }
+    }
+
+    private ExecCall() {
+    }
+
+    static Outcome run(Engine engine, ExecutorService workers, ScheduledExecutorService timers, String containerId,
+                       String what, List<String> command, String user, byte[] stdin, long outputLimit,
+                       OutputListener listener, Duration timeout, Runnable onTimeout) {
+        long started = System.nanoTime();
+        String execId = engine.call(ErrorCode.EXEC_FAILED, what, () -> engine.client().execCreateCmd(containerId)
+                .withCmd(command.toArray(String[]::new)).withUser(user).withAttachStdin(stdin.length > 0)
+                .withAttachStdout(true).withAttachStderr(true).withTty(false).exec().getId());
+        Capped out = new Capped(outputLimit);
+        Capped err = new Capped(outputLimit);
+        AtomicBoolean timedOut = new AtomicBoolean();
+        EngineConnection connection;
+        try {
+            connection = engine.connect();
+        } catch (IOException e) {
+            throw engine.unreachable(e);
+        }
+        ScheduledFuture<?> timer = null;
+        ScheduledFuture<?> closer = null;
+        try {
+            connection.send("POST", "/exec/" + execId + "/start",
+                    Map.of("Content-Type", "application/json", "Connection", "Upgrade", "Upgrade", "tcp"), START_BODY);
+            if (connection.status() != 101 && connection.status() != 200) {
+                String message = Engine.engineMessage(connection.bodyText(4096));
+                throw new StagecraftException(connection.status() == 409 ? ErrorCode.ILLEGAL_STATE
+                        : connection.status() == 404 ? ErrorCode.NOT_FOUND : ErrorCode.EXEC_FAILED,
+                        what + ": the Engine refused to start the exec (" + connection.status() + "): " + message);
+            }
+            EngineConnection c = connection;
+            if (stdin.length > 0) {
+                workers.execute(() -> {
+                    try {
+                        c.write(stdin);
+                        c.shutdownOutput();
+                    } catch (IOException ignored) {
+                        // the command ended without reading all of its stdin: as with a closed pipe
+                    }
+                });
+            }
+            long timeoutNanos = timeout.toNanos();
+            timer = timers.schedule(() -> {
+                timedOut.set(true);
+                workers.execute(onTimeout);
+            }, timeoutNanos, TimeUnit.NANOSECONDS);
+            closer = timers.schedule(c::close, timeoutNanos + CLOSE_GRACE.toNanos(), TimeUnit.NANOSECONDS);
+            demultiplex(connection.body(), out, err, listener);
+        } catch (IOException e) {
+            if (!timedOut.get()) {
+                throw new StagecraftException(ErrorCode.EXEC_FAILED, what + ": the exec stream broke: "
+                        + Engine.oneLine(String.valueOf(e.getMessage())), e);
+            }
+        } finally {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            if (closer != null) {
+                closer.cancel(false);
+            }
+            connection.close();
+        }
+        long exitCode = exitCode(engine, execId);
+        return new Outcome(exitCode, out.bytes(), err.bytes(), out.truncated || err.truncated, timedOut.get(),
+                Duration.ofNanos(System.nanoTime() - started));
+    }
+
+    /** The exit code once the Engine marks the exec finished (it may lag the stream's end by a little). */
+    private static long exitCode(Engine engine, String execId) {
+        long end = System.nanoTime() + EXIT_WAIT.toNanos();
+        while (true) {
+            InspectExecResponse inspect;
+            try {
+                inspect = engine.client().inspectExecCmd(execId).exec();
+            } catch (RuntimeException e) {
+                return -1;
+            }
+            if (!Boolean.TRUE.equals(inspect.isRunning()) && inspect.getExitCodeLong() != null) {
+                return inspect.getExitCodeLong();
+            }
+            if (System.nanoTime() - end > 0) {
+                return -1;
+            }
+            LockSupport.parkNanos(Duration.ofMillis(10).toNanos());
+        }
+    }
+
+    private static void demultiplex(InputStream in, Capped out, Capped err, OutputListener listener) throws IOException {
+        byte[] header = new byte[8];
+        byte[] chunk = new byte[32 * 1024];
+        while (readFully(in, header)) {
+            int type = header[0];
+            long size = ((header[4] & 0xffL) << 24) | ((header[5] & 0xffL) << 16) | ((header[6] & 0xffL) << 8) | (header[7] & 0xffL);
+            Capped target = type == 1 ? out : err;
+            while (size > 0) {
+                int n = in.read(chunk, 0, (int) Math.min(chunk.length, size));
+                if (n < 0) {
+                    return;
+                }
+                size -= n;
+                int kept = target.add(chunk, n);
+                if (kept > 0 && listener != null) {
+                    if (type == 1) {
+                        listener.stdout(chunk, 0, kept);
+                    } else {
+                        listener.stderr(chunk, 0, kept);
+                    }
+                }
+            }
+        }
+    }
+
+    private static boolean readFully(InputStream in, byte[] into) throws IOException {
+        int read = 0;
+        while (read < into.length) {
+            int n = in.read(into, read, into.length - read);
+            if (n < 0) {
+                return false;
+            }
+            read += n;
+        }
+        return true;
+    }
+
+    /** One stream's bytes up to the limit; what comes after is counted as truncation and dropped. */
+    private static final class Capped {
+        private final long limit;
+        private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        private boolean truncated;
+
+        Capped(long limit) {
+            this.limit = limit;
+        }
+
+        /** Keeps what fits of the first {@code n} bytes of {@code chunk}; returns how many were kept. */
+        int add(byte[] chunk, int n) {
+            long room = limit - kept.size();
+            int keep = (int) Math.max(0, Math.min(room, n));
+            kept.write(chunk, 0, keep);
+            if (keep < n) {
+                truncated = true;
+            }
+            return keep;
+        }
+
+        byte[] bytes() {
+            return kept.toByteArray();
+        }
+    }
+}
