@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what Stagecraft's providers and tests need on Debian/Ubuntu, only what is missing:
 # each provider has its own step in scripts/setup.d/, run in name order. JDK 17+ and Maven must be present.
+# Arguments name the steps to run (e.g. `install-deps.sh build sandbox`); none: every step.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -28,6 +29,11 @@ apt_install() {
 export -f apt_install 2>/dev/null || true
 
 for step in setup.d/*.sh; do
+  name=$(basename "$step" .sh)
+  name=${name#*-}
+  if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$name"; then
+    continue
+  fi
   # shellcheck source=/dev/null
   . "$step"
 done

@@ -3,7 +3,7 @@
 # selection explained.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh build sandbox
 echo "stagecraft setup: building (mvn package, tests skipped; scripts/test.sh runs them)" >&2
 mvn -B -q -DskipTests install
 version=$(sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n 1)

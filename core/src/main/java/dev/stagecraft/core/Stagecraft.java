@@ -135,6 +135,7 @@ public final class Stagecraft implements AutoCloseable {
         private StagecraftConfig config;
         private Map<String, String> environment = System.getenv();
         private boolean background = true;
+        private boolean reconcileAtStart = true;
         private Clock clock = Clock.systemUTC();
         private final List<EnvironmentListener> listeners = new ArrayList<>();
 
@@ -158,6 +159,11 @@ public final class Stagecraft implements AutoCloseable {
          * (default true). A short-lived process, such as one command-line call, passes false.
          */
         public Builder background(boolean value) { this.background = value; return this; }
+        /**
+         * Whether every backend is reconciled at start (default true). False: each kind is reconciled when first
+         * used, so a one-command process talks only to the backend it uses.
+         */
+        public Builder reconcileAtStart(boolean value) { this.reconcileAtStart = value; return this; }
         public Builder clock(Clock value) { this.clock = value; return this; }
         public Builder listener(EnvironmentListener value) { this.listeners.add(value); return this; }
 
@@ -174,7 +180,7 @@ public final class Stagecraft implements AutoCloseable {
             Injector injector = Guice.createInjector(new StagecraftModule(effective, loaded, clock));
             Stagecraft stagecraft = new Stagecraft(effective, loaded, injector);
             listeners.forEach(stagecraft.manager::addListener);
-            stagecraft.manager.start(background);
+            stagecraft.manager.start(background, reconcileAtStart);
             return stagecraft;
         }
     }

@@ -28,8 +28,12 @@ final class Cli {
         this.environment = environment;
     }
 
-    /** Opens the core with the installation's configuration and plugins, printing plugin problems as warnings. */
-    Stagecraft open(GlobalOptions options) {
+    /**
+     * Opens the core with the installation's configuration and plugins, printing plugin problems as warnings.
+     * Commands about one environment kind pass {@code reconcileAll} false; those listing or finding
+     * environments by id pass true.
+     */
+    Stagecraft open(GlobalOptions options, boolean reconcileAll) {
         Path home = home();
         Path config = options.config;
         if (config == null && environment.containsKey("STAGECRAFT_CONFIG")) {
@@ -48,6 +52,7 @@ final class Cli {
                 .stateDirectory(options.stateDir)
                 .environment(environment)
                 .background(false)
+                .reconcileAtStart(reconcileAll)
                 .build();
         for (String problem : stagecraft.problems()) {
             err.println("stagecraft: warning: " + problem);

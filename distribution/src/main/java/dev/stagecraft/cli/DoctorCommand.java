@@ -21,7 +21,7 @@ final class DoctorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (Stagecraft stagecraft = cli.open(global)) {
+        try (Stagecraft stagecraft = cli.open(global, false)) {
             List<ProviderReport> providers = stagecraft.providers();
             if (global.json) {
                 cli.printJson(providers.stream().map(Json::provider).toList());

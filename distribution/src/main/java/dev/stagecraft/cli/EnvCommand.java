@@ -40,7 +40,7 @@ final class EnvCommand implements Runnable {
         @Override
         public Integer call() {
             var wanted = requirement.toRequirement();
-            try (Stagecraft stagecraft = cli.open(global)) {
+            try (Stagecraft stagecraft = cli.open(global, true)) {
                 Progress.creating(cli, stagecraft, wanted, global.json);
                 EnvironmentInfo info = stagecraft.manager().create(wanted);
                 if (global.json) {
@@ -68,7 +68,7 @@ final class EnvCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (Stagecraft stagecraft = cli.open(global)) {
+            try (Stagecraft stagecraft = cli.open(global, true)) {
                 List<EnvironmentInfo> infos = stagecraft.manager().list(Optional.ofNullable(kind), labels);
                 if (global.json) {
                     cli.printJson(infos.stream().map(Json::environment).toList());
@@ -102,7 +102,7 @@ final class EnvCommand implements Runnable {
         public Integer call() {
             exec.command = exec.command.subList(Math.min(1, exec.command.size()), exec.command.size());
             var request = exec.toRequest();
-            try (Stagecraft stagecraft = cli.open(global)) {
+            try (Stagecraft stagecraft = cli.open(global, true)) {
                 ExecResult result = stagecraft.manager().execute(id, request);
                 if (global.json) {
                     cli.printJson(Json.run(stagecraft.manager().status(id).kind(), id, result));
@@ -132,7 +132,7 @@ final class EnvCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (Stagecraft stagecraft = cli.open(global)) {
+            try (Stagecraft stagecraft = cli.open(global, true)) {
                 stagecraft.manager().usage(id);
                 EnvironmentInfo info = stagecraft.manager().status(id);
                 if (global.json) {
@@ -158,7 +158,7 @@ final class EnvCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (Stagecraft stagecraft = cli.open(global)) {
+            try (Stagecraft stagecraft = cli.open(global, true)) {
                 stagecraft.manager().stop(id);
                 EnvironmentInfo info = stagecraft.manager().status(id);
                 if (global.json) {
@@ -186,7 +186,7 @@ final class EnvCommand implements Runnable {
         public Integer call() {
             List<String> removed = new java.util.ArrayList<>();
             List<String> missing = new java.util.ArrayList<>();
-            try (Stagecraft stagecraft = cli.open(global)) {
+            try (Stagecraft stagecraft = cli.open(global, true)) {
                 for (String id : ids) {
                     (stagecraft.manager().destroy(id) ? removed : missing).add(id);
                 }

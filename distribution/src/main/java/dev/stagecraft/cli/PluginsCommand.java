@@ -22,7 +22,7 @@ final class PluginsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (Stagecraft stagecraft = cli.open(global)) {
+        try (Stagecraft stagecraft = cli.open(global, false)) {
             if (global.json) {
                 Map<String, Object> document = new LinkedHashMap<>();
                 document.put("core", Stagecraft.version());

@@ -37,7 +37,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         EnvironmentRequirement wanted = requirement.toRequirement();
         ExecRequest request = exec.toRequest();
-        try (Stagecraft stagecraft = cli.open(global)) {
+        try (Stagecraft stagecraft = cli.open(global, false)) {
             Selection selection = stagecraft.select(wanted);
             if (explain && !global.json) {
                 cli.err.print(selection.explain());

@@ -27,7 +27,7 @@ final class SelectCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         var wanted = requirement.toRequirement();
-        try (Stagecraft stagecraft = cli.open(global)) {
+        try (Stagecraft stagecraft = cli.open(global, false)) {
             Selection selection = stagecraft.select(wanted);
             if (global.json) {
                 cli.printJson(Json.selection(selection));

@@ -52,6 +52,7 @@ public final class EnvironmentManager implements AutoCloseable {
     private final List<EnvironmentListener> listeners = new CopyOnWriteArrayList<>();
     private final SecureRandom random = new SecureRandom();
     private final String self = ProcessIdentity.current();
+    private final java.util.Set<String> reconciledKinds = ConcurrentHashMap.newKeySet();
     private ScheduledExecutorService reaper;
     private WarmPools pools = new WarmPools(List.of(), spec -> null, id -> { }, message -> { });
 
@@ -84,7 +85,18 @@ public final class EnvironmentManager implements AutoCloseable {
      * configured warm pools (a short-lived process such as the command line passes false).
      */
     public synchronized void start(boolean background) {
-        reconcile();
+        start(background, true);
+    }
+
+    /**
+     * As {@link #start(boolean)}; with {@code reconcileAll} false, each kind is reconciled only when this manager
+     * first creates an environment of that kind (or looks for an id it does not know), so a short-lived process
+     * that uses one kind does not pay a round trip to every backend.
+     */
+    public synchronized void start(boolean background, boolean reconcileAll) {
+        if (reconcileAll) {
+            reconcile();
+        }
         if (background && reaper == null) {
             pools = new WarmPools(config.pools(), this::createPooled, this::destroyPooled,
                     message -> emit(new EnvironmentEvent(EnvironmentEvent.Type.FAILED, "", "", clock.instant(), message)));
@@ -102,28 +114,39 @@ public final class EnvironmentManager implements AutoCloseable {
     /** Rebuilds the registry from every healthy provider; reaps expired and orphaned environments. */
     public synchronized void reconcile() {
         for (ProviderRegistry.Entry entry : providers.entries()) {
-            if (!providers.health(entry, false).available()) {
+            reconcile(entry);
+        }
+    }
+
+    private synchronized void reconcileOnce(String kind) {
+        if (!reconciledKinds.contains(kind)) {
+            providers.entry(kind).ifPresent(this::reconcile);
+        }
+    }
+
+    private void reconcile(ProviderRegistry.Entry entry) {
+        if (!providers.health(entry, false).available()) {
+            return;
+        }
+        reconciledKinds.add(entry.provider().kind());
+        List<ExecutionEnvironment> found;
+        try {
+            found = entry.provider().discover();
+        } catch (RuntimeException e) {
+            return;
+        }
+        for (ExecutionEnvironment environment : found) {
+            Labels labels = environment.labels();
+            if (!labels.owner().equals(config.owner()) || environments.containsKey(environment.id())) {
                 continue;
             }
-            List<ExecutionEnvironment> found;
-            try {
-                found = entry.provider().discover();
-            } catch (RuntimeException e) {
+            Optional<String> reason = reapReason(labels, labels.createdAt());
+            if (reason.isPresent()) {
+                destroyQuietly(environment, "reap", reason.get());
                 continue;
             }
-            for (ExecutionEnvironment environment : found) {
-                Labels labels = environment.labels();
-                if (!labels.owner().equals(config.owner()) || environments.containsKey(environment.id())) {
-                    continue;
-                }
-                Optional<String> reason = reapReason(labels, labels.createdAt());
-                if (reason.isPresent()) {
-                    destroyQuietly(environment, "reap", reason.get());
-                    continue;
-                }
-                environments.put(environment.id(), new Managed(environment, labels.createdAt()));
-                emit(EnvironmentEvent.Type.ADOPTED, environment, "found on the backend");
-            }
+            environments.put(environment.id(), new Managed(environment, labels.createdAt()));
+            emit(EnvironmentEvent.Type.ADOPTED, environment, "found on the backend");
         }
     }
 
@@ -179,6 +202,7 @@ public final class EnvironmentManager implements AutoCloseable {
 
     private ExecutionEnvironment create(Selection selection, boolean leased, Map<String, String> extraLabels) {
         String kind = selection.requireChoice();
+        reconcileOnce(kind);
         EnvironmentRequirement requirement = selection.requirement();
         IsolationLevel isolation = selection.chosenIsolation().orElseThrow();
         String id = newId();

@@ -107,18 +107,20 @@ public final class ProviderRegistry implements AutoCloseable {
         return entry.health;
     }
 
-    /** Every provider as a selection candidate; unhealthy ones included, so the explanation can say why. */
+    /**
+     * Every provider as a selection candidate, unhealthy ones included so the explanation can say why. The
+     * probe runs only if the pipeline asks (a candidate that passed the filters and ranks first).
+     */
     public List<Candidate> candidates() {
         List<Candidate> candidates = new ArrayList<>();
         for (Entry entry : entries.values()) {
-            ProviderHealth health = health(entry, false);
             ProviderCapabilities capabilities;
             try {
                 capabilities = entry.provider.describe();
             } catch (RuntimeException | LinkageError e) {
                 continue;
             }
-            candidates.add(new Candidate(entry.provider.kind(), capabilities, health));
+            candidates.add(new Candidate(entry.provider.kind(), capabilities, () -> health(entry, false)));
         }
         return candidates;
     }

@@ -21,6 +21,10 @@ public record CandidateReport(String kind, Optional<String> droppedBy, String re
         return new CandidateReport(kind, Optional.of(stage), reason, Map.of(), 0, Optional.empty());
     }
 
+    CandidateReport withReason(String value) {
+        return new CandidateReport(kind, droppedBy, value, scores, total, isolation);
+    }
+
     public boolean kept() {
         return droppedBy.isEmpty();
     }

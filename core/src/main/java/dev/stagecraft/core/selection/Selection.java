@@ -56,8 +56,9 @@ public record Selection(EnvironmentRequirement requirement, Optional<String> cho
                 out.append(String.format("  - %-10s dropped by %s: %s%n", report.kind(), report.droppedBy().get(), report.reason()));
                 continue;
             }
-            out.append(String.format("  + %-10s total %s, isolation %s%n", report.kind(), StartupScorer.trim(report.total()),
-                    report.isolation().map(IsolationLevel::label).orElse("?")));
+            out.append(String.format("  + %-10s total %s, isolation %s%s%n", report.kind(), StartupScorer.trim(report.total()),
+                    report.isolation().map(IsolationLevel::label).orElse("?"),
+                    report.reason().isEmpty() ? "" : " (" + report.reason() + ")"));
             report.scores().forEach((name, score) -> out.append(String.format("      %-11s %7s  %s%n", name,
                     (score.points() > 0 ? "+" : "") + StartupScorer.trim(score.points()), score.reason())));
         }

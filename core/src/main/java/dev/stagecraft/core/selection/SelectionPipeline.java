@@ -2,6 +2,7 @@ package dev.stagecraft.core.selection;
 
 import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.IsolationLevel;
+import dev.stagecraft.api.ProviderHealth;
 import dev.stagecraft.api.Settings;
 import dev.stagecraft.api.selection.SelectionFilter;
 import dev.stagecraft.api.selection.SelectionScorer;
@@ -73,20 +74,41 @@ public final class SelectionPipeline {
         return scorers.stream().map(SelectionScorer::name).toList();
     }
 
+    /**
+     * Filters and scores every candidate on its capabilities alone, then probes the kept ones best first until
+     * one is healthy: that one is chosen. An unhealthy one is dropped by "health"; those ranked below the choice
+     * are reported as kept but not probed.
+     */
     public Selection select(EnvironmentRequirement requirement, List<Candidate> candidates) {
         List<CandidateReport> kept = new ArrayList<>();
         List<CandidateReport> dropped = new ArrayList<>();
+        Map<String, Candidate> byKind = new LinkedHashMap<>();
         IsolationLevel needed = security.requiredIsolation(requirement);
         for (Candidate candidate : candidates) {
+            byKind.put(candidate.kind(), candidate);
             CandidateReport report = evaluate(requirement, candidate, needed);
             (report.kept() ? kept : dropped).add(report);
         }
         kept.sort(Comparator.comparingDouble(CandidateReport::total).reversed().thenComparing(CandidateReport::kind));
+        List<CandidateReport> ranked = new ArrayList<>();
+        Optional<CandidateReport> chosen = Optional.empty();
+        for (CandidateReport report : kept) {
+            if (chosen.isPresent()) {
+                ranked.add(report.withReason("not probed: " + chosen.get().kind() + " ranks higher"));
+                continue;
+            }
+            ProviderHealth health = byKind.get(report.kind()).health();
+            if (health.available()) {
+                chosen = Optional.of(report);
+                ranked.add(report);
+            } else {
+                dropped.add(CandidateReport.dropped(report.kind(), "health", "unavailable: " + health.reason()));
+            }
+        }
         dropped.sort(Comparator.comparing(CandidateReport::kind));
-        List<CandidateReport> all = new ArrayList<>(kept);
+        List<CandidateReport> all = new ArrayList<>(ranked);
         all.addAll(dropped);
-        Optional<CandidateReport> best = kept.stream().findFirst();
-        return new Selection(requirement, best.map(CandidateReport::kind), best.flatMap(CandidateReport::isolation), all);
+        return new Selection(requirement, chosen.map(CandidateReport::kind), chosen.flatMap(CandidateReport::isolation), all);
     }
 
     private CandidateReport evaluate(EnvironmentRequirement requirement, Candidate candidate, IsolationLevel needed) {
@@ -94,9 +116,6 @@ public final class SelectionPipeline {
         Optional<String> forced = requirement.provider();
         if (forced.isPresent() && !forced.get().equals(kind)) {
             return CandidateReport.dropped(kind, "provider", "not the requested provider '" + forced.get() + "'");
-        }
-        if (!candidate.health().available()) {
-            return CandidateReport.dropped(kind, "health", "unavailable: " + candidate.health().reason());
         }
         for (SelectionFilter filter : filters) {
             Optional<String> reason = filter.reject(requirement, candidate.capabilities());

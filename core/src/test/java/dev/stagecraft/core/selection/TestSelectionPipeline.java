@@ -223,10 +223,10 @@ class TestSelectionPipeline {
                 + "      efficiency       +6  efficiency 6\n"
                 + "      cost              0  free on this host\n"
                 + "      tool-type      +1.5  preferred #1 for generic\n"
-                + "  + docker     total 24, isolation container\n");
-        assertThat(explain).contains("  + gpu        total 9.94, isolation container\n")
+                + "  + docker     total 24, isolation container (not probed: sandbox ranks higher)\n");
+        assertThat(explain).contains("  + gpu        total 9.94, isolation container (not probed: sandbox ranks higher)\n")
                 .contains("      cost          -0.06  3.6000 per hour over 0.017h\n")
-                .contains("  + kvm        total -31, isolation vm\n")
+                .contains("  + kvm        total -31, isolation vm (not probed: sandbox ranks higher)\n")
                 .endsWith("  - lambda     dropped by security: offers isolation up to process; level medium needs container or stronger\n");
         assertThat(sandbox.describe()).isEqualTo("sandbox: score 24.5 (startup 17: startup 1.5s, job under 60s: (10 - 1.5) x 2; "
                 + "efficiency 6: efficiency 6; cost 0: free on this host; tool-type 1.5: preferred #1 for generic)");
@@ -366,6 +366,31 @@ class TestSelectionPipeline {
         Selection noFeatures = select(config("features", Map.of("enabled", false)),
                 EnvironmentRequirement.builder().toolType("shell").network(true).build());
         assertThat(noFeatures.chosenKind()).contains("sandbox");
+    }
+
+    @Test
+    void healthIsProbedLazilyBestFirst() {
+        java.util.List<String> probed = new java.util.ArrayList<>();
+        ProviderCapabilities sandboxCaps = new ProviderCapabilities("sandbox", Set.of(CONTAINER), Duration.ofMillis(1500), 6, 0,
+                false, true, false, Resources.NONE);
+        ProviderCapabilities dockerCaps = new ProviderCapabilities("docker", Set.of(CONTAINER), Duration.ofSeconds(2), 8, 0,
+                false, true, true, Resources.NONE);
+        ProviderCapabilities kvmCaps = new ProviderCapabilities("kvm", Set.of(IsolationLevel.VM), Duration.ofSeconds(30), 9, 0,
+                false, false, false, Resources.NONE);
+        java.util.function.Function<String, java.util.function.Supplier<ProviderHealth>> probe = kind -> () -> {
+            probed.add(kind);
+            return kind.equals("sandbox") ? ProviderHealth.unavailable("bwrap missing", List.of(), Map.of())
+                    : ProviderHealth.available("ok", Map.of());
+        };
+        Selection selection = SelectionPipeline.defaults(Settings.empty("selection")).select(EnvironmentRequirement.builder().build(),
+                List.of(new Candidate("sandbox", sandboxCaps, probe.apply("sandbox")),
+                        new Candidate("docker", dockerCaps, probe.apply("docker")),
+                        new Candidate("kvm", kvmCaps, probe.apply("kvm"))));
+        assertThat(selection.chosenKind()).contains("docker");
+        assertThat(probed).as("best first: sandbox fails its probe, docker is chosen, kvm ranks below and is never probed")
+                .containsExactly("sandbox", "docker");
+        assertThat(report(selection, "sandbox").droppedBy()).contains("health");
+        assertThat(report(selection, "sandbox").reason()).isEqualTo("unavailable: bwrap missing");
     }
 
     @Test

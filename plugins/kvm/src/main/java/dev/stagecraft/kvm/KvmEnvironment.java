@@ -1,0 +1,308 @@
+package dev.stagecraft.kvm;
+
+import dev.stagecraft.api.EnvironmentStatus;
+import dev.stagecraft.api.ErrorCode;
+import dev.stagecraft.api.ExecRequest;
+import dev.stagecraft.api.ExecResult;
+import dev.stagecraft.api.ExecutionEnvironment;
+import dev.stagecraft.api.IsolationLevel;
+import dev.stagecraft.api.Labels;
+import dev.stagecraft.api.PathEscapeException;
+import dev.stagecraft.api.ResourceUsage;
+import dev.stagecraft.api.StagecraftException;
+import dev.stagecraft.api.Termination;
+import dev.stagecraft.api.WorkspacePath;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import org.libvirt.Domain;
+import org.libvirt.DomainInfo;
+import org.libvirt.LibvirtException;
+
+/**
+ * One environment: a persistent libvirt domain named {@code stagecraft-<id>} whose metadata carries the labels.
+ * The domain is the only state; this object can be rebuilt from it by {@link KvmProvider#discover()}.
+ */
+final class KvmEnvironment implements ExecutionEnvironment {
+    private final KvmProvider provider;
+    private final String id;
+    private final String name;
+    private final Labels labels;
+    private final Optional<Path> serialLog;
+    private final boolean networked;
+    private final Object lifecycle = new Object();
+    private final AtomicInteger running = new AtomicInteger();
+    private volatile boolean destroyed;
+    private volatile boolean stopping;
+    private long lastCpuTime = -1;
+    private long lastSampleNanos;
+
+    KvmEnvironment(KvmProvider provider, String id, Labels labels, Optional<Path> serialLog, boolean networked) {
+        this.provider = provider;
+        this.id = id;
+        this.name = DomainXml.domainName(id);
+        this.labels = labels;
+        this.serialLog = serialLog;
+        this.networked = networked;
+    }
+
+    String domainName() {
+        return name;
+    }
+
+    @Override public String id() { return id; }
+    @Override public String kind() { return KvmProvider.KIND; }
+    @Override public IsolationLevel isolation() { return IsolationLevel.VM; }
+    @Override public Labels labels() { return labels; }
+
+    @Override
+    public EnvironmentStatus status() {
+        if (destroyed) {
+            return EnvironmentStatus.STOPPED;
+        }
+        if (stopping) {
+            return EnvironmentStatus.STOPPING;
+        }
+        try {
+            Optional<Domain> domain = provider.libvirt().lookup(name);
+            if (domain.isEmpty() || domain.get().isActive() != 1) {
+                return EnvironmentStatus.STOPPED;
+            }
+        } catch (LibvirtException e) {
+            return EnvironmentStatus.ERROR;
+        }
+        return running.get() > 0 ? EnvironmentStatus.RUNNING : EnvironmentStatus.READY;
+    }
+
+    @Override
+    public void start() {
+        synchronized (lifecycle) {
+            requireNotDestroyed();
+            try {
+                Domain domain = domain();
+                if (domain.isActive() == 1) {
+                    return;
+                }
+                long started = System.nanoTime();
+                domain.create();
+                provider.awaitReady(domain, this, started);
+            } catch (LibvirtException e) {
+                throw new StagecraftException(ErrorCode.PROVISIONING_FAILED, "cannot start VM '" + name + "': "
+                        + Libvirt.message(e) + provider.serialTail(serialLog), e);
+            }
+        }
+    }
+
+    @Override
+    public void stop() {
+        synchronized (lifecycle) {
+            if (destroyed) {
+                return;
+            }
+            try {
+                Optional<Domain> found = provider.libvirt().lookup(name);
+                if (found.isEmpty() || found.get().isActive() != 1) {
+                    return;
+                }
+                stopping = true;
+                shutDown(found.get());
+            } catch (LibvirtException e) {
+                if (!Libvirt.isNotRunning(e)) {
+                    throw new StagecraftException(ErrorCode.INTERNAL, "cannot stop VM '" + name + "': " + Libvirt.message(e), e);
+                }
+            } finally {
+                stopping = false;
+            }
+        }
+    }
+
+    /** A graceful shutdown (libvirt asks the guest agent first, then ACPI), destroy when it is not done in time. */
+    private void shutDown(Domain domain) throws LibvirtException {
+        try {
+            domain.shutdown();
+        } catch (LibvirtException e) {
+            if (Libvirt.isNotRunning(e)) {
+                return;
+            }
+            // a guest that cannot be asked is stopped the hard way below
+        }
+        long end = System.nanoTime() + provider.settings().stopTimeout().toNanos();
+        while (System.nanoTime() - end < 0) {
+            if (!isActive(domain)) {
+                return;
+            }
+            LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
+        }
+        try {
+            domain.destroy();
+        } catch (LibvirtException e) {
+            if (!Libvirt.isNotRunning(e)) {
+                throw e;
+            }
+        }
+    }
+
+    private static boolean isActive(Domain domain) {
+        try {
+            return domain.isActive() == 1;
+        } catch (LibvirtException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void destroy() {
+        synchronized (lifecycle) {
+            destroyed = true;
+            try {
+                Optional<Domain> found = provider.libvirt().lookup(name);
+                if (found.isPresent()) {
+                    Domain domain = found.get();
+                    if (isActive(domain)) {
+                        try {
+                            domain.destroy();
+                        } catch (LibvirtException e) {
+                            if (!Libvirt.isNotRunning(e)) {
+                                throw e;
+                            }
+                        }
+                    }
+                    try {
+                        domain.undefine();
+                    } catch (LibvirtException e) {
+                        if (!Libvirt.isNoDomain(e)) {
+                            throw e;
+                        }
+                    }
+                }
+            } catch (LibvirtException e) {
+                throw new StagecraftException(ErrorCode.INTERNAL, "cannot destroy VM '" + name + "': " + Libvirt.message(e), e);
+            }
+            serialLog.ifPresent(KvmEnvironment::deleteQuietly);
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // left for the next destroy or discover to retry; it holds only the guest's console output
+        }
+    }
+
+    @Override
+    public ExecResult execute(ExecRequest request) {
+        request.workingDir().filter(w -> !w.isBlank() && !w.trim().equals(".")).ifPresent(WorkspacePath::of);
+        running.incrementAndGet();
+        try {
+            Domain domain = runningDomain();
+            return new GuestAgent(domain, id).execute(request, provider.settings().maxOutputBytes());
+        } catch (LibvirtException e) {
+            if (destroyed || !stillActive()) {
+                return new ExecResult(137, new byte[0], new byte[0], Duration.ZERO, Termination.ENVIRONMENT_STOPPED,
+                        false, "VM '" + name + "' stopped while the command ran");
+            }
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot run " + request.argv().get(0) + " in VM '"
+                    + name + "': " + Libvirt.message(e) + hint(e), e);
+        } finally {
+            running.decrementAndGet();
+        }
+    }
+
+    private String hint(LibvirtException e) {
+        String message = Libvirt.message(e).toLowerCase(java.util.Locale.ROOT);
+        if (message.contains("connect") || message.contains("socket") || message.contains("closed")) {
+            return " (is libvirtd running? 'virsh -c " + provider.libvirt().uri() + " version')";
+        }
+        return "";
+    }
+
+    private boolean stillActive() {
+        try {
+            return provider.libvirt().lookup(name).map(KvmEnvironment::isActive).orElse(false);
+        } catch (LibvirtException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public ResourceUsage usage() {
+        Instant now = Instant.now();
+        try {
+            Optional<Domain> found = provider.libvirt().lookup(name);
+            if (found.isEmpty()) {
+                return ResourceUsage.unknown(now);
+            }
+            DomainInfo info = found.get().getInfo();
+            long nanos = System.nanoTime();
+            double cpu = -1;
+            synchronized (this) {
+                if (lastCpuTime >= 0 && nanos > lastSampleNanos && info.cpuTime >= lastCpuTime) {
+                    cpu = 100.0 * (info.cpuTime - lastCpuTime) / (nanos - lastSampleNanos);
+                }
+                lastCpuTime = info.cpuTime;
+                lastSampleNanos = nanos;
+            }
+            boolean active = found.get().isActive() == 1;
+            long memory = active ? info.memory * 1024 : 0;
+            long network = networked ? -1 : 0;
+            return new ResourceUsage(cpu, memory, info.maxMem * 1024, network, network, -1, now);
+        } catch (LibvirtException e) {
+            return ResourceUsage.unknown(now);
+        }
+    }
+
+    /** Takes the CPU baseline for the first {@link #usage()} sample. */
+    void sampleBaseline() {
+        usage();
+    }
+
+    @Override
+    public void putFile(String path, byte[] content) {
+        WorkspacePath wp = WorkspacePath.of(path);
+        try {
+            new GuestAgent(runningDomain(), id).putFile(wp, content);
+        } catch (LibvirtException e) {
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot write '" + wp + "' in VM '" + name + "': "
+                    + Libvirt.message(e), e);
+        }
+    }
+
+    @Override
+    public byte[] getFile(String path, long maxBytes) {
+        WorkspacePath wp = WorkspacePath.of(path);
+        try {
+            return new GuestAgent(runningDomain(), id).getFile(wp, maxBytes);
+        } catch (LibvirtException e) {
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot read '" + wp + "' in VM '" + name + "': "
+                    + Libvirt.message(e), e);
+        } catch (PathEscapeException e) {
+            throw e;
+        }
+    }
+
+    private void requireNotDestroyed() {
+        if (destroyed) {
+            throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "VM environment '" + id + "' has been destroyed");
+        }
+    }
+
+    private Domain domain() throws LibvirtException {
+        return provider.libvirt().lookup(name).orElseThrow(() -> new StagecraftException(ErrorCode.NOT_FOUND,
+                "VM '" + name + "' no longer exists in libvirt (" + provider.libvirt().uri() + ")"));
+    }
+
+    private Domain runningDomain() throws LibvirtException {
+        requireNotDestroyed();
+        Domain domain = domain();
+        if (domain.isActive() != 1) {
+            throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "VM environment '" + id + "' is STOPPED; start it first");
+        }
+        return domain;
+    }
+}

@@ -1,0 +1,51 @@
+package dev.stagecraft.kvm;
+
+import dev.stagecraft.api.Settings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The provider's configuration, {@code providers.kvm}. Every key has a default; see docs/providers/kvm.md.
+ */
+record KvmSettings(String uri, String domainType, Path imageDirectory, Path kernel, Path initramfs,
+                   String kernelArguments, String machine, long memoryBytes, int vcpus, int maxVcpus,
+                   long maxMemoryBytes, Duration bootTimeout, Duration stopTimeout, Optional<Duration> startupEstimate,
+                   Optional<Integer> executionEfficiency, String network, long maxOutputBytes, Path logDirectory) {
+
+    static final String DEFAULT_URI = "qemu:///system";
+    static final Path DEFAULT_IMAGES = Path.of("/var/lib/stagecraft/kvm/images");
+    static final Path DEFAULT_LOGS = Path.of("/var/lib/stagecraft/kvm/logs");
+
+    static KvmSettings from(Settings s) {
+        String type = s.string("domain-type", "auto").trim().toLowerCase(Locale.ROOT);
+        if (!type.equals("auto") && !type.equals("kvm") && !type.equals("qemu")) {
+            throw s.invalid("domain-type", "'" + type + "' is not auto, kvm or qemu");
+        }
+        Path images = Path.of(s.string("image-directory", DEFAULT_IMAGES.toString()));
+        Optional<Duration> estimate = s.has("startup-estimate")
+                ? Optional.of(s.duration("startup-estimate", Duration.ofSeconds(30))) : Optional.empty();
+        Optional<Integer> efficiency = s.has("execution-efficiency")
+                ? Optional.of((int) s.integer("execution-efficiency", 9, 0, 10)) : Optional.empty();
+        return new KvmSettings(
+                s.string("uri", DEFAULT_URI),
+                type,
+                images,
+                Path.of(s.string("kernel", images.resolve("vmlinuz").toString())),
+                Path.of(s.string("initramfs", images.resolve("initrd.img").toString())),
+                s.string("kernel-arguments", "console=ttyS0 quiet panic=-1"),
+                s.string("machine", "pc"),
+                s.bytes("memory", 256L << 20),
+                (int) s.integer("vcpus", 1, 1, 256),
+                (int) s.integer("max-vcpus", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 1024),
+                s.bytes("max-memory", 8L << 30),
+                s.duration("boot-timeout", Duration.ofSeconds(90)),
+                s.duration("stop-timeout", Duration.ofSeconds(10)),
+                estimate,
+                efficiency,
+                s.string("network", ""),
+                s.bytes("max-output", 1L << 20),
+                Path.of(s.string("log-directory", DEFAULT_LOGS.toString())));
+    }
+}

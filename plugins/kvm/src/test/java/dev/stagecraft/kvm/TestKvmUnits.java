@@ -1,0 +1,77 @@
+package dev.stagecraft.kvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.stagecraft.api.Labels;
+import dev.stagecraft.api.ProviderContext;
+import dev.stagecraft.api.Settings;
+import dev.stagecraft.api.StagecraftException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The parts that need no libvirtd: settings, the domain XML and its metadata, the JSON of the agent protocol. */
+class TestKvmUnits {
+    @TempDir
+    Path stateDir;
+
+    @Test
+    void settingsHaveDefaultsAndNameTheKeyWhenWrong() {
+        KvmSettings defaults = KvmSettings.from(Settings.empty("providers.kvm"));
+        assertThat(defaults.uri()).isEqualTo("qemu:///system");
+        assertThat(defaults.domainType()).isEqualTo("auto");
+        assertThat(defaults.memoryBytes()).isEqualTo(256L << 20);
+        assertThat(defaults.startupEstimate()).isEmpty();
+        assertThat(defaults.network()).isEmpty();
+        assertThatThrownBy(() -> KvmSettings.from(new Settings("conf/stagecraft.yaml", "providers.kvm",
+                Map.of("domain-type", "xen")))).hasMessageContaining("providers.kvm.domain-type");
+        KvmProvider provider = new KvmProvider();
+        assertThatThrownBy(() -> provider.initialize(new ProviderContext("t", stateDir,
+                new Settings("conf/stagecraft.yaml", "providers.kvm", Map.of("max-output", "8m")))))
+                .isInstanceOf(StagecraftException.class).hasMessageContaining("providers.kvm.max-output");
+    }
+
+    @Test
+    void describeUsesTheConfiguredEstimateAndEfficiency() {
+        KvmProvider provider = new KvmProvider();
+        provider.initialize(new ProviderContext("t", stateDir, new Settings("test", "providers.kvm",
+                Map.of("startup-estimate", "12s", "execution-efficiency", "7", "uri", "test:///default"))));
+        assertThat(provider.describe().startupEstimate()).isEqualTo(Duration.ofSeconds(12));
+        assertThat(provider.describe().executionEfficiency()).isEqualTo(7);
+        assertThat(provider.describe().isolationLevels()).containsExactly(dev.stagecraft.api.IsolationLevel.VM);
+        provider.close();
+    }
+
+    @Test
+    void domainXmlEscapesLabelsAndReadsThemBack() {
+        Labels labels = Labels.of("me", "abc", Instant.parse("2025-01-01T00:00:00Z"), Duration.ofMinutes(5))
+                .with(Labels.USER_PREFIX + "note", "a<b>&'c\"");
+        String xml = DomainXml.build(new DomainXml.Definition("stagecraft-abc", "qemu", 256L << 20, 2,
+                Path.of("/k"), Path.of("/i"), "console=ttyS0", "pc", labels, Optional.of(Path.of("/l/x.log")), ""));
+        assertThat(DomainXml.labels(xml)).isEqualTo(labels);
+        assertThat(DomainXml.type(xml)).isEqualTo("qemu");
+        assertThat(DomainXml.hasInterface(xml)).isFalse();
+        assertThat(DomainXml.serialLog(xml)).contains(Path.of("/l/x.log"));
+        assertThat(xml).contains("<vcpu placement='static'>2</vcpu>").contains("org.qemu.guest_agent.0");
+        String networked = DomainXml.build(new DomainXml.Definition("stagecraft-abc", "kvm", 256L << 20, 1,
+                Path.of("/k"), Path.of("/i"), "", "pc", labels, Optional.empty(), "default"));
+        assertThat(DomainXml.hasInterface(networked)).isTrue();
+    }
+
+    @Test
+    void jsonQuotesAndParsesAgentReplies() {
+        assertThat(Json.quote("a\"b\\c\n\u0001")).isEqualTo("\"a\\\"b\\\\c\\n\\u0001\"");
+        Object parsed = Json.parse("{\"return\":{\"exited\":true,\"exitcode\":3,\"out-data\":\"aGk=\",\"x\":[1,2.5,null]}}");
+        Map<String, Object> ret = Json.object(Json.object(parsed, "reply").get("return"), "return");
+        assertThat(ret).containsEntry("exited", true).containsEntry("exitcode", 3L).containsEntry("out-data", "aGk=");
+        assertThat(ret.get("x")).isEqualTo(java.util.Arrays.asList(1L, 2.5, null));
+        assertThat(Json.array(List.of("a", "b c"))).isEqualTo("[\"a\",\"b c\"]");
+        assertThatThrownBy(() -> Json.parse("{\"a\":1")).isInstanceOf(IllegalArgumentException.class);
+    }
+}
