@@ -112,6 +112,8 @@ final class EnvCommand implements Runnable {
                     cli.err.write(result.stderr(), 0, result.stderr().length);
                     if (result.timedOut()) {
                         cli.err.println("stagecraft: timed out after " + exec.timeout + "; the command was killed");
+                    } else if (!result.detail().isEmpty()) {
+                        cli.err.println("stagecraft: " + result.detail());
                     }
                 }
                 return result.timedOut() ? ExecResult.TIMEOUT_EXIT_CODE : result.exitCode();

@@ -2,18 +2,16 @@ package dev.stagecraft.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.stagecraft.cli.Distribution.Outcome;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,31 +26,17 @@ class ITDistribution {
     static Path home;
     static Path state;
 
-    record Outcome(int exitCode, String out, String err) {
-    }
+    static Distribution distribution;
 
     @BeforeAll
     static void unpack() throws Exception {
-        Path archive = Path.of(System.getProperty("stagecraft.distribution"));
-        assertThat(archive).exists();
-        Process tar = new ProcessBuilder("tar", "-xzf", archive.toString(), "-C", work.toString()).inheritIO().start();
-        assertThat(tar.waitFor()).isZero();
-        home = work.resolve("stagecraft-" + System.getProperty("stagecraft.version"));
-        state = work.resolve("state");
+        distribution = Distribution.unpack(work);
+        home = distribution.home();
+        state = distribution.state();
     }
 
     static Outcome stagecraft(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(home.resolve("bin/stagecraft").toString()));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().put("STAGECRAFT_STATE_DIR", state.toString());
-        builder.environment().putAll(env);
-        Path out = Files.createTempFile(work, "out", ".txt");
-        Path err = Files.createTempFile(work, "err", ".txt");
-        Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        process.getOutputStream().close();
-        assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("stagecraft " + String.join(" ", args) + " finished").isTrue();
-        return new Outcome(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+        return distribution.run(env, args);
     }
 
     static Outcome stagecraft(String... args) throws IOException, InterruptedException {
@@ -168,22 +152,11 @@ class ITDistribution {
     }
 
     /** The locally built test images stand in for the seed's registry images (no registry is reachable here). */
-    static final Map<String, String> LOCAL_IMAGES = Map.of(
-            "STAGECRAFT_PROVIDERS__DOCKER__IMAGES__PYTHON", "stagecraft/python:3.11",
-            "STAGECRAFT_PROVIDERS__DOCKER__IMAGES__DEFAULT", "stagecraft/busybox:latest");
+    static final Map<String, String> LOCAL_IMAGES = Distribution.LOCAL_IMAGES;
 
     /** Fails in CI, skips on a developer's machine, when the provider is not usable here. */
     static void requireProvider(String kind) throws Exception {
-        Outcome doctor = stagecraft("doctor", "--json");
-        boolean available = new ObjectMapper().readTree(doctor.out()).findParents("kind").stream()
-                .anyMatch(p -> p.get("kind").asText().equals(kind) && p.get("available").asBoolean());
-        if (!available) {
-            String why = "the " + kind + " provider is unavailable here (see stagecraft doctor); scripts/install-deps.sh sets it up";
-            if (System.getenv("CI") != null) {
-                throw new AssertionError(why);
-            }
-            org.junit.jupiter.api.Assumptions.abort(why + " — skipped because CI is not set");
-        }
+        distribution.requireProvider(kind, Map.of());
     }
 
     @Test

@@ -362,9 +362,20 @@ final class DockerEnvironment implements ExecutionEnvironment {
             return new ExecResult((int) (outcome.exitCode() < 0 ? 137 : outcome.exitCode()), outcome.stdout(), outcome.stderr(),
                     outcome.took(), Termination.ENVIRONMENT_STOPPED, outcome.truncated(), "the environment was stopped while it ran");
         }
-        if (outcome.exitCode() < 0) {
-            throw new StagecraftException(ErrorCode.EXEC_FAILED, "the exit code of " + request.argv().get(0) + " in '" + id
-                    + "' could not be read from the Engine");
+        if (outcome.exitCode() < 0 || (outcome.exitCode() > 128 && outcome.exitCode() <= 128 + 64)) {
+            // Killed, or no exit code: was the container stopped underneath it (an Engine restart, docker stop)?
+            String underneath = stoppedUnderneath();
+            if (underneath != null && !underneath.isEmpty()) {
+                return new ExecResult((int) (outcome.exitCode() < 0 ? 137 : outcome.exitCode()), outcome.stdout(), outcome.stderr(),
+                        outcome.took(), Termination.ENVIRONMENT_STOPPED, outcome.truncated(), "environment '" + id
+                        + "' stopped while " + request.argv().get(0) + " ran (" + underneath + "; the Docker Engine restarted,"
+                        + " or someone stopped it); the next exec starts it again");
+            }
+            if (outcome.exitCode() < 0) {
+                throw new StagecraftException(ErrorCode.EXEC_FAILED, "the exit code of " + request.argv().get(0) + " in '" + id
+                        + "' could not be read from the Engine" + (underneath == null ? ": the Docker Engine at " + engine.host()
+                        + " stopped answering while it ran; is dockerd running?" : ""));
+            }
         }
         int code = (int) outcome.exitCode();
         if (code > 128 && code <= 128 + 64) {
@@ -373,6 +384,40 @@ final class DockerEnvironment implements ExecutionEnvironment {
         }
         return new ExecResult(code, outcome.stdout(), outcome.stderr(), outcome.took(), Termination.EXITED,
                 outcome.truncated(), "");
+    }
+
+    /**
+     * After a command died of a signal or without an exit code: "" when the container still runs commands (a probe
+     * exec of {@code true} succeeds), else why not ("its container exited, exit code 143"), or null when the Engine
+     * does not answer. The probe comes first because the Engine may report the exec's end before the container's:
+     * when the Engine stops a container, the exec dies with the container's init and inspect still says running.
+     */
+    private String stoppedUnderneath() {
+        try {
+            ExecCall.Outcome probe = ExecCall.run(engine, workers, timers, containerId, "liveness of '" + id + "'",
+                    List.of("true"), settings.user(), new byte[0], 4096, null, Duration.ofSeconds(5), () -> { });
+            if (probe.exitCode() == 0) {
+                return "";
+            }
+        } catch (StagecraftException e) {
+            if (e.code() == ErrorCode.PROVIDER_UNAVAILABLE) {
+                return null;
+            }
+        } catch (RuntimeException e) {
+            // below
+        }
+        InspectContainerResponse.ContainerState state;
+        try {
+            state = engine.client().inspectContainerCmd(containerId).exec().getState();
+        } catch (NotFoundException e) {
+            return "its container is gone";
+        } catch (RuntimeException e) {
+            return null;
+        }
+        if (Boolean.TRUE.equals(state.getRunning())) {
+            return "its container is stopping";
+        }
+        return "its container " + state.getStatus() + (state.getExitCodeLong() == null ? "" : ", exit code " + state.getExitCodeLong());
     }
 
     /** Kills the process group whose leader wrote {@code pidFile}, through a second exec. */

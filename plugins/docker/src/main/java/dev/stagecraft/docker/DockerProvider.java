@@ -2,6 +2,7 @@ package dev.stagecraft.docker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.InspectVolumeResponse;
 import com.github.dockerjava.api.command.PullImageResultCallback;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Capability;
@@ -371,23 +372,31 @@ public final class DockerProvider implements EnvironmentProvider {
         }
     }
 
+    /**
+     * Every environment of this kind that the Engine holds, from the labels of its containers (running or not) and of
+     * its workspace volumes. A labelled volume without a container (a create that died between the two, or a
+     * container removed by hand) is returned as a pseudo-environment when it names a holder process, so the manager's
+     * holder rule reaps it (or adopts it while the holder lives: its handle addresses the container by name, so it
+     * turns into the real one once that exists); without a holder it is removed here once it is older than
+     * {@link DockerSettings#orphanGrace()}, and left alone before (a create may be in progress).
+     */
     @Override
     public List<ExecutionEnvironment> discover() {
         DockerSettings s = settings();
         Engine e = engine();
+        // Volumes first: a container created between the two listings is then seen with its volume.
+        List<InspectVolumeResponse> volumes = e.call(ErrorCode.PROVIDER_UNAVAILABLE, "cannot list volumes", () -> {
+            List<InspectVolumeResponse> listed = e.client().listVolumesCmd().withFilter("label", List.of(Labels.OWNER)).exec().getVolumes();
+            return listed == null ? List.<InspectVolumeResponse>of() : listed;
+        });
         List<Container> containers = e.call(ErrorCode.PROVIDER_UNAVAILABLE, "cannot list containers",
                 () -> e.client().listContainersCmd().withShowAll(true).withLabelFilter(List.of(Labels.OWNER)).exec());
         List<ExecutionEnvironment> found = new ArrayList<>();
         Map<String, Boolean> seen = new TreeMap<>();
         for (Container c : containers) {
             Map<String, String> all = c.getLabels() == null ? Map.of() : c.getLabels();
-            String kind = all.getOrDefault(Labels.KIND, KIND);
             String id = all.getOrDefault(Labels.ENVIRONMENT_ID, "");
-            if (!KIND.equals(kind) || !id.matches("[a-z0-9][a-z0-9-]{0,62}") || "removing".equals(c.getState())) {
-                continue;
-            }
-            Labels labels = DockerEnvironment.publicLabels(all);
-            if (!labels.isStagecraft()) {
+            if (!ours(all) || "removing".equals(c.getState())) {
                 continue;
             }
             seen.put(id, true);
@@ -396,19 +405,75 @@ public final class DockerProvider implements EnvironmentProvider {
                 found.add(existing);
                 continue;
             }
-            IsolationLevel isolation;
-            try {
-                isolation = IsolationLevel.parse(all.getOrDefault(DockerEnvironment.ISOLATION_LABEL, "container"));
-            } catch (StagecraftException ex) {
-                isolation = IsolationLevel.CONTAINER;
-            }
             DockerEnvironment env = new DockerEnvironment(id, c.getId(), all.getOrDefault(DockerEnvironment.VOLUME_LABEL, ""),
-                    labels, isolation, e, s, workers, timers);
+                    DockerEnvironment.publicLabels(all), isolationOf(all), e, s, workers, timers);
             known.put(id, env);
             found.add(env);
         }
+        Instant now = Instant.now();
+        for (InspectVolumeResponse v : volumes) {
+            Map<String, String> all = v.getLabels() == null ? Map.of() : v.getLabels();
+            String id = all.getOrDefault(Labels.ENVIRONMENT_ID, "");
+            if (!ours(all) || seen.containsKey(id) || v.getName() == null) {
+                continue;
+            }
+            Labels labels = DockerEnvironment.publicLabels(all);
+            if (labels.get(HOLDER_LABEL).isPresent()) {
+                seen.put(id, true);
+                DockerEnvironment existing = known.get(id);
+                if (existing != null && existing.containerId().equals(DockerEnvironment.containerName(id))) {
+                    found.add(existing);
+                    continue;
+                }
+                DockerEnvironment env = new DockerEnvironment(id, DockerEnvironment.containerName(id), v.getName(), labels,
+                        isolationOf(all), e, s, workers, timers);
+                known.put(id, env);
+                found.add(env);
+            } else if (labels.createdAt().plus(s.orphanGrace()).isBefore(now)) {
+                try {
+                    DockerEnvironment.removeContainerAndVolume(e, DockerEnvironment.containerName(id), v.getName());
+                } catch (RuntimeException ignored) {
+                    // in use again, or the Engine is busy: the next discover tries again
+                }
+            }
+        }
         known.keySet().removeIf(id -> !seen.containsKey(id));
         return found;
+    }
+
+    /** The holder label the manager writes for a leased environment ({@code host/pid/start-millis}). */
+    static final String HOLDER_LABEL = Labels.PREFIX + "holder";
+
+    /**
+     * Labels of a resource of this kind that the manager can read: an owner, a well-formed environment id, and a
+     * created-at and TTL that parse (a resource whose labels would not parse is left alone rather than break the
+     * manager's reconcile).
+     */
+    private static boolean ours(Map<String, String> all) {
+        String kind = all.getOrDefault(Labels.KIND, KIND);
+        String id = all.getOrDefault(Labels.ENVIRONMENT_ID, "");
+        if (!KIND.equals(kind) || !id.matches("[a-z0-9][a-z0-9-]{0,62}")) {
+            return false;
+        }
+        Labels labels = new Labels(all);
+        if (!labels.isStagecraft()) {
+            return false;
+        }
+        try {
+            labels.createdAt();
+            labels.ttl();
+            return true;
+        } catch (RuntimeException unparsable) {
+            return false;
+        }
+    }
+
+    private static IsolationLevel isolationOf(Map<String, String> all) {
+        try {
+            return IsolationLevel.parse(all.getOrDefault(DockerEnvironment.ISOLATION_LABEL, "container"));
+        } catch (StagecraftException ex) {
+            return IsolationLevel.CONTAINER;
+        }
     }
 
     @Override

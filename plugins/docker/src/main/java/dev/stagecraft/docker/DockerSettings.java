@@ -195,6 +195,15 @@ record DockerSettings(URI host, Map<String, String> images, Map<String, String> 
         return Map.copyOf(table);
     }
 
+    /**
+     * How old a labelled workspace volume without a container and without a holder must be before discover removes
+     * it: longer than any create can take between making the volume and making the container (the readiness timeout
+     * plus four API calls).
+     */
+    Duration orphanGrace() {
+        return readinessTimeout.plus(apiTimeout.multipliedBy(4));
+    }
+
     static boolean validImage(String image) {
         return image != null && image.matches("[a-z0-9][a-z0-9._/:@-]{0,254}") && !image.contains("..");
     }

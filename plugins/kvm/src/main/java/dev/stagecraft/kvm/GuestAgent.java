@@ -88,12 +88,37 @@ final class GuestAgent {
             "done",
             "exit 0");
 
-    private final Domain domain;
+    /** How long a status poll waits for a lost libvirtd connection to come back (a libvirtd restart). */
+    static final Duration RECONNECT_WINDOW = Duration.ofSeconds(60);
+
+    /** Looks the domain up again on a fresh connection. */
+    @FunctionalInterface
+    interface Reconnect {
+        Domain domain() throws LibvirtException;
+    }
+
+    private Domain domain;
     private final String environmentId;
+    private final Reconnect reconnect;
+    private boolean reconnected;
 
     GuestAgent(Domain domain, String environmentId) {
+        this(domain, environmentId, null);
+    }
+
+    /**
+     * With {@code reconnect}, polling a running command's status survives a lost libvirtd connection: libvirtd
+     * restarts leave QEMU and the guest agent running, so the command's pid is still valid in the guest.
+     */
+    GuestAgent(Domain domain, String environmentId, Reconnect reconnect) {
         this.domain = domain;
         this.environmentId = environmentId;
+        this.reconnect = reconnect;
+    }
+
+    /** Whether a lost libvirtd connection was re-established while this agent worked. */
+    boolean reconnected() {
+        return reconnected;
     }
 
     /** One agent command; returns the reply's {@code return} value. */
@@ -213,8 +238,7 @@ final class GuestAgent {
         long pause = Duration.ofMillis(2).toNanos();
         long maxPause = Duration.ofMillis(40).toNanos();
         while (true) {
-            Map<String, Object> status = Json.object(call("guest-exec-status", "{\"pid\":" + pid + "}"),
-                    "guest-exec-status reply");
+            Map<String, Object> status = Json.object(status(pid), "guest-exec-status reply");
             if (Boolean.TRUE.equals(status.get("exited"))) {
                 return status;
             }
@@ -224,6 +248,40 @@ final class GuestAgent {
             }
             LockSupport.parkNanos(Math.min(pause, left));
             pause = Math.min(pause * 2, maxPause);
+        }
+    }
+
+    /**
+     * One guest-exec-status. When libvirtd's connection is lost meanwhile, reconnects and asks again (asking is
+     * harmless to repeat, unlike guest-exec) until {@link #RECONNECT_WINDOW} passes; without a reconnect, or for
+     * any other error, the error is thrown.
+     */
+    private Object status(long pid) throws LibvirtException {
+        String arguments = "{\"pid\":" + pid + "}";
+        long giveUp = 0;
+        while (true) {
+            try {
+                return call("guest-exec-status", arguments);
+            } catch (LibvirtException e) {
+                if (reconnect == null || !Libvirt.isConnectionLost(e)) {
+                    throw e;
+                }
+                long now = System.nanoTime();
+                if (giveUp == 0) {
+                    giveUp = now + RECONNECT_WINDOW.toNanos();
+                } else if (now - giveUp > 0) {
+                    throw e;
+                }
+                LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
+                try {
+                    domain = reconnect.domain();
+                    reconnected = true;
+                } catch (LibvirtException again) {
+                    if (!Libvirt.isConnectionLost(again)) {
+                        throw again;
+                    }
+                }
+            }
         }
     }
 

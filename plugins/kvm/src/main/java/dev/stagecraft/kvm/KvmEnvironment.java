@@ -201,9 +201,17 @@ final class KvmEnvironment implements ExecutionEnvironment {
         running.incrementAndGet();
         try {
             Domain domain = runningDomain();
-            return new GuestAgent(domain, id).execute(request, provider.settings().maxOutputBytes());
+            GuestAgent agent = new GuestAgent(domain, id, this::domain);
+            ExecResult result = agent.execute(request, provider.settings().maxOutputBytes());
+            if (!agent.reconnected()) {
+                return result;
+            }
+            String note = "the connection to libvirtd was lost and re-established while the command ran";
+            return new ExecResult(result.exitCode(), result.stdout(), result.stderr(), result.duration(),
+                    result.termination(), result.truncated(), result.detail().isEmpty() ? note : result.detail() + "; " + note);
         } catch (LibvirtException e) {
-            if (destroyed || !stillActive()) {
+            // only a VM known to be off is "stopped": with libvirtd unreachable its state is unknown, not stopped
+            if (destroyed || knownStopped()) {
                 return new ExecResult(137, new byte[0], new byte[0], Duration.ZERO, Termination.ENVIRONMENT_STOPPED,
                         false, "VM '" + name + "' stopped while the command ran");
             }
@@ -216,17 +224,19 @@ final class KvmEnvironment implements ExecutionEnvironment {
 
     private String hint(LibvirtException e) {
         String message = Libvirt.message(e).toLowerCase(java.util.Locale.ROOT);
-        if (message.contains("connect") || message.contains("socket") || message.contains("closed")) {
+        if (Libvirt.isConnectionLost(e) || message.contains("connect") || message.contains("socket") || message.contains("closed")) {
             return " (is libvirtd running? 'virsh -c " + provider.libvirt().uri() + " version')";
         }
         return "";
     }
 
-    private boolean stillActive() {
+    /** True when libvirt says the domain is gone or not running; false when it runs or libvirt cannot be asked. */
+    private boolean knownStopped() {
         try {
-            return provider.libvirt().lookup(name).map(KvmEnvironment::isActive).orElse(false);
+            Optional<Domain> found = provider.libvirt().lookup(name);
+            return found.isEmpty() || found.get().isActive() != 1;
         } catch (LibvirtException e) {
-            return false;
+            return Libvirt.isNotRunning(e);
         }
     }
 

@@ -79,6 +79,30 @@ final class Libvirt implements AutoCloseable {
         return isNoDomain(e) || error != null && error.getCode() == Error.ErrorNumber.VIR_ERR_OPERATION_INVALID;
     }
 
+    /**
+     * Whether the error says the connection to libvirtd (or libvirtd's link to the guest agent) went away, as when
+     * libvirtd restarts, rather than that the domain or the command itself failed: worth a reconnect and a retry
+     * of an idempotent call.
+     */
+    static boolean isConnectionLost(LibvirtException e) {
+        Error error = e.getError();
+        if (error == null) {
+            return false;
+        }
+        Error.ErrorNumber code = error.getCode();
+        if (code == Error.ErrorNumber.VIR_ERR_NO_CONNECT || code == Error.ErrorNumber.VIR_ERR_INVALID_CONN
+                || code == Error.ErrorNumber.VIR_ERR_SYSTEM_ERROR || code == Error.ErrorNumber.VIR_ERR_RPC
+                || error.getDomain() == Error.ErrorDomain.VIR_FROM_RPC || error.getDomain() == Error.ErrorDomain.VIR_FROM_REMOTE) {
+            return true;
+        }
+        String text = message(e).toLowerCase(java.util.Locale.ROOT);
+        // libvirt-java 0.5.2 has no constant for VIR_ERR_AGENT_UNRESPONSIVE: a restarted libvirtd needs a moment
+        // to reattach to the agent's channel
+        return text.contains("client socket is closed") || text.contains("agent is not connected")
+                || text.contains("agent is not responding") || text.contains("cannot recv data")
+                || text.contains("cannot write data") || text.contains("end of file");
+    }
+
     static String message(LibvirtException e) {
         Error error = e.getError();
         String text = error != null && error.getMessage() != null ? error.getMessage() : e.getMessage();

@@ -1,0 +1,107 @@
+package dev.stagecraft.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The built stagecraft-VERSION.tar.gz unpacked into a folder, and {@code bin/stagecraft} run from it with a private
+ * state directory, as a person would: shared by the integration tests of this package.
+ */
+final class Distribution {
+    /** The locally built test images stand in for the seed's registry images (no registry is reachable here). */
+    static final Map<String, String> LOCAL_IMAGES = Map.of(
+            "STAGECRAFT_PROVIDERS__DOCKER__IMAGES__PYTHON", "stagecraft/python:3.11",
+            "STAGECRAFT_PROVIDERS__DOCKER__IMAGES__DEFAULT", "stagecraft/busybox:latest");
+
+    record Outcome(int exitCode, String out, String err) {
+    }
+
+    private final Path work;
+    private final Path home;
+    private final Path state;
+
+    private Distribution(Path work, Path home, Path state) {
+        this.work = work;
+        this.home = home;
+        this.state = state;
+    }
+
+    /** Unpacks the archive the build made (system property {@code stagecraft.distribution}) into {@code work}. */
+    static Distribution unpack(Path work) throws IOException, InterruptedException {
+        Path archive = Path.of(System.getProperty("stagecraft.distribution"));
+        assertThat(archive).exists();
+        Process tar = new ProcessBuilder("tar", "-xzf", archive.toString(), "-C", work.toString()).inheritIO().start();
+        assertThat(tar.waitFor()).isZero();
+        return new Distribution(work, work.resolve("stagecraft-" + System.getProperty("stagecraft.version")), work.resolve("state"));
+    }
+
+    Path home() {
+        return home;
+    }
+
+    Path state() {
+        return state;
+    }
+
+    /** {@code bin/stagecraft ARGS} with the private state directory and {@code env} on top, not yet started. */
+    ProcessBuilder command(Map<String, String> env, String... args) {
+        List<String> command = new ArrayList<>(List.of(home.resolve("bin/stagecraft").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put("STAGECRAFT_STATE_DIR", state.toString());
+        builder.environment().putAll(env);
+        return builder;
+    }
+
+    /** A started {@code bin/stagecraft ARGS}, its output going to files read by {@link Started#outcome}. */
+    Started start(Map<String, String> env, String... args) throws IOException {
+        Path out = Files.createTempFile(work, "out", ".txt");
+        Path err = Files.createTempFile(work, "err", ".txt");
+        Process process = command(env, args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        process.getOutputStream().close();
+        return new Started(process, String.join(" ", args), out, err);
+    }
+
+    /** Runs {@code bin/stagecraft ARGS} to its end (at most two minutes). */
+    Outcome run(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        return start(env, args).outcome(120);
+    }
+
+    /** A running command line and the files its output goes to. */
+    record Started(Process process, String args, Path out, Path err) {
+        Outcome outcome(long seconds) throws IOException, InterruptedException {
+            assertThat(process.waitFor(seconds, TimeUnit.SECONDS)).as("stagecraft " + args + " finished").isTrue();
+            return new Outcome(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+        }
+
+        /** What it has written to stderr so far. */
+        String errSoFar() throws IOException {
+            return Files.readString(err, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Fails in CI, skips on a developer's machine, when the provider is not usable here. */
+    void requireProvider(String kind, Map<String, String> env) throws Exception {
+        Outcome doctor = run(env, "doctor", "--json");
+        boolean available = new ObjectMapper().readTree(doctor.out()).findParents("kind").stream()
+                .anyMatch(p -> p.get("kind").asText().equals(kind) && p.get("available").asBoolean());
+        if (!available) {
+            String why = "the " + kind + " provider is unavailable here (see stagecraft doctor); scripts/install-deps.sh sets it up";
+            if (System.getenv("CI") != null) {
+                throw new AssertionError(why);
+            }
+            org.junit.jupiter.api.Assumptions.abort(why + " — skipped because CI is not set");
+        }
+    }
+}
