@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks: the sandbox provider against bare bubblewrap and fork/exec, in one run on this machine.
-# Arguments go to BenchMain: [iterations] [seconds-per-iteration] [threads] (default 5 2 4).
+# Arguments go to BenchMain: [sandbox|docker|kvm|all] [iterations] [seconds-per-iteration] [threads]
+# (default sandbox 5 2 4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh

@@ -1,6 +1,8 @@
 package dev.stagecraft.bench;
 
 import dev.stagecraft.api.EnvironmentRequirement;
+import dev.stagecraft.api.ExecRequest;
+import dev.stagecraft.api.ExecResult;
 import dev.stagecraft.core.Stagecraft;
 import dev.stagecraft.core.manager.Lease;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -17,11 +19,12 @@ import java.util.Map;
 
 /**
  * Acquire through the manager: from a warm pool of sandboxes (the lease is closed outside the measurement),
- * and cold (select + create) for comparison.
+ * and cold (select + create) for comparison; and a whole command through the manager (warm acquire, exec, release).
  */
 @State(Scope.Thread)
 public class ManagerBenchmarks {
     private static final EnvironmentRequirement SHELL = EnvironmentRequirement.builder().toolType("shell").build();
+    private static final ExecRequest TRUE = ExecRequest.of("/bin/true");
     private static final EnvironmentRequirement COLD = EnvironmentRequirement.builder().toolType("generic").build();
 
     private Stagecraft stagecraft;
@@ -53,6 +56,18 @@ public class ManagerBenchmarks {
     public String warmAcquire() {
         lease = stagecraft.manager().acquire(SHELL);
         return lease.id();
+    }
+
+    /** What a caller of the embedded manager pays for one command: a sandbox from the warm pool, the command, its removal. */
+    @Benchmark
+    public int warmAcquireExecRelease() {
+        try (Lease used = stagecraft.manager().acquire(SHELL)) {
+            ExecResult result = used.execute(TRUE);
+            if (!result.succeeded()) {
+                throw new IllegalStateException("sandboxed /bin/true failed: " + result);
+            }
+            return result.exitCode();
+        }
     }
 
     @Benchmark

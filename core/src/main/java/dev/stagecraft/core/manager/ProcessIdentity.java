@@ -29,10 +29,28 @@ final class ProcessIdentity {
             long pid = Long.parseLong(parts[1]);
             long start = Long.parseLong(parts[2]);
             Optional<ProcessHandle> process = ProcessHandle.of(pid);
-            return process.isPresent() && process.get().isAlive()
+            return process.isPresent() && process.get().isAlive() && !zombie(pid)
                     && process.get().info().startInstant().map(Instant::toEpochMilli).orElse(start) == start;
         } catch (NumberFormatException e) {
             return true;
+        }
+    }
+
+    /**
+     * Whether the process has exited and only waits for its parent to collect it (state Z or X in
+     * {@code /proc/<pid>/stat}): it holds nothing any more, though {@link ProcessHandle#isAlive} still says yes.
+     */
+    static boolean zombie(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
+            int afterName = stat.lastIndexOf(')');
+            if (afterName < 0 || afterName + 2 >= stat.length()) {
+                return false;
+            }
+            char state = stat.charAt(afterName + 2);
+            return state == 'Z' || state == 'X';
+        } catch (java.io.IOException | RuntimeException e) {
+            return false; // no /proc (not Linux) or already gone: isAlive decides
         }
     }
 

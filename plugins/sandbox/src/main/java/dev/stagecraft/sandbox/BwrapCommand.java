@@ -11,8 +11,9 @@ import java.util.Map;
  * instruction), sets the rlimits (core dumps off, open files, file size, CPU time: hard limits too, so nothing
  * inside can raise them), opens the two compiled seccomp programs as descriptors 3 and 4, then {@code exec}s
  * bubblewrap with {@code --add-seccomp-fd 3 --add-seccomp-fd 4}: bubblewrap loads them after setting up the sandbox and right before it executes the program,
- * so it binds every thread and child. Inside, {@code sh -c 'exec "$@"'} runs the program so a missing one ends
- * with 127 as in any shell. Every variable part (cgroup files, the filter's path, limits, paths, argv,
+ * so it binds every thread and child. bubblewrap executes the program itself; when it cannot, it says so on
+ * stderr ({@link #EXEC_FAILURE}) and exits 1, which {@link #execFailureCode} maps to 127 or 126 as a shell would.
+ * Every variable part (cgroup files, the filter's path, limits, paths, argv,
  * environment) is a separate argument, never text inside a script.
  */
 final class BwrapCommand {
@@ -24,6 +25,8 @@ final class BwrapCommand {
     /** The descriptors the wrapper opens the two filter programs on, and bubblewrap reads them from. */
     static final int SECCOMP_FD = 3;
     static final int SECCOMP_VETO_FD = 4;
+    /** How bubblewrap starts its message when it cannot execute the program. */
+    static final String EXEC_FAILURE = "bwrap: execvp ";
 
     private static final String FAIL = " >&2; exit " + JOIN_FAILED + "; }";
     private static final String WRAPPER = "n=$1; shift; "
@@ -71,9 +74,20 @@ final class BwrapCommand {
         sandbox.addAll(sandbox.size() - 1, List.of("--add-seccomp-fd", Integer.toString(SECCOMP_FD),
                 "--add-seccomp-fd", Integer.toString(SECCOMP_VETO_FD)));
         cmd.addAll(sandbox);
-        cmd.addAll(List.of("sh", "-c", "exec \"$@\"", "sh"));
         cmd.addAll(argv);
         return cmd;
+    }
+
+    /**
+     * The shell's exit status for a program bubblewrap could not execute (127 when it is missing, 126 when it is
+     * not executable), or -1 when {@code exitCode} and the start of stderr are not that failure.
+     */
+    static int execFailureCode(int exitCode, String stderrHead) {
+        if (exitCode != 1 || !stderrHead.startsWith(EXEC_FAILURE)) {
+            return -1;
+        }
+        String line = stderrHead.lines().findFirst().orElse("");
+        return line.endsWith(": No such file or directory") || line.endsWith(": Not a directory") ? 127 : 126;
     }
 
     /** bubblewrap and its options up to the sandboxed program; also what the probe's trial run uses. */

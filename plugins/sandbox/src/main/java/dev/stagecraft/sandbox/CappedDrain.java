@@ -10,11 +10,16 @@ import java.util.function.BiConsumer;
  * an optional listener); the rest is read and dropped, so memory stays flat however much the command writes.
  */
 final class CappedDrain implements Runnable {
+    /** How many of the first bytes are always kept, listener or not, for {@link #head()}. */
+    static final int HEAD = 512;
+
     private final InputStream in;
     private final long limit;
     private final BiConsumer<byte[], Integer> listener;
     private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
     private final boolean keep;
+    private final byte[] head = new byte[HEAD];
+    private volatile int headLength;
     private volatile boolean truncated;
     private volatile long total;
 
@@ -32,6 +37,11 @@ final class CappedDrain implements Runnable {
         try (in) {
             int n;
             while ((n = in.read(buffer)) >= 0) {
+                if (headLength < HEAD) {
+                    int copy = Math.min(HEAD - headLength, n);
+                    System.arraycopy(buffer, 0, head, headLength, copy);
+                    headLength += copy;
+                }
                 long room = limit - total;
                 int take = (int) Math.max(0, Math.min(room, n));
                 if (take > 0) {
@@ -53,6 +63,11 @@ final class CappedDrain implements Runnable {
 
     byte[] bytes() {
         return kept.toByteArray();
+    }
+
+    /** The first bytes read (up to {@link #HEAD}), as UTF-8 text, even when a listener took the output. */
+    String head() {
+        return new String(head, 0, headLength, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     boolean truncated() {

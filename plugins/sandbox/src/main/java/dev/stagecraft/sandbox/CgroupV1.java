@@ -47,13 +47,13 @@ final class CgroupV1 extends EnvironmentCgroup {
         return distinctDirs().stream().map(d -> d.resolve("cgroup.procs")).toList();
     }
 
+    /**
+     * The wrapper joins the hierarchies in {@link #procsFiles} order and gives up at the first failure, before
+     * anything forks, so the first hierarchy holds every process of the environment.
+     */
     @Override
     Set<Long> pids() {
-        Set<Long> all = new LinkedHashSet<>();
-        for (Path procs : procsFiles()) {
-            all.addAll(readPids(procs));
-        }
-        return all;
+        return readPids(procsFiles().get(0));
     }
 
     @Override

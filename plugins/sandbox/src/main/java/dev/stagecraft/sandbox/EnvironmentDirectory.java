@@ -52,15 +52,16 @@ record EnvironmentDirectory(Path dir) {
     }
 
     void writeLabels(Labels labels) throws IOException {
-        writeProperties(labelsFile(), labels.values());
+        writeProperties(labelsFile(), true, labels.values());
     }
 
     Labels readLabels() throws IOException {
         return new Labels(readProperties(labelsFile()));
     }
 
+    /** Written in place: it is written before the labels, and without labels the directory is not an environment. */
     void writeConfig(Limits limits, boolean network, IsolationLevel isolation) throws IOException {
-        writeProperties(dir.resolve(CONFIG), Map.of("memory-bytes", Long.toString(limits.memoryBytes()),
+        writeProperties(dir.resolve(CONFIG), false, Map.of("memory-bytes", Long.toString(limits.memoryBytes()),
                 "cpus", Double.toString(limits.cpus()), "pids", Long.toString(limits.pids()),
                 "network", Boolean.toString(network), "isolation", isolation.label()));
     }
@@ -69,14 +70,16 @@ record EnvironmentDirectory(Path dir) {
         return readProperties(dir.resolve(CONFIG));
     }
 
-    private static void writeProperties(Path file, Map<String, String> values) throws IOException {
+    private static void writeProperties(Path file, boolean atomically, Map<String, String> values) throws IOException {
         Properties properties = new Properties();
         properties.putAll(values);
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (Writer out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+        Path target = atomically ? file.resolveSibling(file.getFileName() + ".tmp") : file;
+        try (Writer out = Files.newBufferedWriter(target, StandardCharsets.UTF_8)) {
             properties.store(out, "written by the Stagecraft sandbox provider");
         }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        if (atomically) {
+            Files.move(target, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
     }
 
     private static Map<String, String> readProperties(Path file) throws IOException {

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -262,9 +263,10 @@ final class SandboxEnvironment implements ExecutionEnvironment {
                     listener == null ? null : (chunk, n) -> listener.stdout(chunk, 0, n));
             CappedDrain err = new CappedDrain(process.getErrorStream(), request.outputLimit(),
                     listener == null ? null : (chunk, n) -> listener.stderr(chunk, 0, n));
-            Thread outThread = daemon(out, "stdout");
-            Thread errThread = daemon(err, "stderr");
-            Thread inThread = daemon(() -> feed(process.getOutputStream(), request.stdin()), "stdin");
+            Future<?> outDrain = DrainThreads.start(out);
+            Future<?> errDrain = DrainThreads.start(err);
+            Future<?> stdinFeed = request.stdin().length == 0 ? closeNow(process.getOutputStream())
+                    : DrainThreads.start(() -> feed(process.getOutputStream(), request.stdin()));
             boolean finished = waitFor(process, request.timeout());
             if (!finished) {
                 killTree(process);
@@ -273,9 +275,9 @@ final class SandboxEnvironment implements ExecutionEnvironment {
                 }
                 waitFor(process, KILL_WAIT);
             }
-            join(outThread);
-            join(errThread);
-            inThread.interrupt();
+            DrainThreads.await(outDrain, DRAIN_WAIT);
+            DrainThreads.await(errDrain, DRAIN_WAIT);
+            stdinFeed.cancel(true);
             Duration took = Duration.ofNanos(System.nanoTime() - started);
             int code = process.isAlive() ? -1 : process.exitValue();
             byte[] stdout = listener == null ? out.bytes() : new byte[0];
@@ -289,6 +291,11 @@ final class SandboxEnvironment implements ExecutionEnvironment {
                     .contains(BwrapCommand.JOIN_MARKER)) {
                 throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "' could not join its cgroup: "
                         + new String(stderr, java.nio.charset.StandardCharsets.UTF_8).trim());
+            }
+            int notExecuted = BwrapCommand.execFailureCode(code, err.head());
+            if (notExecuted > 0) {
+                return new ExecResult(notExecuted, stdout, stderr, took, Termination.EXITED, truncated,
+                        err.head().lines().findFirst().orElse("").replace(BwrapCommand.EXEC_FAILURE, "cannot execute "));
             }
             return classify(code, stdout, stderr, took, truncated, generation, oomBefore, pidsBefore);
         } finally {
@@ -349,19 +356,9 @@ final class SandboxEnvironment implements ExecutionEnvironment {
         }
     }
 
-    private static Thread daemon(Runnable task, String name) {
-        Thread thread = new Thread(task, "sandbox-" + name);
-        thread.setDaemon(true);
-        thread.start();
-        return thread;
-    }
-
-    private static void join(Thread thread) {
-        try {
-            thread.join(DRAIN_WAIT.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    private static Future<?> closeNow(OutputStream stdin) {
+        feed(stdin, new byte[0]);
+        return java.util.concurrent.CompletableFuture.completedFuture(null);
     }
 
     // ---- usage and files ---------------------------------------------------------------------------

@@ -16,7 +16,9 @@ import dev.stagecraft.api.SecurityLevel;
 import dev.stagecraft.api.Settings;
 import dev.stagecraft.api.StagecraftException;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -102,13 +104,15 @@ public final class SandboxProvider implements EnvironmentProvider {
                 wanted.cpus() > 0 ? wanted.cpus() : s.cpus(), s.pids());
         Labels labels = spec.labels().with(Labels.KIND, KIND);
         EnvironmentDirectory directory = new EnvironmentDirectory(envsDir().resolve(spec.id()));
-        if (Files.exists(directory.dir())) {
-            throw new ProvisioningException("sandbox '" + spec.id() + "' already exists in " + directory.dir());
-        }
         EnvironmentCgroup cgroup = cgroups.forEnvironment(spec.id());
         try {
-            Files.createDirectories(envsDir());
-            Files.createDirectory(directory.dir(), Probe.ownerOnly());
+            makeEnvironmentDir(directory.dir());
+        } catch (FileAlreadyExistsException e) {
+            throw new ProvisioningException("sandbox '" + spec.id() + "' already exists in " + directory.dir());
+        } catch (IOException e) {
+            throw new ProvisioningException("cannot create sandbox '" + spec.id() + "': " + e.getMessage(), e);
+        }
+        try {
             Files.createDirectory(directory.workspace(), Probe.ownerOnly());
             cgroup.create(limits);
             directory.writeConfig(limits, requirement.network(), spec.isolation());
@@ -206,6 +210,16 @@ public final class SandboxProvider implements EnvironmentProvider {
             return env;
         } catch (IOException | RuntimeException e) {
             return null; // half-made or half-removed: not an environment (yet, or any more)
+        }
+    }
+
+    /** Makes {@code dir} under {@link #envsDir}, making that too the first time (or when someone removed it). */
+    private void makeEnvironmentDir(Path dir) throws IOException {
+        try {
+            Files.createDirectory(dir, Probe.ownerOnly());
+        } catch (NoSuchFileException e) {
+            Files.createDirectories(envsDir());
+            Files.createDirectory(dir, Probe.ownerOnly());
         }
     }
 

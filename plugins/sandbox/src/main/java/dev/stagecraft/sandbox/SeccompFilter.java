@@ -39,6 +39,8 @@ final class SeccompFilter {
     private static final int ARG_CMP_SIZE = 24;
 
     private static final ConcurrentMap<Path, Programs> COMPILED = new ConcurrentHashMap<>();
+    /** Policies are immutable values: each one's key is hashed once. */
+    private static final ConcurrentMap<SeccompPolicy, String> KEYS = new ConcurrentHashMap<>();
     private static volatile Native nativeLibs;
 
     private SeccompFilter() {
@@ -54,7 +56,7 @@ final class SeccompFilter {
 
     /** The compiled programs of {@code policy} under {@code stateDir}, compiling them when missing. */
     static Programs ensure(Path stateDir, SeccompPolicy policy) throws IOException {
-        String key = key(policy);
+        String key = KEYS.computeIfAbsent(policy, SeccompFilter::key);
         Path dir = stateDir.resolve(DIRECTORY);
         Programs programs = new Programs(dir.resolve(key + ".bpf"), dir.resolve(key + ".veto.bpf"));
         Programs known = COMPILED.get(programs.main());
