@@ -39,6 +39,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class SandboxEnvironment implements ExecutionEnvironment {
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
     private static final Duration DRAIN_WAIT = Duration.ofSeconds(5);
+    private static final Duration LINGERING_PIDS_WAIT = Duration.ofSeconds(3);
+    /** Processes a command needs before the program runs: the wrapper (then bubblewrap), its init, the program. */
+    private static final int PIDS_TO_START = 4;
     private static final int SIGXCPU = 24;
     private static final int SIGXFSZ = 25;
 
@@ -211,6 +214,9 @@ final class SandboxEnvironment implements ExecutionEnvironment {
             generation = stopGeneration;
         }
         try {
+            if (running.get() == 1) {
+                awaitLingeringPids();
+            }
             return runProcess(request, listener, workingDir, generation);
         } finally {
             running.decrementAndGet();
@@ -225,6 +231,18 @@ final class SandboxEnvironment implements ExecutionEnvironment {
                 throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot recreate the cgroup of sandbox '" + id
                         + "': " + e.getMessage(), e);
             }
+        }
+    }
+
+    /**
+     * The kernel keeps each ended command's PID namespace charged to the pids counter for about a second. With no
+     * other command running, whatever is counted is such a charge: wait (briefly) until a command has room to
+     * start, rather than fail it at the limit.
+     */
+    private void awaitLingeringPids() {
+        long end = System.nanoTime() + LINGERING_PIDS_WAIT.toNanos();
+        while (cgroup.pidsCurrent() > limits.pids() - PIDS_TO_START && System.nanoTime() - end < 0) {
+            Pause.briefly();
         }
     }
 

@@ -55,6 +55,22 @@ class TestSandboxLimits {
         }
     }
 
+    /** Each ended command's PID namespace stays charged for about a second; back-to-back commands must still start. */
+    @Test
+    void quickCommandsBackToBackAllStartUnderASmallProcessLimit() {
+        SandboxProvider provider = SandboxFixtures.usableProvider(stateDir, Map.of("pids", "12"));
+        ExecutionEnvironment env = provider.create(SandboxFixtures.spec());
+        try {
+            for (int i = 0; i < 40; i++) {
+                ExecResult result = env.execute(ExecRequest.of("/bin/true"));
+                assertThat(result.termination()).as("command %d: %s", i, result).isEqualTo(Termination.EXITED);
+                assertThat(result.exitCode()).isZero();
+            }
+        } finally {
+            env.destroy();
+        }
+    }
+
     @Test
     void cpuIsLimitedByQuota() {
         SandboxProvider provider = SandboxFixtures.usableProvider(stateDir, Map.of());
