@@ -2,13 +2,20 @@
 # Builds the kvm provider's default guest from Debian packages, once, into a cache:
 #   $STAGECRAFT_KVM_IMAGES (default /var/lib/stagecraft/kvm/images)/vmlinuz     the cloud kernel
 #                                                                   /initrd.img  busybox + qemu-ga + virtio modules
+#                                                                   /workspace.qcow2 -> workspace-KEY.qcow2, an empty
+#                                                                     ext4 filesystem: the base of each environment's
+#                                                                     copy-on-write workspace disk
 #                                                                   /inputs.sha256 what they were built from
 # Rebuilt only when its inputs change (kernel, busybox, qemu-ga and its libraries, this script). Needs the
-# packages linux-image-cloud-amd64, busybox-static, qemu-guest-agent and cpio (scripts/setup.d/30-kvm.sh).
+# packages linux-image-cloud-amd64, busybox-static, qemu-guest-agent, cpio, e2fsprogs and qemu-utils
+# (scripts/setup.d/30-kvm.sh). STAGECRAFT_KVM_WORKSPACE_SIZE (default 4G) is the workspace filesystem's size.
 set -euo pipefail
 
 images="${STAGECRAFT_KVM_IMAGES:-/var/lib/stagecraft/kvm/images}"
-modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_console)
+workspace_size="${STAGECRAFT_KVM_WORKSPACE_SIZE:-4G}"
+# What the guest needs: the virtio PCI transport, the agent's serial port, the workspace disk and its filesystem.
+# Their dependencies are added from the kernel's own module metadata, each before the modules that need it.
+wanted_modules=(virtio_pci virtio_console virtio_blk ext4)
 
 die() { echo "stagecraft build-guest: $*" >&2; exit 1; }
 
@@ -23,21 +30,66 @@ file_is_static "$busybox" || die "$busybox is not the static one: apt-get instal
 qga=/usr/sbin/qemu-ga
 [ -x "$qga" ] || die "no $qga: apt-get install qemu-guest-agent"
 command -v cpio >/dev/null || die "no cpio: apt-get install cpio"
+mkfs=$(command -v mkfs.ext4 || true)
+[ -n "$mkfs" ] || die "no mkfs.ext4: apt-get install e2fsprogs"
+command -v debugfs >/dev/null || die "no debugfs: apt-get install e2fsprogs"
+qemu_img=$(command -v qemu-img || true)
+[ -n "$qemu_img" ] || die "no qemu-img: apt-get install qemu-utils"
 
 # Everything that goes into the image, as paths: their contents decide whether to rebuild.
 libraries=$(ldd "$qga" | awk '/=>/ { print $3 } /^[[:space:]]*\/[^ ]*ld-linux/ { print $1 }' | sort -u)
+# Depth first over "modinfo -F depends", so that each module comes after everything it needs (the order insmod
+# needs); built-in modules need no file. A soft dependency ("pre: crypto-crc32c") is followed the same way.
 module_files=()
-for module in "${modules[@]}"; do
+declare -A module_seen=()
+add_module() {
+  local module=$1 path dep
+  [ -n "${module_seen[$module]:-}" ] && return 0
+  module_seen[$module]=1
   path=$(modinfo -k "$kversion" -n "$module" 2>/dev/null || true)
-  if [ -z "$path" ] || [ "$path" = "(builtin)" ]; then
-    grep -q "/$module.ko" "/lib/modules/$kversion/modules.builtin" 2>/dev/null \
-      || die "kernel module $module not found for $kversion"
-    continue
+  if [ -z "$path" ]; then
+    die "kernel module $module not found for $kversion"
   fi
+  [ "$path" = "(builtin)" ] && return 0
+  for dep in $(modinfo -k "$kversion" -F depends "$module" | tr ',' ' ') \
+             $(modinfo -k "$kversion" -F softdep "$module" | sed -n 's/^pre: *//p' | sed 's/ post:.*//'); do
+    add_module "$dep"
+  done
   module_files+=("$path")
+}
+for module in "${wanted_modules[@]}"; do
+  add_module "$module"
 done
 self="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 inputs=$( { echo "$kversion"; sha256sum "$kernel" "$busybox" "$qga" $libraries "${module_files[@]}" "$self"; } | sha256sum | cut -d' ' -f1)
+
+# The workspace disk's base: an empty ext4 filesystem (inode tables written now, so that the guest's kernel has
+# no lazy initialisation to write into each overlay), without lost+found so that a new workspace lists empty,
+# compacted to qcow2 (only the clusters mkfs wrote take space). Overlays of stopped environments point at the
+# file they were made from, so a base is never rewritten: a new size or mkfs makes a new workspace-KEY.qcow2
+# and moves the workspace.qcow2 link (the provider makes overlays of the link's target).
+mkdir -p "$images"
+chmod 755 "$images" "$(dirname "$images")" 2>/dev/null || true
+mkfs_options="-q -F -L stagecraft-ws -m 0 -E lazy_itable_init=0,lazy_journal_init=0,root_owner=0:0"
+workspace_key=$( { echo "$workspace_size $mkfs_options rmdir-lost+found"; "$mkfs" -V 2>&1 | head -n 1; } \
+  | sha256sum | cut -c1-16)
+workspace_file="workspace-$workspace_key.qcow2"
+if [ ! -s "$images/$workspace_file" ]; then
+  workspace_work=$(mktemp -d)
+  truncate -s "$workspace_size" "$workspace_work/workspace.raw"
+  # shellcheck disable=SC2086
+  "$mkfs" $mkfs_options "$workspace_work/workspace.raw"
+  debugfs -w -R "rmdir lost+found" "$workspace_work/workspace.raw" >/dev/null 2>&1
+  "$qemu_img" convert -f raw -O qcow2 "$workspace_work/workspace.raw" "$workspace_work/workspace.qcow2"
+  chmod 644 "$workspace_work/workspace.qcow2"
+  mv -f "$workspace_work/workspace.qcow2" "$images/$workspace_file"
+  rm -rf "$workspace_work"
+  echo "stagecraft build-guest: built $images/$workspace_file ($workspace_size ext4," \
+    "$(du -k "$images/$workspace_file" | cut -f1) KiB)" >&2
+fi
+if [ "$(readlink "$images/workspace.qcow2" 2>/dev/null)" != "$workspace_file" ]; then
+  ln -sfn "$workspace_file" "$images/workspace.qcow2"
+fi
 
 if [ -f "$images/inputs.sha256" ] && [ "$(cat "$images/inputs.sha256")" = "$inputs" ] \
    && [ -s "$images/vmlinuz" ] && [ -s "$images/initrd.img" ]; then
@@ -79,6 +131,7 @@ done
 cat > "$root/sbin/shutdown" <<'SHUTDOWN'
 #!/bin/sh
 sync
+mount -o remount,ro /workspace 2>/dev/null
 (sleep 0.2; poweroff -f) >/dev/null 2>&1 &
 exit 0
 SHUTDOWN
@@ -89,7 +142,8 @@ printf 'root:x:0:\n' > "$root/etc/group"
 
 cat > "$root/init" <<'INIT'
 #!/bin/sh
-# Stagecraft guest init: mount the basics, load the virtio modules, run the QEMU guest agent.
+# Stagecraft guest init: mount the basics, load the virtio modules, mount the workspace disk (the virtio disk whose
+# serial is stagecraft-workspace) when the VM has one, run the QEMU guest agent.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -117,13 +171,31 @@ if [ -z "$port" ]; then
   echo "stagecraft init: no virtio port named org.qemu.guest_agent.0" >&2
   poweroff -f
 fi
+# A virtio block device (virtio device id 0x0002) means a workspace disk: wait for its node, then mount it. A VM
+# without one keeps /workspace in RAM. A disk that does not mount stops the VM: a workspace that silently lost
+# its files would be worse than a failed start (the provider quotes this console in its error).
+disk=""
+if grep -qx 0x0002 /sys/bus/virtio/devices/*/device 2>/dev/null; then
+  i=0
+  while [ -z "$disk" ] && [ $i -lt 300 ]; do
+    for dir in /sys/block/vd*; do
+      [ -r "$dir/serial" ] && [ "$(cat "$dir/serial")" = stagecraft-workspace ] && [ -e "/dev/${dir##*/}" ] \
+        && disk=/dev/${dir##*/}
+    done
+    [ -n "$disk" ] && break
+    i=$((i + 1))
+    usleep 10000
+  done
+  if [ -z "$disk" ] || ! mount -t ext4 -o noatime "$disk" /workspace; then
+    echo "stagecraft init: the workspace disk (serial stagecraft-workspace) did not mount" >&2
+    poweroff -f
+  fi
+fi
 cd /workspace
 exec /usr/sbin/qemu-ga --method=virtio-serial --path="$port" --statedir=/run
 INIT
 chmod 755 "$root/init"
 
-mkdir -p "$images"
-chmod 755 "$images" "$(dirname "$images")" 2>/dev/null || true
 ( cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet ) | gzip -6 > "$work/initrd.img"
 cp "$kernel" "$work/vmlinuz"
 chmod 644 "$work/initrd.img" "$work/vmlinuz"

@@ -1,7 +1,7 @@
 # The kvm provider: libvirtd + QEMU, and the guest it boots (kernel + initramfs with the QEMU guest agent).
 # Sourced by scripts/install-deps.sh (which defines apt_install). Idempotent; quick when everything is there.
 apt_install libvirt-daemon-system libvirt0 qemu-system-x86 linux-image-cloud-amd64 qemu-guest-agent \
-  busybox-static cpio
+  busybox-static cpio e2fsprogs qemu-utils
 
 kvm_virsh_answers() {
   timeout 10 virsh -c qemu:///system version >/dev/null 2>&1

@@ -243,10 +243,16 @@ class ITKvmRecovery {
         }
     }
 
-    /** Files whose name mentions the environment id under the private state and serial-log directories. */
+    /** The kvm provider's default directory of workspace overlays (stagecraft-<id>.qcow2). */
+    static final Path OVERLAYS = Path.of("/var/lib/stagecraft/kvm/overlays");
+
+    /**
+     * Files whose name mentions the environment id under the private state and serial-log directories, and the
+     * workspace overlay directory.
+     */
     static List<Path> filesNamed(String id) throws IOException {
         List<Path> found = new ArrayList<>();
-        for (Path root : List.of(state, logs)) {
+        for (Path root : List.of(state, logs, OVERLAYS)) {
             if (Files.isDirectory(root)) {
                 try (Stream<Path> all = Files.walk(root)) {
                     all.filter(p -> p.getFileName().toString().contains(id)).forEach(found::add);

@@ -27,10 +27,13 @@ final class DomainXml {
     private DomainXml() {
     }
 
-    /** What one domain is made of. {@code network} is a libvirt network name, or empty for no interface at all. */
+    /**
+     * What one domain is made of. {@code network} is a libvirt network name, or empty for no interface at all;
+     * {@code workspaceDisk} the qcow2 overlay mounted at /workspace, or empty for a workspace in RAM.
+     */
     record Definition(String name, String type, long memoryBytes, int vcpus, Path kernel, Path initramfs,
                       String kernelArguments, String machine, Labels labels, Optional<Path> serialLog,
-                      String network) {
+                      String network, Optional<Path> workspaceDisk) {
     }
 
     static String domainName(String environmentId) {
@@ -73,6 +76,11 @@ final class DomainXml {
             x.append("    <serial type='pty'><target port='0'/></serial>\n");
         }
         x.append("    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n");
+        if (d.workspaceDisk().isPresent()) {
+            x.append("    <disk type='file' device='disk'><driver name='qemu' type='qcow2' discard='unmap'/><source file='")
+                    .append(esc(d.workspaceDisk().get().toString())).append("'/><target dev='vda' bus='virtio'/><serial>")
+                    .append(WorkspaceOverlay.DISK_SERIAL).append("</serial></disk>\n");
+        }
         if (!d.network().isEmpty()) {
             x.append("    <interface type='network'><source network='").append(esc(d.network()))
                     .append("'/><model type='virtio'/></interface>\n");
@@ -104,6 +112,24 @@ final class DomainXml {
     /** Whether the domain has any network interface. */
     static boolean hasInterface(String domainXml) {
         return parse(domainXml).getElementsByTagName("interface").getLength() > 0;
+    }
+
+    /** The file of the workspace disk (the disk whose serial is {@link WorkspaceOverlay#DISK_SERIAL}), if any. */
+    static Optional<Path> workspaceDisk(String domainXml) {
+        NodeList disks = parse(domainXml).getElementsByTagName("disk");
+        for (int i = 0; i < disks.getLength(); i++) {
+            Element disk = (Element) disks.item(i);
+            NodeList serials = disk.getElementsByTagName("serial");
+            NodeList sources = disk.getElementsByTagName("source");
+            if (serials.getLength() > 0 && WorkspaceOverlay.DISK_SERIAL.equals(serials.item(0).getTextContent().trim())
+                    && sources.getLength() > 0) {
+                String file = ((Element) sources.item(0)).getAttribute("file");
+                if (!file.isEmpty()) {
+                    return Optional.of(Path.of(file));
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     /** The path of the file-backed serial console, if any. */

@@ -25,8 +25,9 @@ import org.libvirt.DomainInfo;
 import org.libvirt.LibvirtException;
 
 /**
- * One environment: a persistent libvirt domain named {@code stagecraft-<id>} whose metadata carries the labels.
- * The domain is the only state; this object can be rebuilt from it by {@link KvmProvider#discover()}.
+ * One environment: a persistent libvirt domain named {@code stagecraft-<id>} whose metadata carries the labels,
+ * and its workspace overlay {@code stagecraft-<id>.qcow2} when it has one. The domain is the only record; this
+ * object can be rebuilt from it by {@link KvmProvider#discover()}.
  */
 final class KvmEnvironment implements ExecutionEnvironment {
     private final KvmProvider provider;
@@ -35,6 +36,7 @@ final class KvmEnvironment implements ExecutionEnvironment {
     private final Labels labels;
     private final Optional<Path> serialLog;
     private final boolean networked;
+    private final Optional<Path> overlay;
     private final Object lifecycle = new Object();
     private final AtomicInteger running = new AtomicInteger();
     private volatile boolean destroyed;
@@ -42,13 +44,20 @@ final class KvmEnvironment implements ExecutionEnvironment {
     private long lastCpuTime = -1;
     private long lastSampleNanos;
 
-    KvmEnvironment(KvmProvider provider, String id, Labels labels, Optional<Path> serialLog, boolean networked) {
+    KvmEnvironment(KvmProvider provider, String id, Labels labels, Optional<Path> serialLog, boolean networked,
+                   Optional<Path> overlay) {
         this.provider = provider;
         this.id = id;
         this.name = DomainXml.domainName(id);
         this.labels = labels;
         this.serialLog = serialLog;
         this.networked = networked;
+        this.overlay = overlay;
+    }
+
+    /** The workspace disk's overlay file, or empty when the workspace is in RAM. */
+    Optional<Path> overlay() {
+        return overlay;
     }
 
     String domainName() {
@@ -93,7 +102,7 @@ final class KvmEnvironment implements ExecutionEnvironment {
                 provider.awaitReady(domain, this, started);
             } catch (LibvirtException e) {
                 throw new StagecraftException(ErrorCode.PROVISIONING_FAILED, "cannot start VM '" + name + "': "
-                        + Libvirt.message(e) + provider.serialTail(serialLog), e);
+                        + Libvirt.message(e) + hint(e) + provider.serialTail(serialLog), e);
             }
         }
     }
@@ -113,7 +122,7 @@ final class KvmEnvironment implements ExecutionEnvironment {
                 shutDown(found.get());
             } catch (LibvirtException e) {
                 if (!Libvirt.isNotRunning(e)) {
-                    throw new StagecraftException(ErrorCode.INTERNAL, "cannot stop VM '" + name + "': " + Libvirt.message(e), e);
+                    throw new StagecraftException(ErrorCode.INTERNAL, "cannot stop VM '" + name + "': " + Libvirt.message(e) + hint(e), e);
                 }
             } finally {
                 stopping = false;
@@ -181,9 +190,11 @@ final class KvmEnvironment implements ExecutionEnvironment {
                     }
                 }
             } catch (LibvirtException e) {
-                throw new StagecraftException(ErrorCode.INTERNAL, "cannot destroy VM '" + name + "': " + Libvirt.message(e), e);
+                throw new StagecraftException(ErrorCode.INTERNAL, "cannot destroy VM '" + name + "': " + Libvirt.message(e) + hint(e), e);
             }
             serialLog.ifPresent(KvmEnvironment::deleteQuietly);
+            // after the undefine: a crash in between leaves an overlay without a domain, which discover() deletes
+            overlay.ifPresent(WorkspaceOverlay::delete);
         }
     }
 
@@ -223,11 +234,7 @@ final class KvmEnvironment implements ExecutionEnvironment {
     }
 
     private String hint(LibvirtException e) {
-        String message = Libvirt.message(e).toLowerCase(java.util.Locale.ROOT);
-        if (Libvirt.isConnectionLost(e) || message.contains("connect") || message.contains("socket") || message.contains("closed")) {
-            return " (is libvirtd running? 'virsh -c " + provider.libvirt().uri() + " version')";
-        }
-        return "";
+        return Libvirt.unreachableHint(e, provider.libvirt().uri());
     }
 
     /** True when libvirt says the domain is gone or not running; false when it runs or libvirt cannot be asked. */
@@ -279,7 +286,7 @@ final class KvmEnvironment implements ExecutionEnvironment {
             new GuestAgent(runningDomain(), id).putFile(wp, content);
         } catch (LibvirtException e) {
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot write '" + wp + "' in VM '" + name + "': "
-                    + Libvirt.message(e), e);
+                    + Libvirt.message(e) + hint(e), e);
         }
     }
 
@@ -290,7 +297,7 @@ final class KvmEnvironment implements ExecutionEnvironment {
             return new GuestAgent(runningDomain(), id).getFile(wp, maxBytes);
         } catch (LibvirtException e) {
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot read '" + wp + "' in VM '" + name + "': "
-                    + Libvirt.message(e), e);
+                    + Libvirt.message(e) + hint(e), e);
         } catch (PathEscapeException e) {
             throw e;
         }

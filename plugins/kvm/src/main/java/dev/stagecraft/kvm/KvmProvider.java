@@ -113,9 +113,35 @@ public final class KvmProvider implements EnvironmentProvider {
         String type = domainTypeOrNull();
         Duration startup = settings.startupEstimate().orElseGet(() -> measuredBoot != null ? measuredBoot : SEED_STARTUP);
         int efficiency = settings.executionEfficiency().orElse("qemu".equals(type) ? 3 : 9);
+        boolean persistent = workspaceUnavailableReason().isEmpty();
         return new ProviderCapabilities(KIND, Set.of(IsolationLevel.VM), startup, efficiency, 0.0, false,
-                !settings.network().isEmpty(), false,
-                new Resources(settings.maxVcpus(), settings.maxMemoryBytes(), 0, 0));
+                !settings.network().isEmpty(), persistent,
+                new Resources(settings.maxVcpus(), settings.maxMemoryBytes(), persistent ? workspaceBytes() : 0, 0));
+    }
+
+    /**
+     * Why environments get their workspace in RAM (lost at stop) rather than on a copy-on-write overlay of the base
+     * workspace image; empty when they get the overlay.
+     */
+    Optional<String> workspaceUnavailableReason() {
+        return WorkspaceOverlay.unavailableReason(settings.workspaceImage(), settings.overlayDirectory());
+    }
+
+    /** The size of the workspace filesystem (the base image's virtual size), 0 when unknown. */
+    private long workspaceBytes() {
+        try {
+            return WorkspaceOverlay.virtualSize(settings.workspaceImage());
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** What probe() and describe() say about the workspace. */
+    String workspaceDescription() {
+        Optional<String> why = workspaceUnavailableReason();
+        return why.map(reason -> "RAM, lost when the VM stops: " + reason)
+                .orElseGet(() -> "disk, kept across stop and start: a copy-on-write overlay of "
+                        + settings.workspaceImage() + " per environment in " + settings.overlayDirectory());
     }
 
     @Override
@@ -146,6 +172,7 @@ public final class KvmProvider implements EnvironmentProvider {
         details.put("domain-type-reason", domainTypeReason);
         details.put("kernel", settings.kernel().toString());
         details.put("initramfs", settings.initramfs().toString());
+        details.put("workspace", workspaceDescription());
         if (measuredBoot != null) {
             details.put("boot-to-ready", measuredBoot.toMillis() + "ms");
         }
@@ -161,8 +188,9 @@ public final class KvmProvider implements EnvironmentProvider {
                             "or point providers.kvm.kernel / providers.kvm.initramfs at a kernel and an initramfs that run qemu-ga"),
                     details);
         }
+        String workspace = workspaceUnavailableReason().map(why -> "; workspace in RAM (" + why + ")").orElse("");
         return ProviderHealth.available("libvirt " + details.get("libvirt") + ", domain type " + type
-                + " (" + domainTypeReason + ")", details);
+                + " (" + domainTypeReason + ")" + workspace, details);
     }
 
     private static String version(long v) {
@@ -258,8 +286,12 @@ public final class KvmProvider implements EnvironmentProvider {
         return Optional.ofNullable(measuredBoot);
     }
 
-    @Override
-    public ExecutionEnvironment create(EnvironmentSpec spec) {
+    /** Everything create decides before touching libvirt, from the spec and the settings. */
+    private record Plan(String name, String type, Labels labels, Optional<Path> serialLog, boolean networked,
+                        Optional<Path> overlay, String xml) {
+    }
+
+    private Plan plan(EnvironmentSpec spec) {
         EnvironmentRequirement requirement = spec.requirement();
         if (requirement.gpu()) {
             throw StagecraftException.invalidRequirement("the kvm provider cannot attach GPUs");
@@ -284,20 +316,45 @@ public final class KvmProvider implements EnvironmentProvider {
         String name = DomainXml.domainName(spec.id());
         Optional<Path> serialLog = serialLogFor(name);
         boolean networked = requirement.network() && !settings.network().isEmpty();
-        String xml = DomainXml.build(new DomainXml.Definition(name, type, memory, vcpus, settings.kernel(),
-                settings.initramfs(), settings.kernelArguments(), settings.machine(), labels, serialLog,
-                networked ? settings.network() : ""));
-        KvmEnvironment env = new KvmEnvironment(this, spec.id(), labels, serialLog, networked);
+        Optional<Path> overlay = workspaceUnavailableReason().isEmpty()
+                ? Optional.of(WorkspaceOverlay.pathFor(settings.overlayDirectory(), name)) : Optional.empty();
+        if (requirement.persistentStorage() && overlay.isEmpty()) {
+            throw StagecraftException.invalidRequirement("a persistent workspace was asked for, but " + workspaceDescription());
+        }
+        return new Plan(name, type, labels, serialLog, networked, overlay,
+                domainXml(name, type, memory, vcpus, labels, serialLog, networked, overlay));
+    }
+
+    /**
+     * The domain XML {@link #create} defines for this spec (the workspace overlay it names is made by create), for
+     * comparisons against plain {@code virsh create} of the same domain.
+     */
+    public String domainXml(EnvironmentSpec spec) {
+        return plan(spec).xml();
+    }
+
+    @Override
+    public ExecutionEnvironment create(EnvironmentSpec spec) {
+        Plan plan = plan(spec);
+        String name = plan.name();
+        String type = plan.type();
+        Optional<Path> serialLog = plan.serialLog();
+        Optional<Path> overlay = plan.overlay();
+        String xml = plan.xml();
+        KvmEnvironment env = new KvmEnvironment(this, spec.id(), plan.labels(), serialLog, plan.networked(), overlay);
         Domain domain;
         try {
             if (libvirt().lookup(name).isPresent()) {
                 throw new ProvisioningException("a libvirt domain named " + name + " already exists");
             }
+            // the domain first, then its overlay: an overlay file without a domain is then always an orphan
             domain = libvirt().connection().domainDefineXML(xml);
         } catch (LibvirtException e) {
-            throw new ProvisioningException("libvirt refused to define " + name + ": " + Libvirt.message(e), e);
+            throw new ProvisioningException("cannot define " + name + " at " + settings.uri() + ": " + Libvirt.message(e)
+                    + Libvirt.unreachableHint(e, settings.uri()), e);
         }
         try {
+            overlay.ifPresent(file -> WorkspaceOverlay.create(settings.workspaceImage(), file));
             long started = System.nanoTime();
             domain.create();
             awaitReady(domain, env, started);
@@ -314,6 +371,17 @@ public final class KvmProvider implements EnvironmentProvider {
             throw new ProvisioningException("VM " + name + " (type " + type + ") did not become ready: " + why + tail
                     + ("kvm".equals(type) ? " (if KVM is broken on this host, set providers.kvm.domain-type: qemu)" : ""), e);
         }
+    }
+
+    /**
+     * The domain XML this provider defines for an environment: the one {@link #create} uses, and what a benchmark
+     * hands to {@code virsh create} to compare against.
+     */
+    String domainXml(String name, String type, long memory, int vcpus, Labels labels, Optional<Path> serialLog,
+                     boolean networked, Optional<Path> overlay) {
+        return DomainXml.build(new DomainXml.Definition(name, type, memory, vcpus, settings.kernel(),
+                settings.initramfs(), settings.kernelArguments(), settings.machine(), labels, serialLog,
+                networked ? settings.network() : "", overlay));
     }
 
     /** Polls guest-ping until the agent answers; fails fast when the domain stops (kernel panic, bad image). */
@@ -364,6 +432,9 @@ public final class KvmProvider implements EnvironmentProvider {
     @Override
     public List<ExecutionEnvironment> discover() {
         List<ExecutionEnvironment> found = new ArrayList<>();
+        // overlays are listed before the domains: create defines a domain before making its overlay, so an overlay
+        // seen here whose domain is missing from the later listing has no domain that could still use it
+        List<Path> overlays = WorkspaceOverlay.list(settings.overlayDirectory());
         try {
             Connect connect = libvirt().connection();
             Set<String> names = new LinkedHashSet<>();
@@ -376,6 +447,11 @@ public final class KvmProvider implements EnvironmentProvider {
             }
             for (String name : connect.listDefinedDomains()) {
                 names.add(name);
+            }
+            for (Path overlay : overlays) {
+                if (!names.contains(WorkspaceOverlay.domainOf(overlay)) && libvirt().lookup(WorkspaceOverlay.domainOf(overlay)).isEmpty()) {
+                    WorkspaceOverlay.delete(overlay);
+                }
             }
             for (String name : names) {
                 if (!name.startsWith(DomainXml.NAME_PREFIX)) {
@@ -392,7 +468,7 @@ public final class KvmProvider implements EnvironmentProvider {
                         continue;
                     }
                     KvmEnvironment env = new KvmEnvironment(this, labels.environmentId(), labels,
-                            DomainXml.serialLog(xml), DomainXml.hasInterface(xml));
+                            DomainXml.serialLog(xml), DomainXml.hasInterface(xml), DomainXml.workspaceDisk(xml));
                     env.sampleBaseline();
                     found.add(env);
                 } catch (LibvirtException | IllegalArgumentException e) {

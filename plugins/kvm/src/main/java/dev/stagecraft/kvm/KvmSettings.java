@@ -12,11 +12,17 @@ import java.util.Optional;
 record KvmSettings(String uri, String domainType, Path imageDirectory, Path kernel, Path initramfs,
                    String kernelArguments, String machine, long memoryBytes, int vcpus, int maxVcpus,
                    long maxMemoryBytes, Duration bootTimeout, Duration stopTimeout, Optional<Duration> startupEstimate,
-                   Optional<Integer> executionEfficiency, String network, long maxOutputBytes, Path logDirectory) {
+                   Optional<Integer> executionEfficiency, String network, long maxOutputBytes, Path logDirectory,
+                   Path workspaceImage, Path overlayDirectory) {
 
     static final String DEFAULT_URI = "qemu:///system";
     static final Path DEFAULT_IMAGES = Path.of("/var/lib/stagecraft/kvm/images");
     static final Path DEFAULT_LOGS = Path.of("/var/lib/stagecraft/kvm/logs");
+    /**
+     * Not under the provider's state directory: QEMU runs as libvirt-qemu and must reach the overlay, and a state
+     * directory (a test's temporary folder, a user's home) is often closed to other users.
+     */
+    static final Path DEFAULT_OVERLAYS = Path.of("/var/lib/stagecraft/kvm/overlays");
 
     static KvmSettings from(Settings s) {
         String type = s.string("domain-type", "auto").trim().toLowerCase(Locale.ROOT);
@@ -46,6 +52,8 @@ record KvmSettings(String uri, String domainType, Path imageDirectory, Path kern
                 efficiency,
                 s.string("network", ""),
                 s.bytes("max-output", 1L << 20),
-                Path.of(s.string("log-directory", DEFAULT_LOGS.toString())));
+                Path.of(s.string("log-directory", DEFAULT_LOGS.toString())),
+                Path.of(s.string("workspace-image", images.resolve("workspace.qcow2").toString())),
+                Path.of(s.string("overlay-directory", DEFAULT_OVERLAYS.toString())));
     }
 }

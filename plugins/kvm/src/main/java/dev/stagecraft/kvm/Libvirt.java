@@ -103,6 +103,15 @@ final class Libvirt implements AutoCloseable {
                 || text.contains("cannot write data") || text.contains("end of file");
     }
 
+    /** A hint to append when the error says libvirtd cannot be reached; empty otherwise. */
+    static String unreachableHint(LibvirtException e, String uri) {
+        String message = message(e).toLowerCase(java.util.Locale.ROOT);
+        if (isConnectionLost(e) || message.contains("connect") || message.contains("socket") || message.contains("closed")) {
+            return " (is libvirtd running? 'virsh -c " + uri + " version')";
+        }
+        return "";
+    }
+
     static String message(LibvirtException e) {
         Error error = e.getError();
         String text = error != null && error.getMessage() != null ? error.getMessage() : e.getMessage();

@@ -119,7 +119,8 @@ class TestKvmGuest {
         assertThat(provider.describe().startupEstimate()).as("measured, not the 30 s seed")
                 .isEqualTo(provider.measuredBootToReady().orElseThrow());
         assertThat(provider.describe().network()).isFalse();
-        assertThat(provider.describe().persistentStorage()).isFalse();
+        assertThat(provider.describe().persistentStorage()).as("the base workspace image is built by the setup").isTrue();
+        assertThat(health.details().get("workspace")).startsWith("disk, kept across stop and start");
     }
 
     @Test

@@ -53,15 +53,44 @@ class TestKvmUnits {
         Labels labels = Labels.of("me", "abc", Instant.parse("2025-01-01T00:00:00Z"), Duration.ofMinutes(5))
                 .with(Labels.USER_PREFIX + "note", "a<b>&'c\"");
         String xml = DomainXml.build(new DomainXml.Definition("stagecraft-abc", "qemu", 256L << 20, 2,
-                Path.of("/k"), Path.of("/i"), "console=ttyS0", "pc", labels, Optional.of(Path.of("/l/x.log")), ""));
+                Path.of("/k"), Path.of("/i"), "console=ttyS0", "pc", labels, Optional.of(Path.of("/l/x.log")), "",
+                Optional.of(Path.of("/o/stagecraft-abc.qcow2"))));
         assertThat(DomainXml.labels(xml)).isEqualTo(labels);
         assertThat(DomainXml.type(xml)).isEqualTo("qemu");
         assertThat(DomainXml.hasInterface(xml)).isFalse();
         assertThat(DomainXml.serialLog(xml)).contains(Path.of("/l/x.log"));
         assertThat(xml).contains("<vcpu placement='static'>2</vcpu>").contains("org.qemu.guest_agent.0");
+        assertThat(DomainXml.workspaceDisk(xml)).contains(Path.of("/o/stagecraft-abc.qcow2"));
         String networked = DomainXml.build(new DomainXml.Definition("stagecraft-abc", "kvm", 256L << 20, 1,
-                Path.of("/k"), Path.of("/i"), "", "pc", labels, Optional.empty(), "default"));
+                Path.of("/k"), Path.of("/i"), "", "pc", labels, Optional.empty(), "default", Optional.empty()));
         assertThat(DomainXml.hasInterface(networked)).isTrue();
+        assertThat(DomainXml.workspaceDisk(networked)).as("workspace in RAM: no disk").isEmpty();
+        assertThat(networked).doesNotContain("<disk");
+    }
+
+    @Test
+    void overlaysAreRecognisedByNameAndBaseImagesByTheirHeader() throws java.io.IOException {
+        Path overlay = WorkspaceOverlay.pathFor(stateDir, "stagecraft-abc");
+        assertThat(overlay.getFileName().toString()).isEqualTo("stagecraft-abc.qcow2");
+        assertThat(WorkspaceOverlay.isOverlayName(overlay)).isTrue();
+        assertThat(WorkspaceOverlay.domainOf(overlay)).isEqualTo("stagecraft-abc");
+        assertThat(WorkspaceOverlay.isOverlayName(Path.of("/x/workspace.qcow2"))).as("a base image").isFalse();
+        assertThat(WorkspaceOverlay.isOverlayName(Path.of("/x/stagecraft-.qcow2"))).isFalse();
+        assertThat(WorkspaceOverlay.delete(stateDir.resolve("workspace.qcow2"))).as("never deletes other files").isFalse();
+
+        Path raw = stateDir.resolve("base.raw");
+        java.nio.file.Files.write(raw, new byte[4096]);
+        assertThat(WorkspaceOverlay.formatOf(raw)).isEqualTo("raw");
+        assertThat(WorkspaceOverlay.virtualSize(raw)).isEqualTo(4096);
+        java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(104);
+        header.putInt(0, 0x514649fb).putInt(4, 3).putLong(24, 4L << 30);
+        Path qcow2 = stateDir.resolve("base.qcow2");
+        java.nio.file.Files.write(qcow2, header.array());
+        assertThat(WorkspaceOverlay.formatOf(qcow2)).isEqualTo("qcow2");
+        assertThat(WorkspaceOverlay.virtualSize(qcow2)).isEqualTo(4L << 30);
+
+        assertThat(WorkspaceOverlay.unavailableReason(stateDir.resolve("missing.qcow2"), stateDir.resolve("overlays")))
+                .hasValueSatisfying(why -> assertThat(why).contains("no base workspace image").contains("build-guest.sh"));
     }
 
     @Test

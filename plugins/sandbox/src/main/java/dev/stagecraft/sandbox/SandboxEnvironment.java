@@ -235,9 +235,9 @@ final class SandboxEnvironment implements ExecutionEnvironment {
     }
 
     /**
-     * The kernel keeps each ended command's PID namespace charged to the pids counter for about a second. With no
-     * other command running, whatever is counted is such a charge: wait (briefly) until a command has room to
-     * start, rather than fail it at the limit.
+     * bubblewrap leaves its namespace init for the host's PID 1 to collect, charged to the pids counter until then
+     * (about a second on some minimal inits). With no other command running, whatever is counted is such a charge:
+     * wait (briefly) until a command has room to start, rather than fail it at the limit.
      */
     private void awaitLingeringPids() {
         long end = System.nanoTime() + LINGERING_PIDS_WAIT.toNanos();

@@ -55,7 +55,7 @@ class TestSandboxLimits {
         }
     }
 
-    /** Each ended command's PID namespace stays charged for about a second; back-to-back commands must still start. */
+    /** bubblewrap's namespace init stays charged until the host's PID 1 collects it; back-to-back commands must still start. */
     @Test
     void quickCommandsBackToBackAllStartUnderASmallProcessLimit() {
         SandboxProvider provider = SandboxFixtures.usableProvider(stateDir, Map.of("pids", "12"));
