@@ -1,6 +1,7 @@
 package dev.stagecraft.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stagecraft.cli.Distribution.Outcome;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -14,13 +15,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
+import static dev.stagecraft.cli.HostCommands.await;
+import static dev.stagecraft.cli.HostCommands.awaitValue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -31,26 +32,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ITKvmRecovery {
     static final String URI = "qemu:///system";
     static final ObjectMapper JSON = new ObjectMapper();
+    /** The kvm provider's default directory of workspace overlays (stagecraft-<id>.qcow2). */
+    static final Path OVERLAYS = Path.of("/var/lib/stagecraft/kvm/overlays");
 
     @TempDir
     static Path work;
-    static Path home;
-    static Path state;
+    static Distribution distribution;
     static Path logs;
-
-    record Outcome(int exitCode, String out, String err) {
-    }
+    static Map<String, String> env;
 
     @BeforeAll
     static void unpack() throws Exception {
-        Path archive = Path.of(System.getProperty("stagecraft.distribution"));
-        assertThat(archive).exists();
-        Process tar = new ProcessBuilder("tar", "-xzf", archive.toString(), "-C", work.toString()).inheritIO().start();
-        assertThat(tar.waitFor()).isZero();
-        home = work.resolve("stagecraft-" + System.getProperty("stagecraft.version"));
-        state = work.resolve("state");
+        distribution = Distribution.unpack(work);
         logs = work.resolve("kvm-logs");
-        requireKvm();
+        env = Map.of("STAGECRAFT_PROVIDERS__KVM__LOG_DIRECTORY", logs.toString());
+        distribution.requireProvider("kvm", env);
     }
 
     // ---- the two scenarios ---------------------------------------------------------------------------------
@@ -60,7 +56,7 @@ class ITKvmRecovery {
         Set<String> before = domains();
         Path out = Files.createTempFile(work, "killed-out", ".txt");
         Path err = Files.createTempFile(work, "killed-err", ".txt");
-        Process killed = builder("run", "--security", "critical", "--timeout", "300s", "--", "sleep", "300")
+        Process killed = distribution.command(env, "run", "--security", "critical", "--timeout", "300s", "--", "sleep", "300")
                 .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         killed.getOutputStream().close();
         String domain;
@@ -85,7 +81,7 @@ class ITKvmRecovery {
         assertThat(second.exitCode()).as(second.err()).isZero();
         assertThat(domains()).as("the killed run's domain, running or defined").doesNotContain(domain);
         assertThat(filesNamed(id)).as("files of " + id + " under the state and log directories").isEmpty();
-        assertThat(Files.readString(state.resolve("audit.jsonl"))).containsPattern(
+        assertThat(Files.readString(distribution.state().resolve("audit.jsonl"))).containsPattern(
                 "\"action\":\"reap\",\"environment\":\"" + id + "\".*its holder process [^\"]*/" + killed.pid() + "/[0-9]+ is gone");
         assertThat(domains()).as("the second run's own VM is gone too").isEqualTo(before);
     }
@@ -101,7 +97,7 @@ class ITKvmRecovery {
             Path out = Files.createTempFile(work, "exec-out", ".txt");
             Path err = Files.createTempFile(work, "exec-err", ".txt");
             // 12 s: long enough to restart libvirtd in the middle (about 2 s here), short enough for the class budget
-            exec = builder("env", "exec", "--json", "--timeout", "120s", id, "--", "sh", "-c", "sleep 12; echo survived")
+            exec = distribution.command(env, "env", "exec", "--json", "--timeout", "120s", id, "--", "sh", "-c", "sleep 12; echo survived")
                     .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             exec.getOutputStream().close();
             await(Duration.ofSeconds(60), "'sleep 12' running inside " + domain, () -> guestRuns(domain, "sleep 12"));
@@ -148,7 +144,7 @@ class ITKvmRecovery {
         List<Long> pids = pgrep("libvirtd");
         assertThat(pids).as("a running libvirtd").isNotEmpty();
         for (long pid : pids) {
-            assertThat(command(10, "kill", "-TERM", Long.toString(pid)).exitCode()).isZero();
+            assertThat(HostCommands.run(10, "kill", "-TERM", Long.toString(pid)).exitCode()).isZero();
         }
         await(Duration.ofSeconds(30), "libvirtd to exit after SIGTERM", () -> {
             try {
@@ -173,22 +169,22 @@ class ITKvmRecovery {
 
     static void startLibvirtd() throws Exception {
         Outcome started = Files.isDirectory(Path.of("/run/systemd/system"))
-                ? command(60, "systemctl", "start", "libvirtd.service")
-                : command(60, "libvirtd", "-d");
+                ? HostCommands.run(60, "systemctl", "start", "libvirtd.service")
+                : HostCommands.run(60, "libvirtd", "-d");
         assertThat(started.exitCode()).as("starting libvirtd: " + started.err()).isZero();
         await(Duration.ofSeconds(60), "libvirtd to answer 'virsh -c " + URI + " version'", ITKvmRecovery::libvirtdAnswers);
     }
 
     static boolean libvirtdAnswers() {
         try {
-            return command(10, "virsh", "-c", URI, "version").exitCode() == 0;
+            return HostCommands.run(10, "virsh", "-c", URI, "version").exitCode() == 0;
         } catch (Exception e) {
             return false;
         }
     }
 
     static List<Long> pgrep(String name) throws Exception {
-        Outcome found = command(10, "pgrep", "-x", name);
+        Outcome found = HostCommands.run(10, "pgrep", "-x", name);
         return found.out().lines().map(String::trim).filter(s -> !s.isEmpty()).map(Long::parseLong).toList();
     }
 
@@ -208,7 +204,7 @@ class ITKvmRecovery {
     }
 
     private static Set<String> listDomains(String which) throws Exception {
-        Outcome list = command(30, "virsh", "-c", URI, "list", which, "--name");
+        Outcome list = HostCommands.run(30, "virsh", "-c", URI, "list", which, "--name");
         assertThat(list.exitCode()).as(list.err()).isZero();
         Set<String> names = new LinkedHashSet<>();
         list.out().lines().map(String::trim).filter(n -> n.startsWith("stagecraft-")).forEach(names::add);
@@ -221,7 +217,7 @@ class ITKvmRecovery {
             String exec = "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/bin/sh\",\"arg\":[\"-c\","
                     + JSON.writeValueAsString("ps -o args | grep -qxF \"$1\"") + ",\"check\","
                     + JSON.writeValueAsString(args) + "],\"capture-output\":true}}";
-            Outcome started = command(30, "virsh", "-c", URI, "qemu-agent-command", domain, exec);
+            Outcome started = HostCommands.run(30, "virsh", "-c", URI, "qemu-agent-command", domain, exec);
             if (started.exitCode() != 0) {
                 return false;
             }
@@ -230,7 +226,7 @@ class ITKvmRecovery {
             JsonNode[] reply = new JsonNode[1];
             await(Duration.ofSeconds(20), "the guest's ps to finish", () -> {
                 try {
-                    Outcome polled = command(30, "virsh", "-c", URI, "qemu-agent-command", domain, status);
+                    Outcome polled = HostCommands.run(30, "virsh", "-c", URI, "qemu-agent-command", domain, status);
                     reply[0] = polled.exitCode() == 0 ? JSON.readTree(polled.out()).get("return") : null;
                     return reply[0] != null && reply[0].path("exited").asBoolean();
                 } catch (Exception e) {
@@ -243,16 +239,13 @@ class ITKvmRecovery {
         }
     }
 
-    /** The kvm provider's default directory of workspace overlays (stagecraft-<id>.qcow2). */
-    static final Path OVERLAYS = Path.of("/var/lib/stagecraft/kvm/overlays");
-
     /**
      * Files whose name mentions the environment id under the private state and serial-log directories, and the
      * workspace overlay directory.
      */
     static List<Path> filesNamed(String id) throws IOException {
         List<Path> found = new ArrayList<>();
-        for (Path root : List.of(state, logs, OVERLAYS)) {
+        for (Path root : List.of(distribution.state(), logs, OVERLAYS)) {
             if (Files.isDirectory(root)) {
                 try (Stream<Path> all = Files.walk(root)) {
                     all.filter(p -> p.getFileName().toString().contains(id)).forEach(found::add);
@@ -262,84 +255,7 @@ class ITKvmRecovery {
         return found;
     }
 
-    // ---- waiting -------------------------------------------------------------------------------------------
-
-    static void await(Duration limit, String what, BooleanSupplier condition) {
-        long end = System.nanoTime() + limit.toNanos();
-        long pause = Duration.ofMillis(20).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - end > 0) {
-                throw new AssertionError("timed out after " + limit + " waiting for " + what);
-            }
-            LockSupport.parkNanos(pause);
-            pause = Math.min(pause * 2, Duration.ofMillis(250).toNanos());
-        }
-    }
-
-    static <T> T awaitValue(Duration limit, String what, java.util.function.Supplier<Optional<T>> value) {
-        @SuppressWarnings("unchecked")
-        T[] found = (T[]) new Object[1];
-        await(limit, what, () -> {
-            Optional<T> v = value.get();
-            v.ifPresent(x -> found[0] = x);
-            return v.isPresent();
-        });
-        return found[0];
-    }
-
-    // ---- running things ------------------------------------------------------------------------------------
-
-    static ProcessBuilder builder(String... args) {
-        List<String> command = new ArrayList<>(List.of(home.resolve("bin/stagecraft").toString()));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().put("STAGECRAFT_STATE_DIR", state.toString());
-        builder.environment().put("STAGECRAFT_PROVIDERS__KVM__LOG_DIRECTORY", logs.toString());
-        return builder;
-    }
-
     static Outcome stagecraft(String... args) throws IOException, InterruptedException {
-        return run(builder(args), 120, "stagecraft " + String.join(" ", args));
-    }
-
-    static Outcome command(int seconds, String... argv) throws IOException, InterruptedException {
-        return run(new ProcessBuilder(argv), seconds, String.join(" ", argv));
-    }
-
-    private static Outcome run(ProcessBuilder builder, int seconds, String what) throws IOException, InterruptedException {
-        Path out = Files.createTempFile(work, "out", ".txt");
-        Path err = Files.createTempFile(work, "err", ".txt");
-        try {
-            Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-            process.getOutputStream().close();
-            if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                throw new AssertionError(what + " did not finish within " + seconds + " s");
-            }
-            return new Outcome(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                    Files.readString(err, StandardCharsets.UTF_8));
-        } finally {
-            Files.deleteIfExists(out);
-            Files.deleteIfExists(err);
-        }
-    }
-
-    /** Fails in CI, skips on a developer's machine, when the kvm provider is not usable here. */
-    static void requireKvm() throws Exception {
-        Outcome doctor = stagecraft("doctor", "--json");
-        boolean available = false;
-        try {
-            available = JSON.readTree(doctor.out()).findParents("kind").stream()
-                    .anyMatch(p -> p.get("kind").asText().equals("kvm") && p.get("available").asBoolean());
-        } catch (IOException e) {
-            // not JSON: not available
-        }
-        if (!available) {
-            String why = "the kvm provider is unavailable here (see stagecraft doctor); scripts/install-deps.sh sets it up";
-            if (System.getenv("CI") != null) {
-                throw new AssertionError(why + "\n" + doctor.out() + doctor.err());
-            }
-            org.junit.jupiter.api.Assumptions.abort(why + " — skipped because CI is not set");
-        }
+        return distribution.run(env, args);
     }
 }
