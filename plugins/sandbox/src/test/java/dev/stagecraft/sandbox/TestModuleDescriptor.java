@@ -1,42 +1,21 @@
 package dev.stagecraft.sandbox;
 
-import dev.stagecraft.api.EnvironmentProvider;
-import org.junit.jupiter.api.Test;
-
-import java.io.InputStream;
-import java.lang.module.ModuleDescriptor;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Set;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** module-info's {@code provides} (module path) and META-INF/services (class path, PF4J) must name the same class. */
+import dev.stagecraft.tck.ModuleDescriptors;
+import java.lang.module.ModuleDescriptor;
+import org.junit.jupiter.api.Test;
+
+/** module-info's {@code provides} and META-INF/services name the provider; it needs only what it uses. */
 class TestModuleDescriptor {
     @Test
-    void providesAgreesWithServiceFile() throws Exception {
-        ModuleDescriptor descriptor;
-        Path classes = Path.of(SandboxProvider.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        try (InputStream in = Files.newInputStream(classes.resolve("module-info.class"))) {
-            descriptor = ModuleDescriptor.read(in);
-        }
-        List<String> fromModule = descriptor.provides().stream()
-                .filter(p -> p.service().equals(EnvironmentProvider.class.getName()))
-                .flatMap(p -> p.providers().stream()).toList();
-        String serviceFile;
-        try (InputStream in = SandboxProvider.class.getResourceAsStream("/META-INF/services/" + EnvironmentProvider.class.getName())) {
-            serviceFile = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        List<String> fromServices = serviceFile.lines().map(String::trim)
-                .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
-        assertThat(fromModule).containsExactlyElementsOf(fromServices).containsExactly(SandboxProvider.class.getName());
-        assertThat(descriptor.requires().stream().map(ModuleDescriptor.Requires::name))
+    void providesAgreesWithServiceFileAndRequiresOnlyWhatItUses() throws Exception {
+        ModuleDescriptor descriptor = ModuleDescriptors.assertProvides(SandboxProvider.class);
+        assertThat(ModuleDescriptors.requires(descriptor))
                 .as("the api, and jnr-ffi (with the ASM it generates bindings with) to call libseccomp")
-                .containsExactlyInAnyOrderElementsOf(Set.of("dev.stagecraft.api", "org.jnrproject.ffi", "org.objectweb.asm",
+                .containsExactlyInAnyOrder("dev.stagecraft.api", "org.jnrproject.ffi", "org.objectweb.asm",
                         "org.objectweb.asm.commons", "org.objectweb.asm.tree", "org.objectweb.asm.tree.analysis",
-                        "org.objectweb.asm.util", "java.base"));
+                        "org.objectweb.asm.util", "java.base");
         assertThat(descriptor.exports()).as("only the libseccomp binding, for jnr-ffi's generated class")
                 .singleElement().satisfies(e -> {
                     assertThat(e.source()).isEqualTo("dev.stagecraft.sandbox.libseccomp");
