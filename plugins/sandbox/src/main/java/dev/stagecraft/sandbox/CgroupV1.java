@@ -32,7 +32,7 @@ final class CgroupV1 extends EnvironmentCgroup {
         write(dirs.get("pids").resolve("pids.max"), Long.toString(limits.pids()));
         Path cpu = dirs.get("cpu");
         if (cpu != null) {
-            write(cpu.resolve("cpu.cfs_period_us"), Long.toString(Limits.CFS_PERIOD_US));
+            // cpu.cfs_period_us of a new cgroup is the kernel's default, 100 ms: Limits.CFS_PERIOD_US
             write(cpu.resolve("cpu.cfs_quota_us"), Long.toString(limits.cfsQuotaUs()));
         }
     }
