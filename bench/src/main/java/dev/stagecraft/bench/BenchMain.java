@@ -19,7 +19,7 @@ public final class BenchMain {
         int threads = args.length > 3 ? Integer.parseInt(args[3]) : 4;
 
         List<BenchSuite> suites = new ArrayList<>();
-        for (String name : which.equals("all") ? List.of("sandbox") : List.of(which)) {
+        for (String name : which.equals("all") ? List.of("sandbox", "docker", "kvm") : List.of(which)) {
             suites.add(suite(name, iterations, seconds, threads));
         }
         List<String> report = new ArrayList<>();
@@ -34,6 +34,8 @@ public final class BenchMain {
         switch (name) {
             case "sandbox":
                 return new SandboxSuite(iterations, seconds, threads);
+            case "docker":
+                return new DockerSuite(iterations, seconds, threads);
             case "kvm":
                 return new KvmSuite(iterations, seconds, threads);
             default:

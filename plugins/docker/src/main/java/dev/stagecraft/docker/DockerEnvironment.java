@@ -14,6 +14,7 @@ import dev.stagecraft.api.IsolationLevel;
 import dev.stagecraft.api.Labels;
 import dev.stagecraft.api.OutputListener;
 import dev.stagecraft.api.ProvisioningException;
+import dev.stagecraft.api.Quantities;
 import dev.stagecraft.api.ResourceUsage;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.api.Termination;
@@ -38,12 +39,16 @@ import java.util.concurrent.locks.LockSupport;
  * working directory, and runs the command under {@code env -i} with only the request's variables (and a default
  * PATH). An exec is the leader of its own process group (runc and runsc both start it with setsid), so at the
  * timeout a second exec kills the whole group ({@code kill -KILL -<pid>}): the command's background children die
- * with it. A command that leaves its process group (setsid, a daemonising double fork) escapes that kill; it dies
- * when the environment is stopped or destroyed. Images therefore need {@code sh}, {@code env} and {@code kill}
- * (every image of the default table, busybox and Debian have them).
+ * with it. When the command ends (or is killed), what it left running is killed too ({@link RunLeftovers}): its
+ * session, and processes that escaped into a session of their own (a daemonising double fork). Images therefore
+ * need {@code sh}, {@code env} and {@code kill} (every image of the default table, busybox and Debian have them).
  *
- * <p><b>Status.</b> Read from the Engine (running → READY, or RUNNING while commands run here; created/exited →
- * STOPPED; dead/removing/restarting → ERROR). STOPPING while a stop is in progress.
+ * <p><b>Status.</b> A runc container whose cgroup on this host holds processes runs ({@link LocalCgroup}, no Engine call);
+ * otherwise read from the Engine (running → READY, or RUNNING while commands run here; created/exited → STOPPED;
+ * dead/removing/restarting → ERROR). STOPPING while a stop is in progress.
+ *
+ * <p><b>Results.</b> Besides exit codes and timeouts: an out-of-memory kill ({@link OomEvents}), a failure while the
+ * pids limit refused forks (runc, {@link LocalCgroup#pidsLimitHits()}) and SIGXFSZ are {@link Termination#LIMIT_KILLED}.
  */
 final class DockerEnvironment implements ExecutionEnvironment {
     /** Labels private to this provider, stripped from {@link #labels()}. */
@@ -51,11 +56,14 @@ final class DockerEnvironment implements ExecutionEnvironment {
     static final String ISOLATION_LABEL = PRIVATE_PREFIX + "isolation";
     static final String VOLUME_LABEL = PRIVATE_PREFIX + "volume";
 
-    private static final String WRAPPER = "echo $$ > \"$1\" || exit 125; cd \"$2\" || exit 126; shift 2; "
-            + "env -i \"$@\"; rc=$?; rm -f \"$1\"; exit $rc";
+    private static final String WRAPPER = "f=$1; echo $$ > \"$f\" || exit 125; cd \"$2\" || exit 126; shift 2; "
+            + "env -i \"$@\"; rc=$?; rm -f \"$f\"; me=$$; " + RunLeftovers.SWEEP + "; exit $rc";
     private static final String KILLER = "i=0; while [ ! -s \"$1\" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; "
             + "p=$(cat \"$1\" 2>/dev/null) || exit 0; kill -s KILL -- \"-$p\" 2>/dev/null; kill -s KILL \"$p\" 2>/dev/null; "
-            + "rm -f \"$1\"; exit 0";
+            + "rm -f \"$1\"; me=$p; " + RunLeftovers.SWEEP + "; exit 0";
+
+    /** The signal the kernel sends a process that writes past its file size limit. */
+    private static final int SIGXFSZ = 25;
 
     private final String id;
     private final String containerId;
@@ -72,6 +80,10 @@ final class DockerEnvironment implements ExecutionEnvironment {
     private volatile boolean stopping;
     private volatile boolean destroyed;
     private volatile long stopGeneration;
+    private volatile LocalCgroup cgroup;
+    private volatile Boolean networked;
+    private long lastCpuNanos = -1;
+    private long lastSampleNanos;
     private long lastCpuTotal = -1;
     private long lastSystemTotal = -1;
 
@@ -87,6 +99,38 @@ final class DockerEnvironment implements ExecutionEnvironment {
         this.workers = workers;
         this.timers = timers;
         this.archive = new WorkspaceArchive(engine, containerId, id, settings.uid(), settings.gid());
+    }
+
+    /** The container's cgroup on this host, found on first use (unfound for a remote Engine). */
+    private LocalCgroup cgroup() {
+        LocalCgroup found = cgroup;
+        if (found == null) {
+            found = LocalCgroup.of(containerId);
+            if (found.found()) {
+                cgroup = found;
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Whether a runc container runs, told by its cgroup on this host holding processes: no Engine call. runc only: a
+     * runsc container's cgroup also holds gVisor's Gofer, which outlives a Sentry that was killed for a moment.
+     */
+    private boolean runsByItsCgroup() {
+        if (isolation == IsolationLevel.USER_KERNEL) {
+            return false;
+        }
+        LocalCgroup local = cgroup();
+        return local.found() && local.pidsCurrent() > 0;
+    }
+
+    /**
+     * Refused forks so far, or -1: runc only, since a runsc container's cgroup holds gVisor's Sentry and Gofer, not
+     * the code's processes.
+     */
+    private long pidsLimitHits() {
+        return isolation == IsolationLevel.USER_KERNEL ? -1 : cgroup().pidsLimitHits();
     }
 
     static Labels publicLabels(Map<String, String> all) {
@@ -135,6 +179,9 @@ final class DockerEnvironment implements ExecutionEnvironment {
         if (stopping) {
             return EnvironmentStatus.STOPPING;
         }
+        if (runsByItsCgroup()) {
+            return running.get() > 0 ? EnvironmentStatus.RUNNING : EnvironmentStatus.READY;
+        }
         InspectContainerResponse.ContainerState state;
         try {
             state = engine.client().inspectContainerCmd(containerId).exec().getState();
@@ -179,6 +226,16 @@ final class DockerEnvironment implements ExecutionEnvironment {
 
     /** Waits until the container runs and the readiness command succeeds, within the readiness timeout. */
     void awaitReady() {
+        awaitReady(false);
+    }
+
+    /**
+     * Waits until the container runs and is ready. With {@code execFollows} (create checks the workspace with an exec
+     * right after) and the default readiness command {@code true}, a running container is ready: that exec proves
+     * what the readiness exec would, one exec (some 40 ms) earlier.
+     */
+    void awaitReady(boolean execFollows) {
+        boolean runningIsReady = execFollows && settings.readinessCommand().equals(List.of("true"));
         long end = System.nanoTime() + settings.readinessTimeout().toNanos();
         String last = "";
         while (true) {
@@ -191,6 +248,8 @@ final class DockerEnvironment implements ExecutionEnvironment {
                             + (state.getError() == null || state.getError().isEmpty() ? "" : ", " + Engine.oneLine(state.getError()))
                             + "); the image must have /bin/sh for the init command " + settings.initCommand());
                 }
+            } else if (runningIsReady) {
+                return;
             } else {
                 ExecCall.Outcome ready = ExecCall.run(engine, workers, timers, containerId, "readiness of '" + id + "'",
                         settings.readinessCommand(), settings.user(), new byte[0], 4096, null, Duration.ofSeconds(10), () -> { });
@@ -336,6 +395,8 @@ final class DockerEnvironment implements ExecutionEnvironment {
         }
         command.addAll(request.argv());
         long generation = stopGeneration;
+        long pidsHitsBefore = pidsLimitHits();
+        long oomBefore = oomKills();
         running.incrementAndGet();
         ExecCall.Outcome outcome;
         try {
@@ -353,6 +414,11 @@ final class DockerEnvironment implements ExecutionEnvironment {
             throw e;
         } finally {
             running.decrementAndGet();
+        }
+        String oom = outOfMemory(outcome, oomBefore);
+        if (oom != null) {
+            return new ExecResult((int) (outcome.exitCode() < 0 ? 128 + 9 : outcome.exitCode()), outcome.stdout(),
+                    outcome.stderr(), outcome.took(), Termination.LIMIT_KILLED, outcome.truncated(), oom);
         }
         if (outcome.timedOut()) {
             return new ExecResult(ExecResult.TIMEOUT_EXIT_CODE, outcome.stdout(), outcome.stderr(), outcome.took(),
@@ -378,6 +444,14 @@ final class DockerEnvironment implements ExecutionEnvironment {
             }
         }
         int code = (int) outcome.exitCode();
+        if (code != 0 && pidsHitsBefore >= 0 && pidsLimitHits() > pidsHitsBefore) {
+            return new ExecResult(code, outcome.stdout(), outcome.stderr(), outcome.took(), Termination.LIMIT_KILLED,
+                    outcome.truncated(), "failed: process limit " + settings.pids() + " reached");
+        }
+        if (code == 128 + SIGXFSZ) {
+            return new ExecResult(code, outcome.stdout(), outcome.stderr(), outcome.took(), Termination.LIMIT_KILLED,
+                    outcome.truncated(), "killed: file size limit " + Quantities.formatBytes(settings.fileSizeBytes()));
+        }
         if (code > 128 && code <= 128 + 64) {
             return new ExecResult(code, outcome.stdout(), outcome.stderr(), outcome.took(), Termination.SIGNALED,
                     outcome.truncated(), "killed by signal " + (code - 128));
@@ -420,19 +494,84 @@ final class DockerEnvironment implements ExecutionEnvironment {
         return "its container " + state.getStatus() + (state.getExitCodeLong() == null ? "" : ", exit code " + state.getExitCodeLong());
     }
 
-    /** Kills the process group whose leader wrote {@code pidFile}, through a second exec. */
+    /** OOM kills so far in a runc container's cgroup on this host, or -1 (runsc, or a remote Engine). */
+    private long oomKills() {
+        return isolation == IsolationLevel.USER_KERNEL ? -1 : cgroup().oomKills();
+    }
+
+    /**
+     * When an out-of-memory kill hit this container while the command ran: the detail of a
+     * {@link Termination#LIMIT_KILLED} result; otherwise null. With runc on a local Engine the cgroup's own count tells
+     * (any failing exit: the killed process may have been a child of the command); otherwise the Engine's oom events
+     * are asked when the command died of SIGKILL, lost its exit code or its container, or (runsc) failed at all: with
+     * runsc the cgroup holds gVisor's Sentry, the guest kernel, and the kill takes the whole container down, while
+     * the exec may end with runsc's own error and exit code.
+     */
+    private String outOfMemory(ExecCall.Outcome outcome, long oomBefore) {
+        long code = outcome.exitCode();
+        boolean killed;
+        if (oomBefore >= 0) {
+            killed = code != 0 && oomKills() > oomBefore;
+        } else {
+            boolean signalled = code == 128 + 9 || code < 0 || outcome.containerExited();
+            boolean gvisorFailure = code != 0 && isolation == IsolationLevel.USER_KERNEL;
+            killed = (signalled || gvisorFailure) && OomEvents.seen(engine, containerId, outcome.startedAt(), signalled);
+        }
+        if (!killed) {
+            return null;
+        }
+        long limit = -1;
+        boolean running = true;
+        // With runsc a killed Sentry takes the container down a moment after the exec ends: wait up to 2 s to say so.
+        long end = System.nanoTime() + (isolation == IsolationLevel.USER_KERNEL ? Duration.ofSeconds(2).toNanos() : 0);
+        do {
+            try {
+                InspectContainerResponse inspect = engine.client().inspectContainerCmd(containerId).exec();
+                limit = inspect.getHostConfig() == null || inspect.getHostConfig().getMemory() == null ? -1
+                        : inspect.getHostConfig().getMemory();
+                running = !Boolean.FALSE.equals(inspect.getState().getRunning());
+            } catch (RuntimeException e) {
+                break; // the detail goes without the number
+            }
+            if (running && System.nanoTime() - end < 0) {
+                LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
+            }
+        } while (running && System.nanoTime() - end < 0);
+        String detail = "killed: memory limit" + (limit > 0 ? " " + Quantities.formatBytes(limit) : "") + " (out of memory)";
+        return running ? detail : detail + "; the kill took the whole container down (with gVisor the guest kernel shares"
+                + " the memory limit), so environment '" + id + "' is stopped until it is started again";
+    }
+
+    /**
+     * Kills the process group whose leader wrote {@code pidFile}, through a second exec. When that exec cannot run
+     * (no process slot left inside: a fork bomb at the pids limit, or gVisor refusing the exec with EAGAIN), the
+     * container is killed instead: a timeout is enforced even at the price of the environment, which is then STOPPED
+     * and starts again on demand.
+     */
     private void kill(String pidFile) {
+        boolean killed;
         try {
-            ExecCall.run(engine, workers, timers, containerId, "kill in '" + id + "'", List.of("sh", "-c", KILLER, "sh", pidFile),
-                    settings.user(), new byte[0], 4096, null, Duration.ofSeconds(15), () -> { });
+            killed = ExecCall.run(engine, workers, timers, containerId, "kill in '" + id + "'", List.of("sh", "-c", KILLER, "sh", pidFile),
+                    settings.user(), new byte[0], 4096, null, Duration.ofSeconds(15), () -> { }).exitCode() == 0;
         } catch (RuntimeException e) {
-            // the stream is closed after its grace period anyway; stop/destroy kill what is left
+            killed = false;
+        }
+        if (!killed) {
+            try {
+                engine.client().killContainerCmd(containerId).exec();
+            } catch (RuntimeException e) {
+                // gone or stopped already; the stream is closed after its grace period anyway
+            }
         }
     }
 
     @Override
     public ResourceUsage usage() {
         Instant now = Instant.now();
+        LocalCgroup local = cgroup();
+        if (local.found() && !networked()) {
+            return localUsage(local, now);
+        }
         JsonNode stats;
         try {
             stats = engine.getJson("/containers/" + containerId + "/stats?stream=false&one-shot=true");
@@ -483,6 +622,41 @@ final class DockerEnvironment implements ExecutionEnvironment {
         }
         long pids = stats.path("pids_stats").path("current").asLong(-1);
         return new ResourceUsage(cpuPercent, memoryBytes, memoryLimit, rx, tx, pids, now);
+    }
+
+    /**
+     * Usage from the host's cgroup files: CPU % of one core since the previous sample (-1 for the first), memory
+     * without the inactive page cache, its limit, pids; no network counters (the container has no network).
+     */
+    private ResourceUsage localUsage(LocalCgroup local, Instant now) {
+        long cpuNanos = local.cpuNanos();
+        long sampled = System.nanoTime();
+        double cpuPercent = -1;
+        synchronized (this) {
+            if (cpuNanos >= 0 && lastCpuNanos >= 0 && sampled > lastSampleNanos) {
+                cpuPercent = Math.max(0, (double) (cpuNanos - lastCpuNanos) / (sampled - lastSampleNanos) * 100.0);
+            }
+            lastCpuNanos = cpuNanos;
+            lastSampleNanos = sampled;
+        }
+        long limit = local.memoryLimitBytes();
+        return new ResourceUsage(cpuPercent, local.memoryBytes(), limit == Long.MAX_VALUE ? -1 : limit, -1, -1,
+                local.pidsCurrent(), now);
+    }
+
+    /** Whether the container has a network besides loopback (its counters then come from the Engine's stats). */
+    private boolean networked() {
+        Boolean known = networked;
+        if (known == null) {
+            try {
+                String mode = engine.client().inspectContainerCmd(containerId).exec().getHostConfig().getNetworkMode();
+                known = mode != null && !mode.equals("none");
+            } catch (RuntimeException e) {
+                return true;
+            }
+            networked = known;
+        }
+        return known;
     }
 
     @Override

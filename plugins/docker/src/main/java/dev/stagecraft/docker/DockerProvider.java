@@ -1,6 +1,5 @@
 package dev.stagecraft.docker;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.command.InspectVolumeResponse;
 import com.github.dockerjava.api.command.PullImageResultCallback;
@@ -10,6 +9,7 @@ import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.Mount;
 import com.github.dockerjava.api.model.MountType;
+import com.github.dockerjava.api.model.Ulimit;
 import com.github.dockerjava.api.model.Version;
 import dev.stagecraft.api.EnvironmentProvider;
 import dev.stagecraft.api.EnvironmentRequirement;
@@ -31,7 +31,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +51,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Hardening of every container: read-only root, a size-limited tmpfs /tmp, the workspace a labelled named volume
  * at /workspace, uid/gid 1000, all capabilities dropped (a tool type may add back named ones), no-new-privileges,
- * network none unless the requirement asks, memory (no swap), CPU and pids limits, docker-init as PID 1.
+ * network none unless the requirement asks, memory (no swap), CPU and pids limits, a /dev/shm the size of /tmp, the
+ * nofile and fsize ulimits (and nproc with runsc), docker-init as PID 1.
  */
 public final class DockerProvider implements EnvironmentProvider {
     public static final String KIND = "docker";
@@ -117,30 +117,12 @@ public final class DockerProvider implements EnvironmentProvider {
         return engine();
     }
 
-    /** What {@code GET /info} says that matters here, cached for a few seconds. */
-    record EngineInfo(Map<String, List<String>> runtimes, String defaultRuntime, long cpus, long memoryBytes,
-                      String storageDriver, String cgroupDriver, Instant readAt) {
-    }
-
     EngineInfo info() {
         EngineInfo cached = info;
         if (cached != null && Duration.between(cached.readAt(), Instant.now()).compareTo(INFO_TTL) < 0) {
             return cached;
         }
-        JsonNode node = engine().getJson("/info");
-        Map<String, List<String>> runtimes = new TreeMap<>();
-        if (node != null) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = node.path("Runtimes").fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                List<String> args = new ArrayList<>();
-                e.getValue().path("runtimeArgs").forEach(a -> args.add(a.asText()));
-                runtimes.put(e.getKey(), List.copyOf(args));
-            }
-        }
-        EngineInfo fresh = new EngineInfo(Map.copyOf(runtimes), node == null ? "" : node.path("DefaultRuntime").asText(""),
-                node == null ? 0 : node.path("NCPU").asLong(0), node == null ? 0 : node.path("MemTotal").asLong(0),
-                node == null ? "" : node.path("Driver").asText(""), node == null ? "" : node.path("CgroupDriver").asText(""),
-                Instant.now());
+        EngineInfo fresh = EngineInfo.parse(engine().getText("/info", 16 << 20), Instant.now());
         info = fresh;
         return fresh;
     }
@@ -285,6 +267,8 @@ public final class DockerProvider implements EnvironmentProvider {
                     .withPidsLimit(runtime.equals(s.userKernelRuntime()) ? s.userKernelPids() : s.pids())
                     .withReadonlyRootfs(s.readOnlyRoot())
                     .withTmpFs(Map.of("/tmp", "rw,nosuid,nodev,size=" + s.tmpSizeBytes()))
+                    .withShmSize(s.tmpSizeBytes())
+                    .withUlimits(ulimits(s, runtime))
                     .withMounts(List.of(new Mount().withType(MountType.VOLUME).withSource(volume)
                             .withTarget(WorkspaceArchive.WORKSPACE)))
                     .withCapDrop(Capability.ALL)
@@ -310,7 +294,7 @@ public final class DockerProvider implements EnvironmentProvider {
             });
             env = new DockerEnvironment(id, containerId, volume, labels, spec.isolation(), e, s, workers, timers);
             e.run(ErrorCode.PROVISIONING_FAILED, "cannot start container " + name, () -> e.client().startContainerCmd(containerId).exec());
-            env.awaitReady();
+            env.awaitReady(true);
             env.ensureWritableWorkspace();
         } catch (RuntimeException ex) {
             try {
@@ -324,6 +308,21 @@ public final class DockerProvider implements EnvironmentProvider {
         }
         known.put(id, env);
         return env;
+    }
+
+    /**
+     * Open files and file size for every container. A runsc container also gets RLIMIT_NPROC at the pids limit: its
+     * cgroup's pids limit bounds gVisor's own threads, not the code's processes, which gVisor's kernel counts against
+     * RLIMIT_NPROC instead (per uid inside the sandbox). Under runc RLIMIT_NPROC would count every process of uid
+     * 1000 on the host, so there the cgroup's pids limit does the job.
+     */
+    private static List<Ulimit> ulimits(DockerSettings s, String runtime) {
+        List<Ulimit> ulimits = new ArrayList<>(List.of(new Ulimit("nofile", s.openFiles(), s.openFiles()),
+                new Ulimit("fsize", s.fileSizeBytes(), s.fileSizeBytes())));
+        if (runtime.equals(s.userKernelRuntime())) {
+            ulimits.add(new Ulimit("nproc", s.pids(), s.pids()));
+        }
+        return ulimits;
     }
 
     private static String runtimeFor(EnvironmentSpec spec, DockerSettings s) {
@@ -393,6 +392,7 @@ public final class DockerProvider implements EnvironmentProvider {
                 () -> e.client().listContainersCmd().withShowAll(true).withLabelFilter(List.of(Labels.OWNER)).exec());
         List<ExecutionEnvironment> found = new ArrayList<>();
         Map<String, Boolean> seen = new TreeMap<>();
+        Instant now = Instant.now();
         for (Container c : containers) {
             Map<String, String> all = c.getLabels() == null ? Map.of() : c.getLabels();
             String id = all.getOrDefault(Labels.ENVIRONMENT_ID, "");
@@ -400,6 +400,10 @@ public final class DockerProvider implements EnvironmentProvider {
                 continue;
             }
             seen.put(id, true);
+            if ("created".equals(c.getState()) && !known.containsKey(id)) {
+                reapNeverStarted(e, s, c, all, now);
+                continue;
+            }
             DockerEnvironment existing = known.get(id);
             if (existing != null && existing.containerId().equals(c.getId())) {
                 found.add(existing);
@@ -410,7 +414,6 @@ public final class DockerProvider implements EnvironmentProvider {
             known.put(id, env);
             found.add(env);
         }
-        Instant now = Instant.now();
         for (InspectVolumeResponse v : volumes) {
             Map<String, String> all = v.getLabels() == null ? Map.of() : v.getLabels();
             String id = all.getOrDefault(Labels.ENVIRONMENT_ID, "");
@@ -439,6 +442,25 @@ public final class DockerProvider implements EnvironmentProvider {
         }
         known.keySet().removeIf(id -> !seen.containsKey(id));
         return found;
+    }
+
+    /**
+     * A container that was made but never started (state {@code created}): every create starts its container, and
+     * removes it when the start fails, so this is a create that failed on the client side after the Engine had made
+     * the container (a timeout, a crash, a lost connection), or one still in progress. It is left alone, and not
+     * listed, for {@link DockerSettings#orphanGrace()} after it was made, then removed with its volume.
+     */
+    private static void reapNeverStarted(Engine e, DockerSettings s, Container c, Map<String, String> all, Instant now) {
+        Instant made = Instant.ofEpochSecond(c.getCreated() == null ? 0 : c.getCreated());
+        Instant labelled = new Labels(all).createdAt();
+        Instant newest = made.isAfter(labelled) ? made : labelled;
+        if (newest.plus(s.orphanGrace()).isBefore(now)) {
+            try {
+                DockerEnvironment.removeContainerAndVolume(e, c.getId(), all.getOrDefault(DockerEnvironment.VOLUME_LABEL, ""));
+            } catch (RuntimeException ignored) {
+                // started or removed meanwhile, or the Engine is busy: the next discover looks again
+            }
+        }
     }
 
     /** The holder label the manager writes for a leased environment ({@code host/pid/start-millis}). */

@@ -22,7 +22,9 @@ import java.util.TreeMap;
  * @param pids                most processes and threads in one container (runc)
  * @param userKernelPids      the pids limit of a gVisor container's cgroup: it holds gVisor's own Sentry and Gofer
  *                            threads, not the guest's processes, and the Sentry dies when it cannot make a thread
- * @param tmpSizeBytes        size of the tmpfs at /tmp
+ * @param tmpSizeBytes        size of the tmpfs at /tmp, and of /dev/shm
+ * @param openFiles           most open files of one process (the nofile ulimit, soft and hard)
+ * @param fileSizeBytes       largest file one process may write (the fsize ulimit; past it SIGXFSZ kills the writer)
  * @param readOnlyRoot        whether the image's root file system is mounted read-only
  * @param uid                 the user commands run as
  * @param gid                 their group
@@ -39,13 +41,15 @@ import java.util.TreeMap;
  */
 record DockerSettings(URI host, Map<String, String> images, Map<String, String> gpuImages, boolean pull,
                       String runcRuntime, String userKernelRuntime, Map<String, Limit> limits, long pids, long userKernelPids,
-                      long tmpSizeBytes, boolean readOnlyRoot, int uid, int gid, String path,
+                      long tmpSizeBytes, long openFiles, long fileSizeBytes, boolean readOnlyRoot, int uid, int gid, String path,
                       Map<String, List<String>> capabilities, List<String> initCommand, List<String> readinessCommand,
                       Duration readinessTimeout, Duration stopTimeout, Duration apiTimeout, Duration startupEstimate,
                       int executionEfficiency, double costPerHour) {
     static final String DEFAULT_HOST = "unix:///var/run/docker.sock";
     static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     static final String DEFAULT_KEY = "default";
+    static final long DEFAULT_OPEN_FILES = 1024;
+    static final long DEFAULT_FILE_SIZE = 1L << 30;
 
     /** The brief's table of base images by tool type. */
     static final Map<String, String> DEFAULT_IMAGES = Map.of(
@@ -129,6 +133,10 @@ record DockerSettings(URI host, Map<String, String> images, Map<String, String> 
         if (tmp < (1L << 20)) {
             throw s.invalid("tmp-size", "must be at least 1m");
         }
+        long fileSize = s.bytes("file-size", DEFAULT_FILE_SIZE);
+        if (fileSize < (1L << 20)) {
+            throw s.invalid("file-size", "must be at least 1m");
+        }
         Map<String, List<String>> capabilities = new TreeMap<>();
         Settings capSection = s.section("capabilities");
         for (String toolType : capSection.keys()) {
@@ -167,7 +175,8 @@ record DockerSettings(URI host, Map<String, String> images, Map<String, String> 
             }
         }
         return new DockerSettings(host, images, gpuImages, s.bool("pull", false), runc, runsc, Map.copyOf(limits),
-                s.integer("pids", 256, 8, 4_194_304), s.integer("user-kernel-pids", 4096, 256, 4_194_304), tmp, s.bool("read-only-root", true),
+                s.integer("pids", 256, 8, 4_194_304), s.integer("user-kernel-pids", 4096, 256, 4_194_304), tmp,
+                s.integer("open-files", DEFAULT_OPEN_FILES, 16, 1_048_576), fileSize, s.bool("read-only-root", true),
                 (int) s.integer("uid", 1000, 1, 2_147_483_646), (int) s.integer("gid", 1000, 1, 2_147_483_646),
                 s.string("path", DEFAULT_PATH), Map.copyOf(capabilities), init, readiness, readinessTimeout, stopTimeout,
                 apiTimeout, s.duration("startup-estimate", Duration.ofSeconds(2)),

@@ -30,23 +30,39 @@ import java.util.regex.Pattern;
  */
 final class Engine implements Closeable {
     private static final Pattern MESSAGE = Pattern.compile("\"message\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
-    static final ObjectMapper JSON = new ObjectMapper();
 
-    private final URI host;
-    private final DockerHttpClient http;
-    private final DockerClient client;
-
-    Engine(DockerSettings settings) {
-        this.host = settings.host();
-        DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
-                .withDockerHost(settings.host().toString()).withDockerTlsVerify(false).build();
-        this.http = new ZerodepDockerHttpClient.Builder().dockerHost(config.getDockerHost())
-                .maxConnections(64).connectionTimeout(Duration.ofSeconds(5))
-                .responseTimeout(settings.apiTimeout()).build();
-        this.client = DockerClientImpl.getInstance(config, http);
+    /** Jackson's ObjectMapper, made on first use (its class loading costs about a hundred milliseconds). */
+    static ObjectMapper json() {
+        return Json.MAPPER;
     }
 
-    DockerClient client() {
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
+
+    private final URI host;
+    private final Duration apiTimeout;
+    private DockerClient client;
+    private boolean closed;
+
+    /** Cheap: docker-java's client (a few hundred milliseconds of class loading) is made on its first use. */
+    Engine(DockerSettings settings) {
+        this.host = settings.host();
+        this.apiTimeout = settings.apiTimeout();
+    }
+
+    synchronized DockerClient client() {
+        if (client == null) {
+            if (closed) {
+                throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "the docker provider's Engine client was closed");
+            }
+            DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
+                    .withDockerHost(host.toString()).withDockerTlsVerify(false).build();
+            DockerHttpClient http = new ZerodepDockerHttpClient.Builder().dockerHost(config.getDockerHost())
+                    .maxConnections(64).connectionTimeout(Duration.ofSeconds(5))
+                    .responseTimeout(apiTimeout).build();
+            client = DockerClientImpl.getInstance(config, http);
+        }
         return client;
     }
 
@@ -70,7 +86,22 @@ final class Engine implements Closeable {
                 throw new StagecraftException(ErrorCode.EXEC_FAILED, "the Docker Engine answered GET " + path + " with "
                         + c.status() + ": " + engineMessage(body));
             }
-            return JSON.readTree(body);
+            return json().readTree(body);
+        } catch (IOException e) {
+            throw unreachable(e);
+        }
+    }
+
+    /** GET of a text body (at most {@code maxBytes}) through a fresh connection; a non-2xx status throws. */
+    String getText(String path, int maxBytes) {
+        try (EngineConnection c = connect()) {
+            c.send("GET", path, Map.of("Connection", "close"), null);
+            String body = c.bodyText(maxBytes);
+            if (c.status() / 100 != 2) {
+                throw new StagecraftException(ErrorCode.EXEC_FAILED, "the Docker Engine answered GET " + path + " with "
+                        + c.status() + ": " + engineMessage(body));
+            }
+            return body;
         } catch (IOException e) {
             throw unreachable(e);
         }
@@ -150,8 +181,16 @@ final class Engine implements Closeable {
 
     @Override
     public void close() {
+        DockerClient made;
+        synchronized (this) {
+            closed = true;
+            made = client;
+        }
+        if (made == null) {
+            return;
+        }
         try {
-            client.close();
+            made.close();
         } catch (IOException ignored) {
             // the connection pool is gone either way
         }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -26,10 +27,15 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>At the timeout {@code onTimeout} runs (the environment kills the command's process group through a second
  * exec); if the stream has still not ended {@link #CLOSE_GRACE} later, the connection is closed.
+ *
+ * <p>While a command runs past {@link #WATCH_EVERY}, the container is inspected that often: when it is no longer
+ * running the connection is closed at once. With runsc the Engine never ends the stream of an exec whose container
+ * died (gVisor's Sentry killed for the memory limit), so without this the call would wait for its timeout.
  */
 final class ExecCall {
     static final Duration CLOSE_GRACE = Duration.ofSeconds(4);
     private static final Duration EXIT_WAIT = Duration.ofSeconds(5);
+    static final Duration WATCH_EVERY = Duration.ofSeconds(1);
     private static final byte[] START_BODY = "{\"Detach\":false,\"Tty\":false}".getBytes(StandardCharsets.US_ASCII);
 
     /**
@@ -37,8 +43,11 @@ final class ExecCall {
      *
      * @param exitCode  the exit code the Engine reports, or -1 when it could not be read
      * @param timedOut  whether the timeout passed before the streams ended
+     * @param containerExited whether the container stopped running while the command ran
+     * @param startedAt when the exec was created
      */
-    record Outcome(long exitCode, byte[] stdout, byte[] stderr, boolean truncated, boolean timedOut, Duration took) {
+    record Outcome(long exitCode, byte[] stdout, byte[] stderr, boolean truncated, boolean timedOut, boolean containerExited,
+                   Duration took, Instant startedAt) {
         String stdoutText() {
             return new String(stdout, StandardCharsets.UTF_8);
         }
@@ -55,12 +64,14 @@ final class ExecCall {
                        String what, List<String> command, String user, byte[] stdin, long outputLimit,
                        OutputListener listener, Duration timeout, Runnable onTimeout) {
         long started = System.nanoTime();
+        Instant startedAt = Instant.now();
         String execId = engine.call(ErrorCode.EXEC_FAILED, what, () -> engine.client().execCreateCmd(containerId)
                 .withCmd(command.toArray(String[]::new)).withUser(user).withAttachStdin(stdin.length > 0)
                 .withAttachStdout(true).withAttachStderr(true).withTty(false).exec().getId());
         Capped out = new Capped(outputLimit);
         Capped err = new Capped(outputLimit);
         AtomicBoolean timedOut = new AtomicBoolean();
+        AtomicBoolean containerExited = new AtomicBoolean();
         EngineConnection connection;
         try {
             connection = engine.connect();
@@ -69,6 +80,7 @@ final class ExecCall {
         }
         ScheduledFuture<?> timer = null;
         ScheduledFuture<?> closer = null;
+        ScheduledFuture<?> watch = null;
         try {
             connection.send("POST", "/exec/" + execId + "/start",
                     Map.of("Content-Type", "application/json", "Connection", "Upgrade", "Upgrade", "tcp"), START_BODY);
@@ -95,9 +107,16 @@ final class ExecCall {
                 workers.execute(onTimeout);
             }, timeoutNanos, TimeUnit.NANOSECONDS);
             closer = timers.schedule(c::close, timeoutNanos + CLOSE_GRACE.toNanos(), TimeUnit.NANOSECONDS);
+            long every = WATCH_EVERY.toNanos();
+            watch = timers.scheduleWithFixedDelay(() -> workers.execute(() -> {
+                if (!containerRunning(engine, containerId)) {
+                    containerExited.set(true);
+                    c.close();
+                }
+            }), every, every, TimeUnit.NANOSECONDS);
             demultiplex(connection.body(), out, err, listener);
         } catch (IOException e) {
-            if (!timedOut.get()) {
+            if (!timedOut.get() && !containerExited.get()) {
                 throw new StagecraftException(ErrorCode.EXEC_FAILED, what + ": the exec stream broke: "
                         + Engine.oneLine(String.valueOf(e.getMessage())), e);
             }
@@ -108,16 +127,30 @@ final class ExecCall {
             if (closer != null) {
                 closer.cancel(false);
             }
+            if (watch != null) {
+                watch.cancel(false);
+            }
             connection.close();
         }
-        long exitCode = exitCode(engine, execId);
+        long exitCode = exitCode(engine, execId, containerExited.get() ? Duration.ZERO : EXIT_WAIT);
         return new Outcome(exitCode, out.bytes(), err.bytes(), out.truncated || err.truncated, timedOut.get(),
-                Duration.ofNanos(System.nanoTime() - started));
+                containerExited.get(), Duration.ofNanos(System.nanoTime() - started), startedAt);
+    }
+
+    /** False only when the Engine says the container is not running (an Engine that does not answer: true). */
+    private static boolean containerRunning(Engine engine, String containerId) {
+        try {
+            return !Boolean.FALSE.equals(engine.client().inspectContainerCmd(containerId).exec().getState().getRunning());
+        } catch (com.github.dockerjava.api.exception.NotFoundException gone) {
+            return false;
+        } catch (RuntimeException unknown) {
+            return true;
+        }
     }
 
     /** The exit code once the Engine marks the exec finished (it may lag the stream's end by a little). */
-    private static long exitCode(Engine engine, String execId) {
-        long end = System.nanoTime() + EXIT_WAIT.toNanos();
+    private static long exitCode(Engine engine, String execId, Duration wait) {
+        long end = System.nanoTime() + wait.toNanos();
         while (true) {
             InspectExecResponse inspect;
             try {

@@ -225,7 +225,7 @@ final class WorkspaceArchive {
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "the Engine sent no path stat for '" + relative + "'");
         }
         try {
-            JsonNode stat = Engine.JSON.readTree(new String(Base64.getDecoder().decode(header), StandardCharsets.UTF_8));
+            JsonNode stat = Engine.json().readTree(new String(Base64.getDecoder().decode(header), StandardCharsets.UTF_8));
             return new Stat(true, stat.path("mode").asLong());
         } catch (IOException | IllegalArgumentException e) {
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "the Engine sent an unreadable path stat for '" + relative + "'", e);

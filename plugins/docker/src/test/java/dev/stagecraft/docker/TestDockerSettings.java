@@ -41,6 +41,8 @@ class TestDockerSettings {
         assertThat(s.limitFor("ml_inference")).isEqualTo(new DockerSettings.Limit(4L << 30, 2.0));
         assertThat(s.limitFor("web_scraping")).isEqualTo(new DockerSettings.Limit(1L << 30, 1.0));
         assertThat(s.tmpSizeBytes()).isEqualTo(100L << 20);
+        assertThat(s.openFiles()).isEqualTo(1024);
+        assertThat(s.fileSizeBytes()).isEqualTo(1L << 30);
         assertThat(s.user()).isEqualTo("1000:1000");
         assertThat(s.pull()).isFalse();
         assertThat(s.runcRuntime()).isEqualTo("runc");
@@ -50,13 +52,20 @@ class TestDockerSettings {
         assertThat(s.capabilitiesFor("python")).isEmpty();
     }
 
+    private static DockerSettings read(Map<String, Object> settings, String key, Object value) {
+        Map<String, Object> all = new java.util.HashMap<>(settings);
+        all.put(key, value);
+        return read(all);
+    }
+
     @Test
     void everyNumberCanBeConfigured() {
         DockerSettings s = read(Map.of("images", Map.of("python", "stagecraft/python:3.11", "default", "stagecraft/busybox"),
                 "limits", Map.of("python", Map.of("memory", "1g", "cpus", "1.5")),
                 "runtimes", Map.of("user-kernel", "gvisor"), "pull", "true", "tmp-size", "32m",
+                "open-files", "256",
                 "capabilities", Map.of("web_scraping", List.of("CAP_SYS_ADMIN")),
-                "startup-estimate", "3s", "execution-efficiency", "7", "host", "tcp://127.0.0.1:2375"));
+                "startup-estimate", "3s", "execution-efficiency", "7", "host", "tcp://127.0.0.1:2375"), "file-size", "8m");
         assertThat(s.imageFor("Python", false)).isEqualTo("stagecraft/python:3.11");
         assertThat(s.imageFor("nodejs", false)).as("the rest of the table stays").isEqualTo("node:18-alpine");
         assertThat(s.imageFor("other", false)).isEqualTo("stagecraft/busybox");
@@ -64,6 +73,8 @@ class TestDockerSettings {
         assertThat(s.userKernelRuntime()).isEqualTo("gvisor");
         assertThat(s.pull()).isTrue();
         assertThat(s.tmpSizeBytes()).isEqualTo(32L << 20);
+        assertThat(s.openFiles()).isEqualTo(256);
+        assertThat(s.fileSizeBytes()).isEqualTo(8L << 20);
         assertThat(s.capabilitiesFor("web_scraping")).containsExactly("SYS_ADMIN");
         assertThat(s.startupEstimate()).isEqualTo(Duration.ofSeconds(3));
         assertThat(s.executionEfficiency()).isEqualTo(7);
@@ -78,6 +89,8 @@ class TestDockerSettings {
         assertThat(error(Map.of("limits", Map.of("python", Map.of("memory", "1k")))))
                 .startsWith("conf/stagecraft.yaml: providers.docker.limits.python.memory:");
         assertThat(error(Map.of("tmp-size", "12x"))).contains("providers.docker.tmp-size");
+        assertThat(error(Map.of("file-size", "100k"))).contains("providers.docker.file-size");
+        assertThat(error(Map.of("open-files", "8"))).contains("providers.docker.open-files");
         assertThat(error(Map.of("execution-efficiency", "11"))).contains("providers.docker.execution-efficiency");
         assertThat(error(Map.of("capabilities", Map.of("python", List.of("rm -rf")))))
                 .contains("providers.docker.capabilities.python");
