@@ -103,6 +103,15 @@ public abstract class HostileContract {
         return 1024;
     }
 
+    /**
+     * How a command line calls the busybox-style tool {@code name} ({@code nc}, {@code ping}, {@code hostname},
+     * {@code reboot}): by that name where busybox provides the userland (an image), {@code busybox name} where the
+     * environment sees a host's userland that may lack the tool or ship one that words its errors differently.
+     */
+    protected String tool(String name) {
+        return name;
+    }
+
     // ---- expectations a runtime may legitimately change --------------------------------------------------------
 
     /**
@@ -370,15 +379,15 @@ public abstract class HostileContract {
         ExecResult write = sh(Duration.ofSeconds(10), "touch /bin/stagecraft-hostile");
         assertThat(write.exitCode()).isNotZero();
         assertThat(write.stderrText()).contains(readOnlyWriteError());
-        assertThat(mountOptionsOf(sh(Duration.ofSeconds(10), "readlink -f /bin").stdoutText().trim()))
-                .as("the mount holding /bin").startsWith("ro");
+        String bin = sh(Duration.ofSeconds(10), "readlink -f /bin").stdoutText().trim();
+        assertThat(mountOptionsOf(bin)).as("the mount holding /bin").startsWith("ro");
         for (String attempt : List.of("mount -o remount,rw /", "mount -o remount,rw /bin", "mount -t tmpfs none /workspace",
                 "unshare -m true")) {
             assertThat(sh(Duration.ofSeconds(10), attempt).exitCode()).as(attempt).isNotZero();
         }
         ExecResult after = sh(Duration.ofSeconds(10), "touch /bin/stagecraft-hostile");
         assertThat(after.stderrText()).as("still read-only").contains(readOnlyWriteError());
-        assertThat(mountOptionsOf("/bin")).as("still read-only").startsWith("ro");
+        assertThat(mountOptionsOf(bin)).as("still read-only").startsWith("ro");
         assertThat(Path.of("/bin/stagecraft-hostile")).doesNotExist();
     }
 
@@ -410,7 +419,8 @@ public abstract class HostileContract {
             server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             server.configureBlocking(false);
             int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
-            ExecResult loopback = sh(Duration.ofSeconds(10), "nc -w 3 127.0.0.1 $1 </dev/null", Integer.toString(port));
+            ExecResult loopback = sh(Duration.ofSeconds(10), tool("nc") + " -w 3 127.0.0.1 $1 </dev/null",
+                    Integer.toString(port));
             assertThat(loopback.exitCode()).isNotZero();
             assertThat(loopback.stderrText()).as("ECONNREFUSED: the environment's own lo").contains("Connection refused");
             assertThat(server.accept()).as("the host's service saw no connection").isNull();
@@ -419,7 +429,7 @@ public abstract class HostileContract {
         HostAddresses.firstIpv4().ifPresent(targets::add);
         for (String target : targets) {
             long started = System.nanoTime();
-            ExecResult result = sh(Duration.ofSeconds(10), "nc -w 3 $1 80 </dev/null", target);
+            ExecResult result = sh(Duration.ofSeconds(10), tool("nc") + " -w 3 $1 80 </dev/null", target);
             assertThat(result.exitCode()).as(target).isNotZero();
             assertThat(result.stderrText()).as(target).contains(unreachableError());
             assertThat(Duration.ofNanos(System.nanoTime() - started)).as(target + ": fails fast").isLessThan(Duration.ofSeconds(3));
@@ -429,7 +439,7 @@ public abstract class HostileContract {
     @Test
     void rawSocketsAreRefused() {
         create();
-        ExecResult ping = sh(Duration.ofSeconds(10), "ping -c 1 -W 1 127.0.0.1");
+        ExecResult ping = sh(Duration.ofSeconds(10), tool("ping") + " -c 1 -W 1 127.0.0.1");
         assertThat(ping.exitCode()).isNotZero();
         assertThat(ping.stderrText()).contains("permission denied");
         assertThat(ping.stdoutText()).doesNotContain("bytes from");
@@ -448,7 +458,7 @@ public abstract class HostileContract {
     @Test
     void refusedSyscallsFailWithEperm() {
         create();
-        for (String call : List.of("hostname hostile", "reboot -f", "unshare -n true")) {
+        for (String call : List.of(tool("hostname") + " hostile", tool("reboot") + " -f", "unshare -n true")) {
             ExecResult result = sh(Duration.ofSeconds(10), call);
             assertThat(result.exitCode()).as(call).isNotZero();
             assertThat(result.stderrText()).as(call).contains("Operation not permitted");
