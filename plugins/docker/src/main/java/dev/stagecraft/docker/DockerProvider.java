@@ -298,7 +298,7 @@ public final class DockerProvider implements EnvironmentProvider {
             env.ensureWritableWorkspace();
         } catch (RuntimeException ex) {
             try {
-                DockerEnvironment.removeContainerAndVolume(e, name, volume);
+                ContainerRemoval.removeContainerAndVolume(e, name, volume);
             } catch (RuntimeException cleanup) {
                 ex.addSuppressed(cleanup);
             }
@@ -434,7 +434,7 @@ public final class DockerProvider implements EnvironmentProvider {
                 found.add(env);
             } else if (labels.createdAt().plus(s.orphanGrace()).isBefore(now)) {
                 try {
-                    DockerEnvironment.removeContainerAndVolume(e, DockerEnvironment.containerName(id), v.getName());
+                    ContainerRemoval.removeContainerAndVolume(e, DockerEnvironment.containerName(id), v.getName());
                 } catch (RuntimeException ignored) {
                     // in use again, or the Engine is busy: the next discover tries again
                 }
@@ -456,7 +456,7 @@ public final class DockerProvider implements EnvironmentProvider {
         Instant newest = made.isAfter(labelled) ? made : labelled;
         if (newest.plus(s.orphanGrace()).isBefore(now)) {
             try {
-                DockerEnvironment.removeContainerAndVolume(e, c.getId(), all.getOrDefault(DockerEnvironment.VOLUME_LABEL, ""));
+                ContainerRemoval.removeContainerAndVolume(e, c.getId(), all.getOrDefault(DockerEnvironment.VOLUME_LABEL, ""));
             } catch (RuntimeException ignored) {
                 // started or removed meanwhile, or the Engine is busy: the next discover looks again
             }
