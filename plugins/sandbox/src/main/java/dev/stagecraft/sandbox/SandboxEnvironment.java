@@ -14,7 +14,6 @@ import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.api.Termination;
 import dev.stagecraft.api.WorkspacePath;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -22,8 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -37,8 +34,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (the file-size rlimit) and, when a CPU-time limit is set, SIGXCPU.
  */
 final class SandboxEnvironment implements ExecutionEnvironment {
-    private static final Duration KILL_WAIT = Duration.ofSeconds(10);
-    private static final Duration DRAIN_WAIT = Duration.ofSeconds(5);
+    private static final Duration KILL_WAIT = BubblewrapProcess.KILL_WAIT;
     private static final Duration LINGERING_PIDS_WAIT = Duration.ofSeconds(3);
     /** Processes a command needs before the program runs: the wrapper (then bubblewrap), its init, the program. */
     private static final int PIDS_TO_START = 4;
@@ -173,7 +169,7 @@ final class SandboxEnvironment implements ExecutionEnvironment {
     private void killEverything() {
         stopGeneration++;
         for (Process p : processes) {
-            killTree(p);
+            BubblewrapProcess.killTree(p);
         }
         cgroup.killAll(KILL_WAIT);
     }
@@ -260,65 +256,29 @@ final class SandboxEnvironment implements ExecutionEnvironment {
         List<String> command = BwrapCommand.build(settings.bwrap(), cgroup.procsFiles(), filter,
                 BwrapCommand.Rlimits.of(settings), directory.workspace(), workingDir, network, settings.tmpSizeBytes(),
                 env, request.argv());
-        ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().clear();
-        builder.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-        // Not the manager's working directory: the wrapper's shell would export it as PWD to bubblewrap (pid 1 inside).
-        builder.directory(new java.io.File("/"));
         long oomBefore = cgroup.oomKills();
         long pidsBefore = cgroup.pidsLimitHits();
-        long started = System.nanoTime();
-        Process process;
-        try {
-            process = builder.start();
-        } catch (IOException e) {
-            throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot start bubblewrap for sandbox '" + id + "': "
-                    + e.getMessage(), e);
+        BubblewrapProcess.Ended ended = BubblewrapProcess.run(command, request, listener, processes, () -> {
+            if (running.get() <= 1) {
+                cgroup.killAll(KILL_WAIT);
+            }
+        }, "sandbox '" + id + "'");
+        byte[] stdout = ended.stdout();
+        byte[] stderr = ended.stderr();
+        if (!ended.finished()) {
+            return new ExecResult(ExecResult.TIMEOUT_EXIT_CODE, stdout, stderr, ended.took(), Termination.TIMEOUT,
+                    ended.truncated(), "killed: timeout " + request.timeout().toMillis() + "ms passed");
         }
-        processes.add(process);
-        try {
-            CappedDrain out = new CappedDrain(process.getInputStream(), request.outputLimit(),
-                    listener == null ? null : (chunk, n) -> listener.stdout(chunk, 0, n));
-            CappedDrain err = new CappedDrain(process.getErrorStream(), request.outputLimit(),
-                    listener == null ? null : (chunk, n) -> listener.stderr(chunk, 0, n));
-            Future<?> outDrain = DrainThreads.start(out);
-            Future<?> errDrain = DrainThreads.start(err);
-            Future<?> stdinFeed = request.stdin().length == 0 ? closeNow(process.getOutputStream())
-                    : DrainThreads.start(() -> feed(process.getOutputStream(), request.stdin()));
-            boolean finished = waitFor(process, request.timeout());
-            if (!finished) {
-                killTree(process);
-                if (running.get() <= 1) {
-                    cgroup.killAll(KILL_WAIT);
-                }
-                waitFor(process, KILL_WAIT);
-            }
-            DrainThreads.await(outDrain, DRAIN_WAIT);
-            DrainThreads.await(errDrain, DRAIN_WAIT);
-            stdinFeed.cancel(true);
-            Duration took = Duration.ofNanos(System.nanoTime() - started);
-            int code = process.isAlive() ? -1 : process.exitValue();
-            byte[] stdout = listener == null ? out.bytes() : new byte[0];
-            byte[] stderr = listener == null ? err.bytes() : new byte[0];
-            boolean truncated = out.truncated() || err.truncated();
-            if (!finished) {
-                return new ExecResult(ExecResult.TIMEOUT_EXIT_CODE, stdout, stderr, took, Termination.TIMEOUT, truncated,
-                        "killed: timeout " + request.timeout().toMillis() + "ms passed");
-            }
-            if (code == BwrapCommand.JOIN_FAILED && new String(stderr, java.nio.charset.StandardCharsets.UTF_8)
-                    .contains(BwrapCommand.JOIN_MARKER)) {
-                throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "' could not join its cgroup: "
-                        + new String(stderr, java.nio.charset.StandardCharsets.UTF_8).trim());
-            }
-            int notExecuted = BwrapCommand.execFailureCode(code, err.head());
-            if (notExecuted > 0) {
-                return new ExecResult(notExecuted, stdout, stderr, took, Termination.EXITED, truncated,
-                        err.head().lines().findFirst().orElse("").replace(BwrapCommand.EXEC_FAILURE, "cannot execute "));
-            }
-            return classify(code, stdout, stderr, took, truncated, generation, oomBefore, pidsBefore);
-        } finally {
-            processes.remove(process);
+        if (ended.code() == BwrapCommand.JOIN_FAILED && ended.stderrHead().contains(BwrapCommand.JOIN_MARKER)) {
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "' could not join its cgroup: "
+                    + ended.stderrHead().trim());
         }
+        int notExecuted = BwrapCommand.execFailureCode(ended.code(), ended.stderrHead());
+        if (notExecuted > 0) {
+            return new ExecResult(notExecuted, stdout, stderr, ended.took(), Termination.EXITED, ended.truncated(),
+                    ended.stderrHead().lines().findFirst().orElse("").replace(BwrapCommand.EXEC_FAILURE, "cannot execute "));
+        }
+        return classify(ended.code(), stdout, stderr, ended.took(), ended.truncated(), generation, oomBefore, pidsBefore);
     }
 
     private ExecResult classify(int code, byte[] stdout, byte[] stderr, Duration took, boolean truncated,
@@ -348,35 +308,6 @@ final class SandboxEnvironment implements ExecutionEnvironment {
                     "killed by signal " + (code - 128));
         }
         return new ExecResult(code, stdout, stderr, took, Termination.EXITED, truncated, "");
-    }
-
-    private static boolean waitFor(Process process, Duration timeout) {
-        try {
-            return process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            killTree(process);
-            Thread.currentThread().interrupt();
-            throw new StagecraftException(ErrorCode.EXEC_FAILED, "interrupted while waiting for the command", e);
-        }
-    }
-
-    /** Kills bubblewrap and every process below it (the sandbox's PID namespace dies with its init anyway). */
-    private static void killTree(Process process) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
-    }
-
-    private static void feed(OutputStream stdin, byte[] bytes) {
-        try (stdin) {
-            stdin.write(bytes);
-        } catch (IOException e) {
-            // the command closed its stdin or ended early: it did not want the rest
-        }
-    }
-
-    private static Future<?> closeNow(OutputStream stdin) {
-        feed(stdin, new byte[0]);
-        return java.util.concurrent.CompletableFuture.completedFuture(null);
     }
 
     // ---- usage and files ---------------------------------------------------------------------------
