@@ -102,7 +102,7 @@ final class KvmEnvironment implements ExecutionEnvironment {
                 provider.awaitReady(domain, this, started);
             } catch (LibvirtException e) {
                 throw new StagecraftException(ErrorCode.PROVISIONING_FAILED, "cannot start VM '" + name + "': "
-                        + Libvirt.message(e) + hint(e) + provider.serialTail(serialLog), e);
+                        + Libvirt.message(e) + hint(e) + SerialConsole.tail(serialLog), e);
             }
         }
     }

@@ -1,0 +1,62 @@
+package dev.stagecraft.kvm;
+
+import dev.stagecraft.api.EnvironmentRequirement;
+import dev.stagecraft.api.EnvironmentSpec;
+import dev.stagecraft.api.Labels;
+import dev.stagecraft.api.Resources;
+import dev.stagecraft.api.StagecraftException;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** Everything create decides before touching libvirt, from the spec and the settings. */
+record DomainPlan(String name, String type, Labels labels, Optional<Path> serialLog, boolean networked,
+                  Optional<Path> overlay, String xml) {
+
+    static DomainPlan of(EnvironmentSpec spec, KvmProvider provider) {
+        KvmSettings settings = provider.settings();
+        EnvironmentRequirement requirement = spec.requirement();
+        if (requirement.gpu()) {
+            throw StagecraftException.invalidRequirement("the kvm provider cannot attach GPUs");
+        }
+        if (requirement.network() && settings.network().isEmpty()) {
+            throw StagecraftException.invalidRequirement("network access was asked for, but providers.kvm.network"
+                    + " (a libvirt network name) is not configured: kvm VMs get no network interface");
+        }
+        Resources wanted = requirement.resources();
+        int vcpus = wanted.cpus() > 0 ? (int) Math.ceil(wanted.cpus()) : settings.vcpus();
+        long memory = wanted.memoryBytes() > 0 ? wanted.memoryBytes() : settings.memoryBytes();
+        if (vcpus > settings.maxVcpus() || memory > settings.maxMemoryBytes()) {
+            throw StagecraftException.invalidRequirement("VM of " + vcpus + " vCPUs and " + (memory >> 20)
+                    + " MiB is over this provider's ceiling (" + settings.maxVcpus() + " vCPUs, "
+                    + (settings.maxMemoryBytes() >> 20) + " MiB)");
+        }
+        String type = provider.domainType();
+        Labels labels = spec.labels().get(Labels.KIND).isPresent() ? spec.labels()
+                : spec.labels().with(Labels.KIND, KvmProvider.KIND);
+        if (!labels.isStagecraft()) {
+            labels = labels.with(Labels.OWNER, provider.owner()).with(Labels.ENVIRONMENT_ID, spec.id());
+        }
+        String name = DomainXml.domainName(spec.id());
+        Optional<Path> serialLog = SerialConsole.logFor(settings.logDirectory(), name);
+        boolean networked = requirement.network() && !settings.network().isEmpty();
+        Optional<Path> overlay = provider.workspaceUnavailableReason().isEmpty()
+                ? Optional.of(WorkspaceOverlay.pathFor(settings.overlayDirectory(), name)) : Optional.empty();
+        if (requirement.persistentStorage() && overlay.isEmpty()) {
+            throw StagecraftException.invalidRequirement("a persistent workspace was asked for, but "
+                    + provider.workspaceDescription());
+        }
+        return new DomainPlan(name, type, labels, serialLog, networked, overlay,
+                domainXml(settings, name, type, memory, vcpus, labels, serialLog, networked, overlay));
+    }
+
+    /**
+     * The domain XML this provider defines for an environment: the one {@link KvmProvider#create} uses, and what a
+     * benchmark hands to {@code virsh create} to compare against.
+     */
+    private static String domainXml(KvmSettings settings, String name, String type, long memory, int vcpus,
+                                    Labels labels, Optional<Path> serialLog, boolean networked, Optional<Path> overlay) {
+        return DomainXml.build(new DomainXml.Definition(name, type, memory, vcpus, settings.kernel(),
+                settings.initramfs(), settings.kernelArguments(), settings.machine(), labels, serialLog,
+                networked ? settings.network() : "", overlay));
+    }
+}
