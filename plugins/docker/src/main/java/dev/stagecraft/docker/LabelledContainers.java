@@ -62,7 +62,8 @@ final class LabelledContainers {
                 continue;
             }
             seen.put(id, true);
-            if ("created".equals(c.getState()) && !known.containsKey(id)) {
+            if ("created".equals(c.getState()) && !known.containsKey(id)
+                    && DockerEnvironment.publicLabels(all).get(DockerProvider.HOLDER_LABEL).isEmpty()) {
                 reapNeverStarted(e, s, c, all, now);
                 continue;
             }
@@ -107,10 +108,12 @@ final class LabelledContainers {
     }
 
     /**
-     * A container that was made but never started (state {@code created}): every create starts its container, and
-     * removes it when the start fails, so this is a create that failed on the client side after the Engine had made
-     * the container (a timeout, a crash, a lost connection), or one still in progress. It is left alone, and not
-     * listed, for {@link DockerSettings#orphanGrace()} after it was made, then removed with its volume.
+     * A container that was made but never started (state {@code created}) and names no holder: every create starts its
+     * container, and removes it when the start fails, so this is an {@code env create} that failed on the client side
+     * after the Engine had made the container (a timeout, a crash, a lost connection), or one still in progress. It
+     * is left alone, and not listed, for {@link DockerSettings#orphanGrace()} after it was made, then removed with its
+     * volume. One that names a holder is listed like any other: the manager's holder rule reaps it as soon as that
+     * process is gone, and leaves it to a create in progress while it lives.
      */
     private static void reapNeverStarted(Engine e, DockerSettings s, Container c, Map<String, String> all, Instant now) {
         Instant made = Instant.ofEpochSecond(c.getCreated() == null ? 0 : c.getCreated());

@@ -33,8 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Reconcile of what a create left when it failed on the client side: the Engine made the container (and its volume),
  * but the caller never got to start it (a response timeout, a crash, a lost connection). Such a container, labelled
- * like any other, is left alone for the orphan grace period (a create may still be in progress) and then removed
- * with its volume by discover, whoever its holder was; a started container of a live holder is kept and listed.
+ * like any other. Without a holder (an {@code env create}) it is left alone for the orphan grace period (a create
+ * may still be in progress) and then removed with its volume by discover; with a holder it is listed at once, so the
+ * manager's holder rule reaps it when that process is gone (the distribution's ITDockerRecovery checks that end to
+ * end). A started container of a live holder is kept and listed.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class TestDockerOrphans {
@@ -67,9 +69,9 @@ class TestDockerOrphans {
     }
 
     @Test
-    void aNeverStartedContainerOfADeadHolderIsRemovedAfterTheGracePeriod() throws Exception {
+    void aNeverStartedContainerWithoutAHolderIsRemovedAfterTheGracePeriod() throws Exception {
         String id = "test-" + UUID.randomUUID().toString().substring(0, 12);
-        String container = createdNotStarted(id, deadHolder());
+        String container = createdNotStarted(id, null);
 
         assertThat(shortGrace.discover()).as("within the grace period: not listed").noneMatch(e -> e.id().equals(id));
         assertThat(client.inspectContainerCmd(container).exec().getState().getStatus()).as("and left alone").isEqualTo("created");
@@ -78,6 +80,26 @@ class TestDockerOrphans {
                 () -> shortGrace.discover().stream().noneMatch(e -> e.id().equals(id)) && gone(container));
         assertThatThrownBy(() -> client.inspectVolumeCmd(DockerEnvironment.containerName(id) + "-workspace").exec())
                 .as("its volume").isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    void aNeverStartedContainerOfADeadHolderIsListedForTheManagersHolderRule() throws Exception {
+        String id = "test-" + UUID.randomUUID().toString().substring(0, 12);
+        String holder = deadHolder();
+        String container = createdNotStarted(id, holder);
+        try {
+            ExecutionEnvironment found = shortGrace.discover().stream().filter(e -> e.id().equals(id)).findFirst()
+                    .orElseThrow(() -> new AssertionError("a never-started container of a holder is not listed"));
+            assertThat(found.labels().get(DockerProvider.HOLDER_LABEL)).contains(holder);
+            found.destroy();
+            assertThat(gone(container)).as("destroying the listed environment removes the container").isTrue();
+            assertThatThrownBy(() -> client.inspectVolumeCmd(DockerEnvironment.containerName(id) + "-workspace").exec())
+                    .as("and its volume").isInstanceOf(NotFoundException.class);
+        } finally {
+            if (!gone(container)) {
+                client.removeContainerCmd(container).withForce(true).withRemoveVolumes(true).exec();
+            }
+        }
     }
 
     @Test
@@ -113,9 +135,10 @@ class TestDockerOrphans {
                 .exec().getId();
     }
 
+    /** The labels a create writes; {@code holder} null for an {@code env create}, which names none. */
     private static Labels labels(String id, String holder) {
-        return Labels.of("test", id, Instant.now(), Duration.ofMinutes(10)).with(Labels.KIND, DockerProvider.KIND)
-                .with(DockerProvider.HOLDER_LABEL, holder);
+        Labels labels = Labels.of("test", id, Instant.now(), Duration.ofMinutes(10)).with(Labels.KIND, DockerProvider.KIND);
+        return holder == null ? labels : labels.with(DockerProvider.HOLDER_LABEL, holder);
     }
 
     /** {@code host/pid/start-millis} of a process that has ended, as the manager writes a holder. */
