@@ -42,7 +42,10 @@ public final class StartupScorer implements SelectionScorer {
                 trim(base), trim(startup), trim(weight)));
     }
 
+    /** A score as people read it: whole numbers bare, others to two decimals at most (14.38, not 14.379999999999999). */
     static String trim(double value) {
-        return value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value);
+        double rounded = Math.round(value * 100) / 100.0;
+        return rounded == Math.rint(rounded) ? Long.toString((long) rounded)
+                : java.math.BigDecimal.valueOf(rounded).stripTrailingZeros().toPlainString();
     }
 }
