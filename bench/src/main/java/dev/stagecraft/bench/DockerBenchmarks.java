@@ -13,11 +13,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The docker provider through the embedded manager, against the Docker CLI, per run of /bin/true in the busybox test
@@ -41,12 +38,8 @@ public class DockerBenchmarks {
 
         @Setup(Level.Trial)
         public void setUp() throws IOException {
-            Path state = Files.createTempDirectory("stagecraft-bench-docker");
-            Path config = state.resolve("stagecraft.yaml");
-            Files.writeString(config, "state-dir: " + state + "\naudit:\n  enabled: false\n"
-                    + "providers:\n  docker:\n    images:\n      default: " + IMAGE + "\n"
+            stagecraft = BenchStagecraft.start("docker", "providers:\n  docker:\n    images:\n      default: " + IMAGE + "\n"
                     + "pools:\n  docker-warm:\n    size: 4\n    tool-type: docker-warm\n    provider: docker\n");
-            stagecraft = Stagecraft.builder().configFile(config).environment(Map.of()).build();
             held = stagecraft.manager().acquire(COLD);
             cliExec = List.of("docker", "exec", "stagecraft-" + held.id(), "/bin/true");
         }
@@ -65,9 +58,7 @@ public class DockerBenchmarks {
 
         @Setup(Level.Invocation)
         public void awaitWarm(Manager manager) {
-            while (manager.stagecraft.manager().warmPools().getOrDefault("docker-warm", 0) == 0) {
-                LockSupport.parkNanos(5_000_000L);
-            }
+            BenchStagecraft.awaitPool(manager.stagecraft, "docker-warm", 1, Duration.ofMinutes(1));
         }
 
         @TearDown(Level.Invocation)

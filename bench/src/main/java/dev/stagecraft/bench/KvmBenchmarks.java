@@ -28,7 +28,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
@@ -188,22 +187,13 @@ public class KvmBenchmarks {
 
         @Setup(Level.Trial)
         public void setUp() throws IOException {
-            Path state = Files.createTempDirectory("stagecraft-bench-kvm-pool");
-            Path config = state.resolve("stagecraft.yaml");
-            Files.writeString(config, "state-dir: " + state + "\naudit:\n  enabled: false\n"
-                    + "pools:\n  vm:\n    size: " + SIZE + "\n    tool-type: bench-vm\n    security: critical\n    provider: kvm\n");
-            stagecraft = Stagecraft.builder().configFile(config).environment(Map.of()).build();
+            stagecraft = BenchStagecraft.start("kvm-pool",
+                    "pools:\n  vm:\n    size: " + SIZE + "\n    tool-type: bench-vm\n    security: critical\n    provider: kvm\n");
         }
 
         @Setup(Level.Iteration)
         public void awaitFullPool() {
-            long end = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-            while (stagecraft.manager().warmPools().getOrDefault("vm", 0) < SIZE) {
-                if (System.nanoTime() - end > 0) {
-                    throw new IllegalStateException("the kvm pool did not fill within 3 minutes: " + stagecraft.manager().warmPools());
-                }
-                LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
-            }
+            BenchStagecraft.awaitPool(stagecraft, "vm", SIZE, Duration.ofMinutes(3));
         }
 
         @TearDown(Level.Iteration)

@@ -5,6 +5,8 @@ import dev.stagecraft.api.ExecRequest;
 import dev.stagecraft.api.ExecResult;
 import dev.stagecraft.core.Stagecraft;
 import dev.stagecraft.core.manager.Lease;
+
+import java.io.IOException;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Scope;
@@ -12,10 +14,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * Acquire through the manager: from a warm pool of sandboxes (the lease is closed outside the measurement),
@@ -32,11 +30,7 @@ public class ManagerBenchmarks {
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
-        Path state = Files.createTempDirectory("stagecraft-bench-manager");
-        Path config = state.resolve("stagecraft.yaml");
-        Files.writeString(config, "state-dir: " + state + "\naudit:\n  enabled: false\n"
-                + "pools:\n  shell:\n    size: 8\n    tool-type: shell\n");
-        stagecraft = Stagecraft.builder().configFile(config).environment(Map.of()).build();
+        stagecraft = BenchStagecraft.start("manager", "pools:\n  shell:\n    size: 8\n    tool-type: shell\n");
     }
 
     @TearDown(Level.Invocation)

@@ -2,11 +2,12 @@ package dev.stagecraft.core.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.stagecraft.tck.Deadline;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** A holder counts as alive until its process is provably gone: exited, reused, or a zombie nobody collects. */
@@ -40,11 +41,7 @@ class TestProcessIdentity {
             ProcessHandle zombie = ProcessHandle.of(pid).orElseThrow();
             String holder = identity(zombie);
             assertThat(ProcessIdentity.alive(holder)).as("still sleeping").isTrue();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-            while (!ProcessIdentity.zombie(pid) && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertThat(ProcessIdentity.zombie(pid)).isTrue();
+            Deadline.await(Duration.ofSeconds(3), "the short sleep to end uncollected", () -> ProcessIdentity.zombie(pid));
             assertThat(zombie.isAlive()).as("the JDK still sees it").isTrue();
             assertThat(ProcessIdentity.alive(holder)).isFalse();
         } finally {

@@ -210,19 +210,22 @@ final class EngineConnection implements Closeable {
         }
     }
 
-    private static final class BoundedInput extends InputStream {
+    /** A stream defined by its block read; a single byte is a block of one. */
+    private abstract static class BlockInput extends InputStream {
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+    }
+
+    private static final class BoundedInput extends BlockInput {
         private final InputStream in;
         private long left;
 
         BoundedInput(InputStream in, long length) {
             this.in = in;
             this.left = length;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
@@ -238,19 +241,13 @@ final class EngineConnection implements Closeable {
         }
     }
 
-    private static final class ChunkedInput extends InputStream {
+    private static final class ChunkedInput extends BlockInput {
         private final InputStream in;
         private long chunkLeft;
         private boolean done;
 
         ChunkedInput(InputStream in) {
             this.in = in;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override

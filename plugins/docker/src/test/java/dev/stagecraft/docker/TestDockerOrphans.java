@@ -110,6 +110,7 @@ class TestDockerOrphans {
                 labels(id, holderOf(liveHolder.toHandle())));
         ExecutionEnvironment env = provider.create(spec);
         try {
+            // Time itself is under test: what discover does once the 5 s orphan grace has passed; no event marks it.
             Thread.sleep(6_000);
             ExecutionEnvironment found = shortGrace.discover().stream().filter(e -> e.id().equals(id)).findFirst()
                     .orElseThrow(() -> new AssertionError("a live holder's environment is not listed after the grace period"));
