@@ -2,8 +2,9 @@
  * The sandbox provider. On the module path it is found through {@code provides}; inside a PF4J plugin
  * (an unnamed module) through META-INF/services. Both name the same class.
  *
- * <p>jnr-ffi (and its jffi) call the system's libseccomp to compile the syscall filter. The binding package is
- * exported only so that jnr-ffi's generated implementation can see the interface.
+ * <p>jnr-ffi (and its jffi) call the system's libseccomp to compile the syscall filter, and the C library to start
+ * bubblewrap (posix_spawn). The binding packages are exported only so that jnr-ffi's generated implementations can
+ * see the interfaces.
  */
 module dev.stagecraft.sandbox {
     requires dev.stagecraft.api;
@@ -17,6 +18,7 @@ module dev.stagecraft.sandbox {
     requires org.objectweb.asm.util;
 
     exports dev.stagecraft.sandbox.libseccomp;
+    exports dev.stagecraft.sandbox.libc;
 
     provides dev.stagecraft.api.EnvironmentProvider with dev.stagecraft.sandbox.SandboxProvider;
 }

@@ -11,12 +11,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 /**
- * One command's host process tree (the wrapper, then bubblewrap): started with nothing of the manager's
- * environment or working directory, its output drained under the request's cap, its stdin fed, waited for up to
- * the request's timeout and killed past it.
+ * One command's host process tree (bubblewrap, started directly or behind the wrapper shell): started with nothing
+ * of the manager's environment or working directory, its output drained under the request's cap, its stdin fed,
+ * waited for up to the request's timeout and killed past it.
  */
 final class BubblewrapProcess {
     static final Duration KILL_WAIT = Duration.ofSeconds(10);
@@ -30,41 +29,55 @@ final class BubblewrapProcess {
                  boolean finished) {
     }
 
+    /** Starts the process tree. */
+    interface Starter {
+        HostProcess start() throws IOException;
+    }
+
     private BubblewrapProcess() {
+    }
+
+    /** Starts {@code command} through the JDK, with only a fixed PATH and {@code /} as working directory. */
+    static Starter jdk(List<String> command) {
+        return () -> {
+            ProcessBuilder builder = new ProcessBuilder(command);
+            builder.environment().clear();
+            builder.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+            // Not the manager's working directory: the wrapper's shell would export it as PWD to bubblewrap (pid 1 inside).
+            builder.directory(new java.io.File("/"));
+            return HostProcess.of(builder.start());
+        };
     }
 
     /**
      * Runs {@code command}, keeping the process in {@code live} while it runs (so a stop can kill it). Past the
      * timeout the tree is killed and {@code afterTimeout} runs (the environment kills what is left in its cgroup).
      */
-    static Ended run(List<String> command, ExecRequest request, OutputListener listener, Set<Process> live,
+    static Ended run(Starter starter, ExecRequest request, OutputListener listener, Set<HostProcess> live,
                      Runnable afterTimeout, String what) {
-        ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().clear();
-        builder.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-        // Not the manager's working directory: the wrapper's shell would export it as PWD to bubblewrap (pid 1 inside).
-        builder.directory(new java.io.File("/"));
         long started = System.nanoTime();
-        Process process;
+        HostProcess process;
         try {
-            process = builder.start();
+            process = starter.start();
+        } catch (DirectLaunch.JoinFailed e) {
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, what + " could not join its cgroup: " + e.getMessage(), e);
         } catch (IOException e) {
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot start bubblewrap for " + what + ": "
                     + e.getMessage(), e);
         }
         live.add(process);
         try {
-            CappedDrain out = new CappedDrain(process.getInputStream(), request.outputLimit(),
+            CappedDrain out = new CappedDrain(process.stdout(), request.outputLimit(),
                     listener == null ? null : (chunk, n) -> listener.stdout(chunk, 0, n));
-            CappedDrain err = new CappedDrain(process.getErrorStream(), request.outputLimit(),
+            CappedDrain err = new CappedDrain(process.stderr(), request.outputLimit(),
                     listener == null ? null : (chunk, n) -> listener.stderr(chunk, 0, n));
             Future<?> outDrain = DrainThreads.start(out);
             Future<?> errDrain = DrainThreads.start(err);
-            Future<?> stdinFeed = request.stdin().length == 0 ? closeNow(process.getOutputStream())
-                    : DrainThreads.start(() -> feed(process.getOutputStream(), request.stdin()));
+            Future<?> stdinFeed = request.stdin().length == 0 ? closeNow(process.stdin())
+                    : DrainThreads.start(() -> feed(process.stdin(), request.stdin()));
             boolean finished = waitFor(process, request.timeout());
             if (!finished) {
-                killTree(process);
+                process.killTree();
                 afterTimeout.run();
                 waitFor(process, KILL_WAIT);
             }
@@ -72,7 +85,7 @@ final class BubblewrapProcess {
             DrainThreads.await(errDrain, DRAIN_WAIT);
             stdinFeed.cancel(true);
             Duration took = Duration.ofNanos(System.nanoTime() - started);
-            int code = process.isAlive() ? -1 : process.exitValue();
+            int code = process.isAlive() ? -1 : process.exitCode();
             return new Ended(code, listener == null ? out.bytes() : new byte[0], listener == null ? err.bytes() : new byte[0],
                     err.head(), took, out.truncated() || err.truncated(), finished);
         } finally {
@@ -80,17 +93,11 @@ final class BubblewrapProcess {
         }
     }
 
-    /** Kills bubblewrap and every process below it (the sandbox's PID namespace dies with its init anyway). */
-    static void killTree(Process process) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
-    }
-
-    private static boolean waitFor(Process process, Duration timeout) {
+    private static boolean waitFor(HostProcess process, Duration timeout) {
         try {
-            return process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return process.waitFor(timeout);
         } catch (InterruptedException e) {
-            killTree(process);
+            process.killTree();
             Thread.currentThread().interrupt();
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "interrupted while waiting for the command", e);
         }

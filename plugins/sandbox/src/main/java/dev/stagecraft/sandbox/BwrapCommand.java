@@ -6,7 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The host command line of one sandboxed command. A tiny {@code /bin/sh} wrapper first writes its own pid into
+ * The host command line of one sandboxed command: {@link #direct} for {@link DirectLaunch}, or, where the C library
+ * lacks what that needs, {@link #build} with a wrapper shell. A tiny {@code /bin/sh} wrapper first writes its own pid into
  * the environment's cgroup files (so the sandbox and everything it forks are limited from the first
  * instruction), sets the rlimits (core dumps off, open files, file size, CPU time: hard limits too, so nothing
  * inside can raise them), opens the two compiled seccomp programs as descriptors 3 and 4, then {@code exec}s
@@ -74,6 +75,20 @@ final class BwrapCommand {
         sandbox.addAll(sandbox.size() - 1, List.of("--add-seccomp-fd", Integer.toString(SECCOMP_FD),
                 "--add-seccomp-fd", Integer.toString(SECCOMP_VETO_FD)));
         cmd.addAll(sandbox);
+        cmd.addAll(argv);
+        return cmd;
+    }
+
+    /**
+     * The command line {@link DirectLaunch} starts: bubblewrap with the seccomp programs on descriptors 3 and 4, its
+     * report on {@link DirectLaunch#INFO_FD} and its pause on {@link DirectLaunch#BLOCK_FD}, then the program.
+     */
+    static List<String> direct(String bwrap, Path workspace, String workingDir, boolean network, long tmpSizeBytes,
+                               Map<String, String> env, List<String> argv) {
+        List<String> cmd = sandboxArgs(bwrap, workspace, workingDir, network, tmpSizeBytes, env);
+        cmd.addAll(cmd.size() - 1, List.of("--add-seccomp-fd", Integer.toString(SECCOMP_FD),
+                "--add-seccomp-fd", Integer.toString(SECCOMP_VETO_FD),
+                "--info-fd", Integer.toString(DirectLaunch.INFO_FD), "--block-fd", Integer.toString(DirectLaunch.BLOCK_FD)));
         cmd.addAll(argv);
         return cmd;
     }

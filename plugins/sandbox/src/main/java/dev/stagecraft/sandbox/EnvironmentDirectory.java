@@ -51,6 +51,22 @@ record EnvironmentDirectory(Path dir) {
         }
     }
 
+    /**
+     * Deletes the whole directory. The usual case (its own files and an empty workspace) takes a few calls; anything
+     * else, a walk that never follows links.
+     */
+    void delete() throws IOException {
+        try {
+            Files.deleteIfExists(labelsFile());
+            Files.deleteIfExists(dir.resolve(CONFIG));
+            Files.deleteIfExists(dir.resolve(STOPPED));
+            Files.deleteIfExists(workspace());
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            WorkspaceFiles.deleteTree(dir);
+        }
+    }
+
     void writeLabels(Labels labels) throws IOException {
         writeProperties(labelsFile(), true, labels.values());
     }

@@ -55,8 +55,9 @@ final class Probe {
             return ProviderHealth.unavailable("cannot compile the seccomp filter: " + e.getMessage(),
                     List.of("apt-get install libseccomp2 (Debian/Ubuntu) or dnf install libseccomp"), details);
         }
-        Outcome outcome = exec(BwrapCommand.build(settings.bwrap(), List.of(), filter, BwrapCommand.Rlimits.of(settings),
-                null, "", false, settings.tmpSizeBytes(), Map.of("PATH", settings.path()), List.of("true")));
+        details.put("launcher", settings.directLaunch() ? "direct (posix_spawn, bubblewrap held until its cgroup is joined)"
+                : "shell (the C library lacks posix_spawn_file_actions_addclosefrom_np, glibc 2.34+; or launcher: shell)");
+        Outcome outcome = trial(settings, filter);
         details.put("trial", outcome.code == 0 ? "ok" : "exit " + outcome.code);
         if (outcome.code != 0) {
             return ProviderHealth.unavailable("a trial sandbox failed: " + outcome.output.trim(),
@@ -129,6 +130,36 @@ final class Probe {
     }
 
     private record Outcome(int code, String output) {
+    }
+
+    /** {@code true} in a sandbox without cgroup, started the way commands are. */
+    private static Outcome trial(SandboxSettings settings, SeccompFilter.Programs filter) {
+        BwrapCommand.Rlimits rlimits = BwrapCommand.Rlimits.of(settings);
+        Map<String, String> env = Map.of("PATH", settings.path());
+        if (!settings.directLaunch()) {
+            return exec(BwrapCommand.build(settings.bwrap(), List.of(), filter, rlimits, null, "", false,
+                    settings.tmpSizeBytes(), env, List.of("true")));
+        }
+        try {
+            HostProcess process = DirectLaunch.start(BwrapCommand.direct(settings.bwrap(), null, "", false,
+                    settings.tmpSizeBytes(), env, List.of("true")), filter, List.of(), rlimits);
+            try (var in = process.stdin(); var stdout = process.stdout(); var stderr = process.stderr()) {
+                in.close();
+                byte[] err = stderr.readNBytes(64 * 1024);
+                byte[] out = stdout.readNBytes(64 * 1024);
+                if (!process.waitFor(TRIAL_TIMEOUT)) {
+                    process.killTree();
+                    return new Outcome(-1, "timed out after " + TRIAL_TIMEOUT.toSeconds() + "s");
+                }
+                return new Outcome(process.exitCode(), new String(out, StandardCharsets.UTF_8)
+                        + new String(err, StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            return new Outcome(-1, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Outcome(-1, "interrupted");
+        }
     }
 
     private static Outcome exec(List<String> command) {

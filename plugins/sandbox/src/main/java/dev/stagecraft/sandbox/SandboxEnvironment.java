@@ -54,7 +54,7 @@ final class SandboxEnvironment implements ExecutionEnvironment {
 
     private final Object lifecycle = new Object();
     private final AtomicInteger running = new AtomicInteger();
-    private final Set<Process> processes = ConcurrentHashMap.newKeySet();
+    private final Set<HostProcess> processes = ConcurrentHashMap.newKeySet();
     private volatile EnvironmentStatus base;
     private volatile boolean destroyed;
     private volatile long stopGeneration;
@@ -154,7 +154,7 @@ final class SandboxEnvironment implements ExecutionEnvironment {
             try {
                 java.nio.file.Files.deleteIfExists(directory.labelsFile());
                 cgroup.remove(KILL_WAIT);
-                WorkspaceFiles.deleteTree(directory.dir());
+                directory.delete();
             } catch (IOException e) {
                 base = EnvironmentStatus.ERROR;
                 throw new StagecraftException(ErrorCode.INTERNAL, "cannot fully remove sandbox '" + id + "': "
@@ -168,8 +168,8 @@ final class SandboxEnvironment implements ExecutionEnvironment {
 
     private void killEverything() {
         stopGeneration++;
-        for (Process p : processes) {
-            BubblewrapProcess.killTree(p);
+        for (HostProcess p : processes) {
+            p.killTree();
         }
         cgroup.killAll(KILL_WAIT);
     }
@@ -253,12 +253,19 @@ final class SandboxEnvironment implements ExecutionEnvironment {
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "': cannot compile its seccomp filter: "
                     + e.getMessage(), e);
         }
-        List<String> command = BwrapCommand.build(settings.bwrap(), cgroup.procsFiles(), filter,
-                BwrapCommand.Rlimits.of(settings), directory.workspace(), workingDir, network, settings.tmpSizeBytes(),
-                env, request.argv());
+        BwrapCommand.Rlimits rlimits = BwrapCommand.Rlimits.of(settings);
+        BubblewrapProcess.Starter starter;
+        if (settings.directLaunch()) {
+            List<String> command = BwrapCommand.direct(settings.bwrap(), directory.workspace(), workingDir, network,
+                    settings.tmpSizeBytes(), env, request.argv());
+            starter = () -> DirectLaunch.start(command, filter, cgroup.procsFiles(), rlimits);
+        } else {
+            starter = BubblewrapProcess.jdk(BwrapCommand.build(settings.bwrap(), cgroup.procsFiles(), filter, rlimits,
+                    directory.workspace(), workingDir, network, settings.tmpSizeBytes(), env, request.argv()));
+        }
         long oomBefore = cgroup.oomKills();
         long pidsBefore = cgroup.pidsLimitHits();
-        BubblewrapProcess.Ended ended = BubblewrapProcess.run(command, request, listener, processes, () -> {
+        BubblewrapProcess.Ended ended = BubblewrapProcess.run(starter, request, listener, processes, () -> {
             if (running.get() <= 1) {
                 cgroup.killAll(KILL_WAIT);
             }

@@ -55,6 +55,12 @@ public final class SandboxProvider implements EnvironmentProvider {
     @Override
     public void initialize(ProviderContext context) {
         SandboxSettings parsed = SandboxSettings.from(context.settings());
+        boolean direct = !parsed.launcher().equals(SandboxSettings.SHELL) && NativeSpawn.available();
+        if (parsed.launcher().equals(SandboxSettings.DIRECT) && !direct) {
+            throw context.settings().invalid("launcher", "direct needs glibc 2.34 or later (posix_spawn with closefrom);"
+                    + " use auto or shell");
+        }
+        parsed = parsed.withLauncher(direct ? SandboxSettings.DIRECT : SandboxSettings.SHELL);
         this.settings = parsed.bwrap().contains("/") ? parsed : parsed.withBwrap(Probe.findOnPath(parsed.bwrap()));
         this.stateDir = context.stateDirectory();
         this.cgroups = CgroupHierarchy.detect(parsed.cgroupRoot(), parsed.cgroupParent());
@@ -152,7 +158,7 @@ public final class SandboxProvider implements EnvironmentProvider {
             // best effort: the create failed already and says why
         }
         try {
-            WorkspaceFiles.deleteTree(directory.dir());
+            directory.delete();
         } catch (IOException ignored) {
             // best effort, as above
         }

@@ -22,17 +22,34 @@ import java.time.Duration;
  * @param openFiles           RLIMIT_NOFILE of every sandboxed process (soft and hard)
  * @param fileSizeBytes       RLIMIT_FSIZE: the largest file a sandboxed process may write (a multiple of 512)
  * @param cpuTime             RLIMIT_CPU of each sandboxed process (zero: none; the wall-clock timeout still holds)
+ * @param launcher            how bubblewrap is started: {@code direct} ({@link DirectLaunch}), {@code shell} (behind
+ *                            the wrapper shell of {@link BwrapCommand#build}) or {@code auto} (direct where the C
+ *                            library allows it); resolved to one of the first two when the provider starts
  */
 record SandboxSettings(String bwrap, long memoryBytes, double cpus, long pids, long tmpSizeBytes, String path,
                        Path cgroupRoot, String cgroupParent, Duration startupEstimate, int executionEfficiency,
-                       double costPerHour, long openFiles, long fileSizeBytes, Duration cpuTime) {
+                       double costPerHour, long openFiles, long fileSizeBytes, Duration cpuTime,
+                       String launcher) {
     static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
     static final long DEFAULT_OPEN_FILES = 1024;
     static final long DEFAULT_FILE_SIZE = 1L << 30;
 
+    static final String DIRECT = "direct";
+    static final String SHELL = "shell";
+    static final String AUTO = "auto";
+
     SandboxSettings withBwrap(String path) {
         return new SandboxSettings(path, memoryBytes, cpus, pids, tmpSizeBytes, this.path, cgroupRoot, cgroupParent,
-                startupEstimate, executionEfficiency, costPerHour, openFiles, fileSizeBytes, cpuTime);
+                startupEstimate, executionEfficiency, costPerHour, openFiles, fileSizeBytes, cpuTime, launcher);
+    }
+
+    SandboxSettings withLauncher(String resolved) {
+        return new SandboxSettings(bwrap, memoryBytes, cpus, pids, tmpSizeBytes, path, cgroupRoot, cgroupParent,
+                startupEstimate, executionEfficiency, costPerHour, openFiles, fileSizeBytes, cpuTime, resolved);
+    }
+
+    boolean directLaunch() {
+        return launcher.equals(DIRECT);
     }
 
     static SandboxSettings from(Settings s) {
@@ -65,9 +82,13 @@ record SandboxSettings(String bwrap, long memoryBytes, double cpus, long pids, l
         if (cpuTime.isNegative() || (!cpuTime.isZero() && cpuTime.toMillis() < 1000)) {
             throw s.invalid("cpu-time", "must be 0 (none) or at least 1s");
         }
+        String launcher = s.string("launcher", AUTO);
+        if (!launcher.equals(AUTO) && !launcher.equals(DIRECT) && !launcher.equals(SHELL)) {
+            throw s.invalid("launcher", "'" + launcher + "' must be auto, direct or shell");
+        }
         return new SandboxSettings(s.string("bwrap", "bwrap"), memory, cpus, s.integer("pids", 256, 8, 4_194_304),
                 tmp, s.string("path", DEFAULT_PATH), Path.of(s.string("cgroup-root", "/sys/fs/cgroup")), parent,
                 startup, (int) s.integer("execution-efficiency", 6, 0, 10), cost,
-                s.integer("open-files", DEFAULT_OPEN_FILES, 16, 1_048_576), fileSize, cpuTime);
+                s.integer("open-files", DEFAULT_OPEN_FILES, 16, 1_048_576), fileSize, cpuTime, launcher);
     }
 }

@@ -78,8 +78,14 @@ final class SeccompFilter {
         void to(Path target) throws IOException;
     }
 
-    private static boolean complete(Path program) throws IOException {
-        return Files.isRegularFile(program) && Files.size(program) > 0 && Files.size(program) % 8 == 0;
+    private static boolean complete(Path program) {
+        try {
+            java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(program,
+                    java.nio.file.attribute.BasicFileAttributes.class);
+            return a.isRegularFile() && a.size() > 0 && a.size() % 8 == 0;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Compiles into a private temporary file, then renames it into place, so a reader never sees half a program. */

@@ -25,7 +25,12 @@ class TestSandboxPosture {
 
     @BeforeEach
     void create() {
-        env = SandboxFixtures.usableProvider(stateDir, Map.of()).create(SandboxFixtures.spec());
+        env = SandboxFixtures.usableProvider(stateDir, settings()).create(SandboxFixtures.spec());
+    }
+
+    /** The provider's settings; the default launcher here (direct, where the C library allows it). */
+    Map<String, ?> settings() {
+        return Map.of();
     }
 
     @AfterEach

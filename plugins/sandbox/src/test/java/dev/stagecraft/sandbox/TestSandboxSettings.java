@@ -25,7 +25,7 @@ class TestSandboxSettings {
         SandboxSettings s = SandboxSettings.from(Settings.empty("providers.sandbox"));
         assertThat(s).isEqualTo(new SandboxSettings("bwrap", 512L << 20, 1.0, 256, 64L << 20,
                 "/usr/local/bin:/usr/bin:/bin", Path.of("/sys/fs/cgroup"), "stagecraft", Duration.ofMillis(1500), 6, 0,
-                1024, 1L << 30, Duration.ZERO));
+                1024, 1L << 30, Duration.ZERO, "auto"));
     }
 
     @Test
@@ -36,9 +36,9 @@ class TestSandboxSettings {
                 Map.entry("cgroup-root", "/cg"), Map.entry("cgroup-parent", "sc/envs"),
                 Map.entry("startup-estimate", "50ms"), Map.entry("execution-efficiency", 7),
                 Map.entry("cost-per-hour", "0.25"), Map.entry("open-files", 256), Map.entry("file-size", "100m"),
-                Map.entry("cpu-time", "90s"))));
+                Map.entry("cpu-time", "90s"), Map.entry("launcher", "shell"))));
         assertThat(s).isEqualTo(new SandboxSettings("/opt/bwrap", 1L << 30, 0.5, 100, 16L << 20, "/usr/bin",
-                Path.of("/cg"), "sc/envs", Duration.ofMillis(50), 7, 0.25, 256, 100L << 20, Duration.ofSeconds(90)));
+                Path.of("/cg"), "sc/envs", Duration.ofMillis(50), 7, 0.25, 256, 100L << 20, Duration.ofSeconds(90), "shell"));
     }
 
     @Test
@@ -55,6 +55,8 @@ class TestSandboxSettings {
                 .hasMessageContaining("providers.sandbox.file-size");
         assertThatThrownBy(() -> SandboxSettings.from(new Settings("f.yaml", "providers.sandbox", Map.of("cpu-time", "10ms"))))
                 .hasMessageContaining("providers.sandbox.cpu-time");
+        assertThatThrownBy(() -> SandboxSettings.from(new Settings("f.yaml", "providers.sandbox", Map.of("launcher", "fork"))))
+                .hasMessageContaining("providers.sandbox.launcher").hasMessageContaining("auto, direct or shell");
     }
 
     @Test
