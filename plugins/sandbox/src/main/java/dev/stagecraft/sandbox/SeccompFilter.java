@@ -110,7 +110,7 @@ final class SeccompFilter {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(policy.text().getBytes(StandardCharsets.UTF_8));
-            sha.update(("\narch " + System.getProperty("os.arch") + "\nlibseccomp " + libraryVersion() + "\n")
+            sha.update(("\narch " + System.getProperty("os.arch") + "\nlibseccomp " + libraryVersion() + "\nbinary tree\n")
                     .getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(sha.digest()).substring(0, 32);
         } catch (NoSuchAlgorithmException e) {
@@ -133,6 +133,10 @@ final class SeccompFilter {
         try {
             check(lib.seccomp_attr_set(ctx, LibSeccomp.FLTATR_ACT_BADARCH, LibSeccomp.ACT_KILL_PROCESS), "set the bad-arch action");
             check(lib.seccomp_attr_set(ctx, LibSeccomp.FLTATR_CTL_NNP, 0), "leave no-new-privs to bubblewrap");
+            // A binary tree rather than a list (libseccomp 2.5+; older ones keep the list): when a filter is loaded
+            // the kernel runs it once per syscall number to cache the always-allowed ones, so a list of ~300 costs
+            // ~0.3 ms on every command, a tree ~0.05 ms, and checking each syscall is faster too.
+            lib.seccomp_attr_set(ctx, LibSeccomp.FLTATR_CTL_OPTIMIZE, LibSeccomp.OPTIMIZE_BINARY_TREE);
             for (String name : allowed) {
                 int nr = lib.seccomp_syscall_resolve_name(name);
                 if (nr != LibSeccomp.NR_SCMP_ERROR) {

@@ -18,6 +18,9 @@ public interface LibSeccomp {
     int FLTATR_ACT_BADARCH = 2;
     /** {@code SCMP_FLTATR_CTL_NNP}: libseccomp sets no-new-privs itself only when it loads the filter, which we never do. */
     int FLTATR_CTL_NNP = 3;
+    /** {@code SCMP_FLTATR_CTL_OPTIMIZE} (libseccomp 2.5+), and its value for a binary tree of syscalls. */
+    int FLTATR_CTL_OPTIMIZE = 8;
+    int OPTIMIZE_BINARY_TREE = 2;
 
     /** {@code SCMP_ACT_ERRNO(errno)}. */
     static int actErrno(int errno) {
