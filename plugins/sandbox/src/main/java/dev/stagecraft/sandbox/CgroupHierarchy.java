@@ -72,6 +72,14 @@ final class CgroupHierarchy {
     }
 
     /** The cgroup of environment {@code id}; nothing is made on disk until {@link EnvironmentCgroup#create}. */
+    /** The directories every environment's cgroup is made in: one per v1 hierarchy, or one on v2. */
+    List<Path> parentDirectories() {
+        if (version.equals("v2")) {
+            return List.of(root.resolve(parent));
+        }
+        return v1Mounts.values().stream().map(mount -> mount.resolve(parent)).distinct().toList();
+    }
+
     EnvironmentCgroup forEnvironment(String id) {
         if (version.equals("v2")) {
             return new CgroupV2(root, root.resolve(parent), root.resolve(parent).resolve(id), controllers);

@@ -19,15 +19,30 @@ final class CgroupV1 extends EnvironmentCgroup {
     }
 
     @Override
-    void create(Limits limits) throws IOException {
+    void makeDirectories() throws IOException {
         for (Path dir : distinctDirs()) {
             Files.createDirectories(dir);
         }
+    }
+
+    @Override
+    List<Path> directories() {
+        return distinctDirs();
+    }
+
+    @Override
+    void applyLimits(Limits limits) throws IOException {
         Path memory = dirs.get("memory");
-        write(memory.resolve("memory.limit_in_bytes"), Long.toString(limits.memoryBytes()));
+        String bytes = Long.toString(limits.memoryBytes());
         Path memsw = memory.resolve("memory.memsw.limit_in_bytes");
-        if (Files.exists(memsw)) {
-            write(memsw, Long.toString(limits.memoryBytes()));
+        boolean swapLimit = Files.exists(memsw);
+        // memory+swap may never be below memory: raise it first, lower it last (a reused cgroup has limits already)
+        if (swapLimit && readLong(memsw) >= 0 && readLong(memsw) < limits.memoryBytes()) {
+            write(memsw, bytes);
+        }
+        write(memory.resolve("memory.limit_in_bytes"), bytes);
+        if (swapLimit) {
+            write(memsw, bytes);
         }
         write(dirs.get("pids").resolve("pids.max"), Long.toString(limits.pids()));
         Path cpu = dirs.get("cpu");

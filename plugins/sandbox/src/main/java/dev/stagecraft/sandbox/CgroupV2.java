@@ -25,7 +25,12 @@ final class CgroupV2 extends EnvironmentCgroup {
     }
 
     @Override
-    void create(Limits limits) throws IOException {
+    List<Path> directories() {
+        return List.of(dir);
+    }
+
+    @Override
+    void makeDirectories() throws IOException {
         String enable = String.join(" ", controllers.stream().map(c -> "+" + c).toList());
         Files.createDirectories(parent);
         Path level = root;
@@ -35,6 +40,10 @@ final class CgroupV2 extends EnvironmentCgroup {
             write(level.resolve("cgroup.subtree_control"), enable);
         }
         Files.createDirectories(dir);
+    }
+
+    @Override
+    void applyLimits(Limits limits) throws IOException {
         write(dir.resolve("memory.max"), Long.toString(limits.memoryBytes()));
         Path swap = dir.resolve("memory.swap.max");
         if (Files.exists(swap)) {

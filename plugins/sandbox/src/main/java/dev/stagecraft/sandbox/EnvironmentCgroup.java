@@ -13,7 +13,19 @@ import java.util.Set;
 /** One environment's cgroup (a directory per v1 controller, or one v2 directory): limits, membership, stats. */
 abstract class EnvironmentCgroup {
     /** Makes the cgroup and applies the limits. */
-    abstract void create(Limits limits) throws IOException;
+    final void create(Limits limits) throws IOException {
+        makeDirectories();
+        applyLimits(limits);
+    }
+
+    /** Makes its directories (and, on v2, enables the controllers above them). */
+    abstract void makeDirectories() throws IOException;
+
+    /** Writes the limits into an existing cgroup. */
+    abstract void applyLimits(Limits limits) throws IOException;
+
+    /** Its directories: one per v1 hierarchy, or the one v2 directory. */
+    abstract List<Path> directories();
 
     /** Whether it exists on disk. */
     abstract boolean exists();

@@ -48,6 +48,7 @@ final class SandboxEnvironment implements ExecutionEnvironment {
     private final Limits limits;
     private final boolean network;
     private final EnvironmentCgroup cgroup;
+    private final SpareCgroups spares;
     private final SandboxSettings settings;
     private final java.nio.file.Path stateDir;
     private final Runnable onDestroyed;
@@ -62,7 +63,7 @@ final class SandboxEnvironment implements ExecutionEnvironment {
     private long lastCpuSampleNanos;
 
     SandboxEnvironment(String id, Labels labels, IsolationLevel isolation, EnvironmentDirectory directory,
-                       Limits limits, boolean network, EnvironmentCgroup cgroup, SandboxSettings settings,
+                       Limits limits, boolean network, EnvironmentCgroup cgroup, SpareCgroups spares, SandboxSettings settings,
                        java.nio.file.Path stateDir, boolean stopped, Runnable onDestroyed) {
         this.stateDir = stateDir;
         this.id = id;
@@ -72,6 +73,7 @@ final class SandboxEnvironment implements ExecutionEnvironment {
         this.limits = limits;
         this.network = network;
         this.cgroup = cgroup;
+        this.spares = spares;
         this.settings = settings;
         this.base = stopped ? EnvironmentStatus.STOPPED : EnvironmentStatus.READY;
         this.onDestroyed = onDestroyed;
@@ -153,7 +155,7 @@ final class SandboxEnvironment implements ExecutionEnvironment {
             killEverything();
             try {
                 java.nio.file.Files.deleteIfExists(directory.labelsFile());
-                cgroup.remove(KILL_WAIT);
+                spares.retire(cgroup, KILL_WAIT);
                 directory.delete();
             } catch (IOException e) {
                 base = EnvironmentStatus.ERROR;
@@ -222,7 +224,7 @@ final class SandboxEnvironment implements ExecutionEnvironment {
     private void ensureCgroup() {
         if (!cgroup.exists()) {
             try {
-                cgroup.create(limits);
+                spares.make(cgroup, limits);
             } catch (IOException e) {
                 throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot recreate the cgroup of sandbox '" + id
                         + "': " + e.getMessage(), e);

@@ -42,6 +42,7 @@ public final class SandboxProvider implements EnvironmentProvider {
     private volatile SandboxSettings settings;
     private volatile Path stateDir;
     private volatile CgroupHierarchy cgroups;
+    private volatile SpareCgroups spares;
     private final Map<String, SandboxEnvironment> known = new ConcurrentHashMap<>();
 
     public SandboxProvider() {
@@ -64,6 +65,19 @@ public final class SandboxProvider implements EnvironmentProvider {
         this.settings = parsed.bwrap().contains("/") ? parsed : parsed.withBwrap(Probe.findOnPath(parsed.bwrap()));
         this.stateDir = context.stateDirectory();
         this.cgroups = CgroupHierarchy.detect(parsed.cgroupRoot(), parsed.cgroupParent());
+        this.spares = new SpareCgroups(cgroups);
+        if (cgroups.usable()) {
+            spares.removeLeftovers();
+        }
+    }
+
+    /** Removes the spare cgroups this provider kept; environments stay (another manager may adopt them). */
+    @Override
+    public void close() {
+        SpareCgroups s = spares;
+        if (s != null) {
+            s.removeAll();
+        }
     }
 
     private SandboxSettings settings() {
@@ -120,7 +134,7 @@ public final class SandboxProvider implements EnvironmentProvider {
         }
         try {
             Files.createDirectory(directory.workspace(), Probe.ownerOnly());
-            cgroup.create(limits);
+            spares.make(cgroup, limits);
             directory.writeConfig(limits, requirement.network(), spec.isolation());
             directory.writeLabels(labels);
         } catch (IOException | RuntimeException e) {
@@ -128,7 +142,7 @@ public final class SandboxProvider implements EnvironmentProvider {
             throw new ProvisioningException("cannot create sandbox '" + spec.id() + "': " + e.getMessage(), e);
         }
         SandboxEnvironment env = new SandboxEnvironment(spec.id(), labels, spec.isolation(), directory, limits,
-                requirement.network(), cgroup, s, stateDir, false, () -> known.remove(spec.id()));
+                requirement.network(), cgroup, spares, s, stateDir, false, () -> known.remove(spec.id()));
         known.put(spec.id(), env);
         return env;
     }
@@ -207,7 +221,7 @@ public final class SandboxProvider implements EnvironmentProvider {
             IsolationLevel isolation = IsolationLevel.parse(config.getOrDefault("isolation", "container"));
             boolean network = Boolean.parseBoolean(config.getOrDefault("network", "false"));
             SandboxEnvironment env = new SandboxEnvironment(id, labels, isolation, directory, limits, network,
-                    cgroups.forEnvironment(id), s, stateDir, directory.stopped(), () -> known.remove(id));
+                    cgroups.forEnvironment(id), spares, s, stateDir, directory.stopped(), () -> known.remove(id));
             SandboxEnvironment raced = known.putIfAbsent(id, env);
             if (raced != null && !raced.destroyedOrGone()) {
                 return raced;
@@ -235,5 +249,9 @@ public final class SandboxProvider implements EnvironmentProvider {
 
     CgroupHierarchy cgroups() {
         return cgroups;
+    }
+
+    SpareCgroups spares() {
+        return spares;
     }
 }
