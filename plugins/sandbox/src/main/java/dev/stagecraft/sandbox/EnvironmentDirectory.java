@@ -68,7 +68,7 @@ record EnvironmentDirectory(Path dir) {
     }
 
     void writeLabels(Labels labels) throws IOException {
-        writeProperties(labelsFile(), true, labels.values());
+        writeProperties(labelsFile(), labels.values());
     }
 
     Labels readLabels() throws IOException {
@@ -77,25 +77,25 @@ record EnvironmentDirectory(Path dir) {
 
     /** Written in place: it is written before the labels, and without labels the directory is not an environment. */
     void writeConfig(Limits limits, boolean network, IsolationLevel isolation) throws IOException {
-        writeProperties(dir.resolve(CONFIG), false, Map.of("memory-bytes", Long.toString(limits.memoryBytes()),
-                "cpus", Double.toString(limits.cpus()), "pids", Long.toString(limits.pids()),
-                "network", Boolean.toString(network), "isolation", isolation.label()));
+        // numbers, a boolean and a label: properties syntax without escapes, written in one call
+        Files.writeString(dir.resolve(CONFIG), "memory-bytes=" + limits.memoryBytes() + "\ncpus=" + limits.cpus()
+                + "\npids=" + limits.pids() + "\nnetwork=" + network + "\nisolation=" + isolation.label() + "\n",
+                StandardCharsets.UTF_8);
     }
 
     Map<String, String> readConfig() throws IOException {
         return readProperties(dir.resolve(CONFIG));
     }
 
-    private static void writeProperties(Path file, boolean atomically, Map<String, String> values) throws IOException {
+    /** Written beside, then renamed into place: a reader never sees half of it. */
+    private static void writeProperties(Path file, Map<String, String> values) throws IOException {
         Properties properties = new Properties();
         properties.putAll(values);
-        Path target = atomically ? file.resolveSibling(file.getFileName() + ".tmp") : file;
+        Path target = file.resolveSibling(file.getFileName() + ".tmp");
         try (Writer out = Files.newBufferedWriter(target, StandardCharsets.UTF_8)) {
             properties.store(out, "written by the Stagecraft sandbox provider");
         }
-        if (atomically) {
-            Files.move(target, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        }
+        Files.move(target, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static Map<String, String> readProperties(Path file) throws IOException {
