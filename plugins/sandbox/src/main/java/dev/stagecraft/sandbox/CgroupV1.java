@@ -75,7 +75,7 @@ final class CgroupV1 extends EnvironmentCgroup {
     void killAll(Duration within) {
         Path freezer = dirs.get("freezer");
         long end = System.nanoTime() + within.toNanos();
-        while (true) {
+        for (int attempt = 0; ; attempt++) {
             Set<Long> pids = pids();
             if (pids.isEmpty() || System.nanoTime() - end > 0) {
                 return;
@@ -85,7 +85,7 @@ final class CgroupV1 extends EnvironmentCgroup {
             if (frozen) {
                 freeze(freezer, "THAWED");
             }
-            Pause.briefly();
+            Pause.beforePoll(attempt);
         }
     }
 

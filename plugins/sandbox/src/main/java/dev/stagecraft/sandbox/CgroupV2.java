@@ -74,7 +74,7 @@ final class CgroupV2 extends EnvironmentCgroup {
     void killAll(Duration within) {
         long end = System.nanoTime() + within.toNanos();
         Path kill = dir.resolve("cgroup.kill");
-        while (true) {
+        for (int attempt = 0; ; attempt++) {
             Set<Long> pids = pids();
             if (pids.isEmpty() || System.nanoTime() - end > 0) {
                 return;
@@ -88,7 +88,7 @@ final class CgroupV2 extends EnvironmentCgroup {
                     freeze("0");
                 }
             }
-            Pause.briefly();
+            Pause.beforePoll(attempt);
         }
     }
 

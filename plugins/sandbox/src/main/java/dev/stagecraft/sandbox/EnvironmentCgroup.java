@@ -115,7 +115,7 @@ abstract class EnvironmentCgroup {
     /** Removes a cgroup directory, retrying while the kernel still counts exiting processes in it. */
     static void rmdir(Path dir, Duration within) throws IOException {
         long end = System.nanoTime() + within.toNanos();
-        while (true) {
+        for (int attempt = 0; ; attempt++) {
             try {
                 Files.deleteIfExists(dir);
                 return;
@@ -123,7 +123,7 @@ abstract class EnvironmentCgroup {
                 if (System.nanoTime() - end > 0) {
                     throw new IOException("cannot remove cgroup " + dir + ": " + e.getMessage(), e);
                 }
-                Pause.briefly();
+                Pause.beforePoll(attempt);
             }
         }
     }
