@@ -22,25 +22,41 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Runs the commands of one {@link DockerEnvironment}, each an exec ({@link ExecCall}), and tells how each ended.
+ * Runs the commands of one {@link DockerEnvironment} and tells how each ended: through the container's exec agent
+ * ({@link AgentCall}) when it is free, else each an Engine exec ({@link ExecCall}): a second command while one runs,
+ * a container without the agent (a custom {@code init-command}, or made by an older version), a request the agent
+ * cannot take (a NUL byte, over a mebibyte), or an agent that failed.
  *
- * <p><b>Commands.</b> Each exec runs {@code sh -c WRAPPER}: the wrapper writes its PID to a file under /tmp, enters the
- * working directory, and runs the command under {@code env -i} with only the request's variables (and a default
- * PATH). An exec is the leader of its own process group (runc and runsc both start it with setsid), so at the
- * timeout a second exec kills the whole group ({@code kill -KILL -<pid>}): the command's background children die
- * with it. When the command ends (or is killed), what it left running is killed too ({@link RunLeftovers}): its
- * session, and processes that escaped into a session of their own (a daemonising double fork). Images therefore
- * need {@code sh}, {@code env} and {@code kill} (every image of the default table, busybox and Debian have them).
+ * <p><b>Commands.</b> Either way the command runs under {@code sh -c WRAPPER}: the wrapper writes its PID to a file
+ * under /tmp, enters the working directory, and runs the command under {@code env -i} with only the request's variables
+ * (and a default PATH). It is the leader of its own session and process group (an exec's because runc and runsc start
+ * it with setsid, the agent's because the agent starts it through {@code setsid}), so at the timeout a second exec
+ * kills the whole group ({@code kill -KILL -<pid>}): the command's background children die with it. When the command
+ * ends (or is killed), what it left running is killed too ({@link RunLeftovers}): its session, and processes that
+ * escaped into a session of their own (a daemonising double fork). Images therefore need {@code sh}, {@code env} and
+ * {@code kill}, and for the agent {@code setsid} and {@code head} (every image of the default table, busybox and
+ * Debian have them).
  *
  * <p><b>Results.</b> Besides exit codes and timeouts: an out-of-memory kill ({@link OomEvents}), a failure while the
  * pids limit refused forks (runc, {@link LocalCgroup#pidsLimitHits()}) and SIGXFSZ are {@link Termination#LIMIT_KILLED}.
  */
 final class CommandRunner {
-    private static final String WRAPPER = "f=$1; echo $$ > \"$f\" || exit 125; cd \"$2\" || exit 126; shift 2; "
-            + "env -i \"$@\"; rc=$?; rm -f \"$f\"; me=$$; " + RunLeftovers.SWEEP + "; exit $rc";
+    static final String WRAPPER = wrapper("rm -f \"$f\"");
+    /**
+     * The agent's wrapper: its commands run one at a time, so they share one PID file, emptied rather than removed at
+     * the end (a shell built-in instead of a fork of {@code rm}).
+     */
+    static final String AGENT_WRAPPER = wrapper(": > \"$f\"");
+    /** The PID file of the agent's commands; the timeout's kill ends before the agent takes the next command. */
+    static final String AGENT_PID_FILE = "/tmp/.stagecraft-exec-agent.pid";
     private static final String KILLER = "i=0; while [ ! -s \"$1\" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; "
             + "p=$(cat \"$1\" 2>/dev/null) || exit 0; kill -s KILL -- \"-$p\" 2>/dev/null; kill -s KILL \"$p\" 2>/dev/null; "
             + "rm -f \"$1\"; me=$p; " + RunLeftovers.SWEEP + "; exit 0";
+
+    private static String wrapper(String releasePidFile) {
+        return "f=$1; echo $$ > \"$f\" || exit 125; cd \"$2\" || exit 126; shift 2; env -i \"$@\"; rc=$?; "
+                + releasePidFile + "; me=$$; " + RunLeftovers.SWEEP + "; exit $rc";
+    }
 
     /** The signal the kernel sends a process that writes past its file size limit. */
     private static final int SIGXFSZ = 25;
@@ -84,25 +100,30 @@ final class CommandRunner {
     ExecResult run(ExecRequest request, OutputListener listener) {
         String workdir = WorkspaceArchive.WORKSPACE + request.workingDir().map(d -> "/" + WorkspacePath.of(d).relative()).orElse("");
         String pidFile = "/tmp/.stagecraft-exec-" + UUID.randomUUID() + ".pid";
-        List<String> command = new ArrayList<>(List.of("sh", "-c", WRAPPER, "sh", pidFile, workdir));
-        if (!request.env().containsKey("PATH")) {
-            command.add("PATH=" + settings.path());
-        }
-        request.env().forEach((k, v) -> command.add(k + "=" + v));
+        List<String> wrapperArgs = new ArrayList<>();
+        request.env().forEach((k, v) -> wrapperArgs.add(k + "=" + v));
         if (request.argv().get(0).contains("=")) {
             // env would read it as one more assignment; let a shell run it instead
-            command.addAll(List.of("sh", "-c", "exec \"$@\"", "sh"));
+            wrapperArgs.addAll(List.of("sh", "-c", "exec \"$@\"", "sh"));
         }
-        command.addAll(request.argv());
+        wrapperArgs.addAll(request.argv());
+        String what = "cannot run " + request.argv().get(0) + " in '" + id + "'";
         long generation = env.stopGeneration();
         long pidsHitsBefore = pidsLimitHits();
         long oomBefore = oomKills();
         running.incrementAndGet();
         ExecCall.Outcome outcome;
         try {
-            outcome = ExecCall.run(engine, workers, timers, containerId, "cannot run " + request.argv().get(0) + " in '" + id + "'",
-                    command, settings.user(), request.stdin(), request.outputLimit(), listener, request.timeout(),
-                    () -> kill(pidFile));
+            outcome = throughAgent(request, listener, workdir, wrapperArgs, what, generation);
+            if (outcome == null) {
+                List<String> command = new ArrayList<>(List.of("sh", "-c", WRAPPER, "sh", pidFile, workdir));
+                if (!request.env().containsKey("PATH")) {
+                    command.add("PATH=" + settings.path());
+                }
+                command.addAll(wrapperArgs);
+                outcome = ExecCall.run(engine, workers, timers, containerId, what, command, settings.user(), request.stdin(),
+                        request.outputLimit(), listener, request.timeout(), () -> kill(pidFile));
+            }
         } catch (StagecraftException e) {
             if (e.code() == ErrorCode.NOT_FOUND) {
                 throw new EnvironmentNotFoundException(id);
@@ -130,7 +151,7 @@ final class CommandRunner {
         }
         if (outcome.exitCode() < 0 || (outcome.exitCode() > 128 && outcome.exitCode() <= 128 + 64)) {
             // Killed, or no exit code: was the container stopped underneath it (an Engine restart, docker stop)?
-            String underneath = stoppedUnderneath();
+            String underneath = outcome.agentAnswered() ? "" : stoppedUnderneath();
             if (underneath != null && !underneath.isEmpty()) {
                 return new ExecResult((int) (outcome.exitCode() < 0 ? 137 : outcome.exitCode()), outcome.stdout(), outcome.stderr(),
                         outcome.took(), Termination.ENVIRONMENT_STOPPED, outcome.truncated(), "environment '" + id
@@ -158,6 +179,59 @@ final class CommandRunner {
         }
         return new ExecResult(code, outcome.stdout(), outcome.stderr(), outcome.took(), Termination.EXITED,
                 outcome.truncated(), "");
+    }
+
+    /**
+     * Runs the command through the environment's exec agent ({@link AgentCall}) when it can take it: the container runs
+     * one, no other command holds it, and the request encodes ({@link AgentRequest#run}). Null otherwise: the caller
+     * uses an Engine exec. An agent that breaks its protocol, or stops answering while its container still runs, is
+     * not used again until the environment is started again.
+     */
+    private ExecCall.Outcome throughAgent(ExecRequest request, OutputListener listener, String workdir,
+                                          List<String> wrapperArgs, String what, long generation) {
+        AgentLink agent = env.agent();
+        AgentChannel channel = agent.acquire(env::containerRuns);
+        if (channel == null) {
+            return null;
+        }
+        try {
+            String nonce = AgentRequest.newNonce();
+            List<String> args = wrapperArgs;
+            boolean agentPath = false;
+            if (!request.env().containsKey("PATH")) {
+                // The agent carries the default PATH of the settings it was made with: named when they agree.
+                agentPath = settings.path().equals(agent.defaultPath());
+                if (!agentPath) {
+                    args = new ArrayList<>(wrapperArgs);
+                    args.add(0, "PATH=" + settings.path());
+                }
+            }
+            byte[] encoded = AgentRequest.run(nonce, workdir.equals(WorkspaceArchive.WORKSPACE) ? null : workdir, args, agentPath,
+                    request.stdin(), agent.flags().longBodies());
+            if (encoded == null) {
+                return null;
+            }
+            ExecCall.Outcome outcome;
+            try {
+                outcome = AgentCall.run(channel, nonce, encoded, engine, workers, timers, containerId, what,
+                        request.outputLimit(), listener, request.timeout(), () -> kill(AGENT_PID_FILE));
+            } catch (StagecraftException e) {
+                if (e.code() == ErrorCode.EXEC_FAILED) {
+                    agent.disable();
+                }
+                throw e;
+            }
+            if (outcome.exitCode() < 0 && !outcome.timedOut() && !outcome.containerExited() && !env.stoppedSince(generation)) {
+                if (ExecCall.containerRunning(engine, containerId)) {
+                    agent.disable();
+                    throw new StagecraftException(ErrorCode.EXEC_FAILED, what + ": the exec agent stopped answering while it ran"
+                            + " (its container still runs); commands go through Engine execs until the environment is started again");
+                }
+            }
+            return outcome;
+        } finally {
+            agent.release();
+        }
     }
 
     /**

@@ -2,10 +2,13 @@ package dev.stagecraft.docker;
 
 import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.Driver;
 import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.Mount;
 import com.github.dockerjava.api.model.MountType;
 import com.github.dockerjava.api.model.Ulimit;
+import com.github.dockerjava.api.model.VolumeOptions;
 import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.EnvironmentSpec;
 import dev.stagecraft.api.ErrorCode;
@@ -23,8 +26,10 @@ import java.util.function.Supplier;
 
 /**
  * Makes one environment for {@link DockerProvider#create(EnvironmentSpec)}: checks the spec against the Engine
- * (runtime, image, memory), creates the labelled workspace volume and the hardened container, starts it and waits
- * until it is ready; on any failure removes what it made and throws one line naming the image and runtime.
+ * (runtime, memory), creates the hardened container with its labelled workspace volume (the image is looked for only
+ * when the Engine says it is missing), attaches to the exec agent, starts the container and waits until the agent
+ * answers; on any failure removes what it made and throws one line naming the image and runtime. No Engine exec runs
+ * on this path unless the image has no writable /workspace.
  */
 final class ContainerCreation {
     private ContainerCreation() {
@@ -60,7 +65,6 @@ final class ContainerCreation {
         if (!DockerSettings.validImage(image)) {
             throw StagecraftException.invalidRequirement("option image: '" + image + "' is not an image reference such as python:3.11-slim");
         }
-        EngineImages.ensureImage(e, s, image, toolType, id);
 
         DockerSettings.Limit limit = s.limitFor(toolType);
         long memory = r.resources().memoryBytes() > 0 ? r.resources().memoryBytes() : limit.memoryBytes();
@@ -74,35 +78,70 @@ final class ContainerCreation {
         Map<String, String> containerLabels = new TreeMap<>(labels.values());
         containerLabels.put(DockerEnvironment.ISOLATION_LABEL, spec.isolation().label());
         containerLabels.put(DockerEnvironment.VOLUME_LABEL, volume);
+        boolean agent = s.agent();
+        if (agent) {
+            containerLabels.put(DockerEnvironment.AGENT_LABEL, s.path());
+        }
 
         String name = DockerEnvironment.containerName(id);
         DockerEnvironment env = null;
         try {
-            e.run(ErrorCode.PROVISIONING_FAILED, "cannot create volume " + volume, () -> e.client().createVolumeCmd()
-                    .withName(volume).withDriver("local").withLabels(new TreeMap<>(containerLabels)).exec());
-            HostConfig host = hostConfig(s, runtime, memory, cpus, volume, r.network(), toolType);
-            String containerId = e.call(ErrorCode.PROVISIONING_FAILED, "cannot create container " + name, () -> {
+            // The Engine creates the labelled workspace volume with the container, from the mount's volume options: one
+            // call fewer than creating it first.
+            HostConfig host = hostConfig(s, runtime, memory, cpus, volume, new TreeMap<>(containerLabels), r.network(), toolType);
+            Supplier<String> createContainer = () -> {
                 CreateContainerCmd cmd = e.client().createContainerCmd(image)
                         .withName(name)
                         .withHostName(id)
                         .withLabels(containerLabels)
                         .withUser(s.user())
                         .withWorkingDir(WorkspaceArchive.WORKSPACE)
-                        .withEntrypoint(s.initCommand())
+                        .withEntrypoint(agent ? AgentScript.entrypoint(s.path()) : s.initCommand())
+                        // The agent reads its requests from stdin, which stays open across attaches; no TTY, so
+                        // stdout and stderr come back apart.
+                        .withStdinOpen(agent)
+                        .withStdInOnce(false)
+                        .withTty(false)
                         .withEnv(List.of())
                         .withStopTimeout((int) s.stopTimeout().toSeconds())
                         .withHostConfig(host);
                 return cmd.exec().getId();
-            });
-            env = new DockerEnvironment(id, containerId, volume, labels, spec.isolation(), e, s, workers, timers);
-            e.run(ErrorCode.PROVISIONING_FAILED, "cannot start container " + name, () -> e.client().startContainerCmd(containerId).exec());
-            env.awaitReady(true);
-            env.ensureWritableWorkspace();
+            };
+            String containerId;
+            try {
+                containerId = e.call(ErrorCode.PROVISIONING_FAILED, "cannot create container " + name, createContainer);
+            } catch (StagecraftException missing) {
+                if (missing.code() != ErrorCode.NOT_FOUND) {
+                    throw missing;
+                }
+                // The Engine has no such image (asking first would cost every create a call): pull it when configured
+                // to, or say in one line how to get it there; then once more.
+                EngineImages.ensureImage(e, s, image, toolType, id);
+                containerId = e.call(ErrorCode.PROVISIONING_FAILED, "cannot create container " + name, createContainer);
+            }
+            env = new DockerEnvironment(id, containerId, volume, labels, spec.isolation(), agent ? s.path() : null, e, s,
+                    workers, timers);
+            env.networked(r.network());
+            AgentLink.Ping ping = null;
+            if (agent) {
+                // Attached and pinged before the start: the agent reads the ping as soon as it runs.
+                env.agent().attach();
+                ping = env.agent().sendPing();
+            }
+            String made = containerId;
+            e.run(ErrorCode.PROVISIONING_FAILED, "cannot start container " + name, () -> e.client().startContainerCmd(made).exec());
+            env.awaitReady(true, ping);
+            if (!agent) {
+                env.ensureWritableWorkspace();
+            }
         } catch (RuntimeException ex) {
             try {
                 ContainerRemoval.removeContainerAndVolume(e, name, volume);
             } catch (RuntimeException cleanup) {
                 ex.addSuppressed(cleanup);
+            }
+            if (env != null) {
+                env.agent().close();
             }
             String message = ex instanceof StagecraftException ? ex.getMessage() : Engine.oneLine(String.valueOf(ex.getMessage()));
             throw new ProvisioningException("cannot create environment '" + id + "' (image " + image + ", runtime " + runtime
@@ -113,7 +152,7 @@ final class ContainerCreation {
 
     /** The host side of the hardening that {@link DockerProvider} lists, with the spec's limits and network. */
     private static HostConfig hostConfig(DockerSettings s, String runtime, long memory, double cpus, String volume,
-                                         boolean network, String toolType) {
+                                         Map<String, String> volumeLabels, boolean network, String toolType) {
         HostConfig host = HostConfig.newHostConfig()
                 .withRuntime(runtime)
                 .withMemory(memory).withMemorySwap(memory)
@@ -124,10 +163,14 @@ final class ContainerCreation {
                 .withShmSize(s.tmpSizeBytes())
                 .withUlimits(ulimits(s, runtime))
                 .withMounts(List.of(new Mount().withType(MountType.VOLUME).withSource(volume)
-                        .withTarget(WorkspaceArchive.WORKSPACE)))
+                        .withTarget(WorkspaceArchive.WORKSPACE)
+                        .withVolumeOptions(new VolumeOptions().withLabels(volumeLabels).withDriverConfig(new Driver().withName("local")))))
                 .withCapDrop(Capability.ALL)
                 .withSecurityOpts(List.of("no-new-privileges"))
                 .withNetworkMode(network ? "bridge" : "none")
+                // Whatever a command prints reaches the agent's stdout, which would otherwise fill the Engine's log
+                // files on this host: no logging (attach streams work without it).
+                .withLogConfig(new LogConfig(LogConfig.LoggingType.NONE))
                 .withInit(true);
         List<String> caps = s.capabilitiesFor(toolType);
         if (!caps.isEmpty()) {

@@ -23,8 +23,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One container: {@code stagecraft-<id>}, a named workspace volume at /workspace, docker-init as PID 1 over a
- * sleeping shell, every command an exec ({@link CommandRunner}).
+ * One container: {@code stagecraft-<id>}, a named workspace volume at /workspace, docker-init as PID 1 over the exec
+ * agent ({@link AgentScript}; over a sleeping shell with a custom {@code init-command}), every command run through the
+ * agent or an Engine exec ({@link CommandRunner}).
  *
  * <p><b>Status.</b> A runc container whose cgroup on this host holds processes runs ({@link LocalCgroup}, no Engine call);
  * otherwise read from the Engine (running → READY, or RUNNING while commands run here; created/exited → STOPPED;
@@ -35,6 +36,13 @@ final class DockerEnvironment implements ExecutionEnvironment {
     static final String PRIVATE_PREFIX = Labels.PREFIX + "docker.";
     static final String ISOLATION_LABEL = PRIVATE_PREFIX + "isolation";
     static final String VOLUME_LABEL = PRIVATE_PREFIX + "volume";
+    /**
+     * Set on a container whose main process is the exec agent ({@link AgentScript}); its value is the default PATH the
+     * agent was made with.
+     */
+    static final String AGENT_LABEL = PRIVATE_PREFIX + "agent";
+    /** How long destroy waits for a container whose agent was told to exit to stop by itself. */
+    private static final Duration AGENT_EXIT_WAIT = Duration.ofSeconds(1);
 
     private final String id;
     private final String containerId;
@@ -48,13 +56,14 @@ final class DockerEnvironment implements ExecutionEnvironment {
     private final WorkspaceArchive archive;
     private final CommandRunner commands;
     private final UsageSampler usage;
+    private final AgentLink agent;
     private final Object lifecycle = new Object();
     private volatile boolean stopping;
     private volatile boolean destroyed;
     private volatile long stopGeneration;
     private volatile LocalCgroup cgroup;
 
-    DockerEnvironment(String id, String containerId, String volume, Labels labels, IsolationLevel isolation,
+    DockerEnvironment(String id, String containerId, String volume, Labels labels, IsolationLevel isolation, String agentPath,
                       Engine engine, DockerSettings settings, ExecutorService workers, ScheduledExecutorService timers) {
         this.id = id;
         this.containerId = containerId;
@@ -65,6 +74,7 @@ final class DockerEnvironment implements ExecutionEnvironment {
         this.settings = settings;
         this.workers = workers;
         this.timers = timers;
+        this.agent = new AgentLink(id, containerId, agentPath, engine, workers);
         this.commands = new CommandRunner(this, engine, settings, workers, timers);
         this.usage = new UsageSampler(engine, containerId, this::cgroup);
         this.archive = new WorkspaceArchive(engine, containerId, id, settings.uid(), settings.gid());
@@ -132,6 +142,20 @@ final class DockerEnvironment implements ExecutionEnvironment {
         return volume;
     }
 
+    AgentLink agent() {
+        return agent;
+    }
+
+    /** Whether the container was made with a network (else usage needs an inspect to find out). */
+    void networked(boolean value) {
+        usage.networked(value);
+    }
+
+    /** Whether the container runs: from its cgroup (runc, local Engine), else from the Engine. */
+    boolean containerRuns() {
+        return runsByItsCgroup() || ExecCall.containerRunning(engine, containerId);
+    }
+
     @Override
     public EnvironmentStatus status() {
         if (destroyed) {
@@ -181,6 +205,7 @@ final class DockerEnvironment implements ExecutionEnvironment {
             } catch (RuntimeException e) {
                 throw new ProvisioningException("cannot start environment '" + id + "': " + Engine.engineMessage(e.getMessage()), e);
             }
+            agent.reset();
             awaitReady();
         }
     }
@@ -191,34 +216,41 @@ final class DockerEnvironment implements ExecutionEnvironment {
     }
 
     /**
-     * Waits until the container runs and is ready. With {@code execFollows} (create checks the workspace with an exec
-     * right after) and the default readiness command {@code true}, a running container is ready: that exec proves
-     * what the readiness exec would, one exec (some 40 ms) earlier.
+     * Waits until the container runs and is ready. With the exec agent: ready when the agent answers a ping (on the
+     * channel attached before the start, or attached now), then, when the ping says /workspace is not writable and
+     * {@code creating}, once it was made so, and once a readiness command other than {@code true} succeeded through
+     * the agent: no Engine exec in the common case. Without the agent: the container's state is polled and the
+     * readiness command is an exec; with {@code creating} (create checks the workspace with an exec right after) and
+     * the default readiness command {@code true}, a running container is ready.
      */
-    void awaitReady(boolean execFollows) {
-        boolean runningIsReady = execFollows && settings.readinessCommand().equals(List.of("true"));
+    void awaitReady(boolean creating) {
+        awaitReady(creating, null);
+    }
+
+    /** {@link #awaitReady(boolean)}, where the ping was written already (before the start). */
+    void awaitReady(boolean creating, AgentLink.Ping sent) {
+        if (agent.present()) {
+            awaitAgentReady(creating, sent);
+            return;
+        }
+        boolean runningIsReady = creating && settings.readinessCommand().equals(List.of("true"));
         long end = System.nanoTime() + settings.readinessTimeout().toNanos();
         String last = "";
         while (true) {
             InspectContainerResponse.ContainerState state = engine.call(ErrorCode.PROVISIONING_FAILED,
                     "environment '" + id + "'", () -> engine.client().inspectContainerCmd(containerId).exec().getState());
             if (!Boolean.TRUE.equals(state.getRunning())) {
-                if (!"created".equals(state.getStatus())) {
-                    throw new ProvisioningException("container " + containerName(id) + " stopped while starting (status "
-                            + state.getStatus() + ", exit code " + state.getExitCodeLong()
-                            + (state.getError() == null || state.getError().isEmpty() ? "" : ", " + Engine.oneLine(state.getError()))
-                            + "); the image must have /bin/sh for the init command " + settings.initCommand());
-                }
-            } else if (runningIsReady) {
-                return;
+                failIfStopped(state);
             } else {
+                if (runningIsReady) {
+                    return;
+                }
                 ExecCall.Outcome ready = ExecCall.run(engine, workers, timers, containerId, "readiness of '" + id + "'",
                         settings.readinessCommand(), settings.user(), new byte[0], 4096, null, Duration.ofSeconds(10), () -> { });
                 if (ready.exitCode() == 0) {
                     return;
                 }
-                last = "readiness command " + settings.readinessCommand() + " exited " + ready.exitCode()
-                        + (ready.stderr().length > 0 ? ": " + Engine.oneLine(ready.stderrText()) : "");
+                last = readinessFailure(ready.exitCode(), ready.stderr().length > 0 ? ready.stderrText() : "");
             }
             if (System.nanoTime() - end > 0) {
                 throw new ProvisioningException("environment '" + id + "' was not ready within " + settings.readinessTimeout()
@@ -228,18 +260,77 @@ final class DockerEnvironment implements ExecutionEnvironment {
         }
     }
 
+    private String readinessFailure(long exitCode, String stderr) {
+        return "readiness command " + settings.readinessCommand() + " exited " + exitCode
+                + (stderr.isEmpty() ? "" : ": " + Engine.oneLine(stderr));
+    }
+
+    private void awaitAgentReady(boolean creating, AgentLink.Ping sent) {
+        long end = System.nanoTime() + settings.readinessTimeout().toNanos();
+        AgentLink.Flags flags;
+        try {
+            AgentLink.Ping ping = sent != null ? sent : agent.sendPing();
+            flags = agent.awaitPing(ping, settings.readinessTimeout(), this::failIfStoppedWhileStarting);
+        } catch (ProvisioningException e) {
+            throw e;
+        } catch (StagecraftException e) {
+            failIfStoppedWhileStarting();
+            throw new ProvisioningException("environment '" + id + "' was not ready within " + settings.readinessTimeout()
+                    + " (" + e.getMessage() + ")", e);
+        }
+        if (creating && !flags.workspaceWritable()) {
+            openWorkspace();
+        }
+        if (settings.readinessCommand().equals(List.of("true"))) {
+            return;
+        }
+        String last;
+        while (true) {
+            ExecResult ready = commands.run(ExecRequest.builder(settings.readinessCommand()).outputLimit(4096)
+                    .timeout(Duration.ofSeconds(10)).build(), null);
+            if (ready.exitCode() == 0) {
+                return;
+            }
+            last = readinessFailure(ready.exitCode(), ready.stderr().length > 0 ? ready.stderrText() : "");
+            if (System.nanoTime() - end > 0) {
+                throw new ProvisioningException("environment '" + id + "' was not ready within " + settings.readinessTimeout()
+                        + " (" + last + ")");
+            }
+            LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
+        }
+    }
+
+    /** Throws when the container is neither running nor still being created: it stopped while starting. */
+    private void failIfStoppedWhileStarting() {
+        failIfStopped(engine.call(ErrorCode.PROVISIONING_FAILED, "environment '" + id + "'",
+                () -> engine.client().inspectContainerCmd(containerId).exec().getState()));
+    }
+
+    private void failIfStopped(InspectContainerResponse.ContainerState state) {
+        if (!Boolean.TRUE.equals(state.getRunning()) && !"created".equals(state.getStatus())) {
+            throw new ProvisioningException("container " + containerName(id) + " stopped while starting (status "
+                    + state.getStatus() + ", exit code " + state.getExitCodeLong()
+                    + (state.getError() == null || state.getError().isEmpty() ? "" : ", " + Engine.oneLine(state.getError()))
+                    + "); the image must have /bin/sh for " + (agent.present() ? "the exec agent" : "the init command "
+                    + settings.initCommand()));
+        }
+    }
+
     /**
      * Makes /workspace writable by the command user where the image did not prepare it (a fresh volume takes the
-     * owner of the image's directory; an image without /workspace gives root's): root, without capabilities but
-     * owning the directory, opens its mode.
+     * owner of the image's directory; an image without /workspace gives root's): checked with an exec (without the
+     * agent, whose ping tells), then root, without capabilities but owning the directory, opens its mode.
      */
     void ensureWritableWorkspace() {
         ExecCall.Outcome check = ExecCall.run(engine, workers, timers, containerId, "workspace check of '" + id + "'",
                 List.of("test", "-w", WorkspaceArchive.WORKSPACE), settings.user(), new byte[0], 4096, null,
                 Duration.ofSeconds(10), () -> { });
-        if (check.exitCode() == 0) {
-            return;
+        if (check.exitCode() != 0) {
+            openWorkspace();
         }
+    }
+
+    private void openWorkspace() {
         ExecCall.Outcome chmod = ExecCall.run(engine, workers, timers, containerId, "workspace mode of '" + id + "'",
                 List.of("chmod", "0777", WorkspaceArchive.WORKSPACE), "0:0", new byte[0], 4096, null,
                 Duration.ofSeconds(10), () -> { });
@@ -267,6 +358,7 @@ final class DockerEnvironment implements ExecutionEnvironment {
                         + Engine.engineMessage(e.getMessage()), e);
             } finally {
                 stopping = false;
+                agent.close();
             }
         }
     }
@@ -279,6 +371,8 @@ final class DockerEnvironment implements ExecutionEnvironment {
             }
             stopGeneration++;
             stopping = true;
+            agent.exitBeforeRemoval(AGENT_EXIT_WAIT);
+            agent.close();
             try {
                 ContainerRemoval.removeContainerAndVolume(engine, containerId, volume);
                 destroyed = true;

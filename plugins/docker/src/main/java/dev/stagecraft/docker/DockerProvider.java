@@ -35,6 +35,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * at /workspace, uid/gid 1000, all capabilities dropped (a tool type may add back named ones), no-new-privileges,
  * network none unless the requirement asks, memory (no swap), CPU and pids limits, a /dev/shm the size of /tmp, the
  * nofile and fsize ulimits (and nproc with runsc), docker-init as PID 1.
+ *
+ * <p>Commands run through an exec agent, the container's main process, over the container's attach stream
+ * ({@link AgentLink}); an Engine exec per command is the fallback ({@link CommandRunner}).
  */
 public final class DockerProvider implements EnvironmentProvider {
     public static final String KIND = "docker";

@@ -30,7 +30,8 @@ import java.util.TreeMap;
  * @param gid                 their group
  * @param path                the PATH commands see unless their request sets one
  * @param capabilities        capabilities added back by tool type (all are dropped first)
- * @param initCommand         the container's long-running main process (docker-init is PID 1 above it)
+ * @param initCommand         the container's long-running main process (docker-init is PID 1 above it); empty (the
+ *                            default) for the exec agent ({@link AgentScript}), through which commands then run
  * @param readinessCommand    an exec that must succeed before the container is READY
  * @param readinessTimeout    how long create and start wait for the container to become ready
  * @param stopTimeout         how long stop waits after SIGTERM before the Engine sends SIGKILL
@@ -78,7 +79,10 @@ record DockerSettings(URI host, Map<String, String> images, Map<String, String> 
             "ml_inference", new Limit(4L << 30, 2.0),
             "web_scraping", new Limit(1L << 30, 1.0));
 
-    static final List<String> DEFAULT_INIT = List.of("sh", "-c", "while :; do sleep 3600; done");
+    /** With a configured {@code init-command} the container has no exec agent, and every command is an Engine exec. */
+    boolean agent() {
+        return initCommand.isEmpty();
+    }
 
     String imageFor(String toolType, boolean gpu) {
         Map<String, String> table = gpu ? gpuImages : images;
@@ -148,9 +152,9 @@ record DockerSettings(URI host, Map<String, String> images, Map<String, String> 
             }
             capabilities.put(toolType.toLowerCase(Locale.ROOT), caps.stream().map(c -> c.replaceFirst("^CAP_", "")).toList());
         }
-        List<String> init = s.strings("init-command", DEFAULT_INIT);
-        if (init.isEmpty()) {
-            throw s.invalid("init-command", "must name a program");
+        List<String> init = s.strings("init-command", List.of());
+        if (s.has("init-command") && init.isEmpty()) {
+            throw s.invalid("init-command", "must name a program (leave the key out for the exec agent)");
         }
         List<String> readiness = s.strings("readiness-command", List.of("true"));
         if (readiness.isEmpty()) {

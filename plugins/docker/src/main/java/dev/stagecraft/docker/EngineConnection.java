@@ -18,10 +18,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * One HTTP/1.1 exchange with the Engine on its own connection, for the two calls docker-java's transport does not
+ * One HTTP/1.1 exchange with the Engine on its own connection, for the calls docker-java's transport does not
  * serve well: the exec start, whose connection is hijacked for stdin/stdout/stderr and must be half-closed after
- * stdin so the command sees end-of-file; and the archive GET, whose {@code X-Docker-Container-Path-Stat} header
- * tells a symlink from a file before any content is read.
+ * stdin so the command sees end-of-file; the container attach of the exec agent ({@link AgentChannel}), hijacked the
+ * same way and kept open; and the archive GET, whose {@code X-Docker-Container-Path-Stat} header tells a symlink from
+ * a file before any content is read.
  *
  * <p>A blocking {@link SocketChannel} (unix or TCP) is read and written directly, not through
  * {@code Channels.newInputStream}, whose reads hold a lock that would block the stdin writer.
@@ -286,6 +287,28 @@ final class EngineConnection implements Closeable {
                 }
             }
             return sb.toString();
+        }
+    }
+
+    /** Fills {@code into} from {@code in}; false when the stream ends first (a frame header, say, cut short). */
+    static boolean readFully(InputStream in, byte[] into) throws IOException {
+        int read = 0;
+        while (read < into.length) {
+            int n = in.read(into, read, into.length - read);
+            if (n < 0) {
+                return false;
+            }
+            read += n;
+        }
+        return true;
+    }
+
+    /** Cancels the timers of a finished call; null ones were never scheduled. */
+    static void cancel(java.util.concurrent.Future<?>... timers) {
+        for (java.util.concurrent.Future<?> timer : timers) {
+            if (timer != null) {
+                timer.cancel(false);
+            }
         }
     }
 }

@@ -4,7 +4,6 @@ import com.github.dockerjava.api.command.InspectExecResponse;
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.OutputListener;
 import dev.stagecraft.api.StagecraftException;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -45,9 +44,11 @@ final class ExecCall {
      * @param timedOut  whether the timeout passed before the streams ended
      * @param containerExited whether the container stopped running while the command ran
      * @param startedAt when the exec was created
+     * @param agentAnswered whether the exec agent reported the exit code, which proves the container still ran after
+     *                      the command ended
      */
     record Outcome(long exitCode, byte[] stdout, byte[] stderr, boolean truncated, boolean timedOut, boolean containerExited,
-                   Duration took, Instant startedAt) {
+                   Duration took, Instant startedAt, boolean agentAnswered) {
         String stdoutText() {
             return new String(stdout, StandardCharsets.UTF_8);
         }
@@ -68,8 +69,8 @@ final class ExecCall {
         String execId = engine.call(ErrorCode.EXEC_FAILED, what, () -> engine.client().execCreateCmd(containerId)
                 .withCmd(command.toArray(String[]::new)).withUser(user).withAttachStdin(stdin.length > 0)
                 .withAttachStdout(true).withAttachStderr(true).withTty(false).exec().getId());
-        Capped out = new Capped(outputLimit);
-        Capped err = new Capped(outputLimit);
+        CappedOutput out = new CappedOutput(outputLimit);
+        CappedOutput err = new CappedOutput(outputLimit);
         AtomicBoolean timedOut = new AtomicBoolean();
         AtomicBoolean containerExited = new AtomicBoolean();
         EngineConnection connection;
@@ -121,24 +122,16 @@ final class ExecCall {
                         + Engine.oneLine(String.valueOf(e.getMessage())), e);
             }
         } finally {
-            if (timer != null) {
-                timer.cancel(false);
-            }
-            if (closer != null) {
-                closer.cancel(false);
-            }
-            if (watch != null) {
-                watch.cancel(false);
-            }
+            EngineConnection.cancel(timer, closer, watch);
             connection.close();
         }
         long exitCode = exitCode(engine, execId, containerExited.get() ? Duration.ZERO : EXIT_WAIT);
-        return new Outcome(exitCode, out.bytes(), err.bytes(), out.truncated || err.truncated, timedOut.get(),
-                containerExited.get(), Duration.ofNanos(System.nanoTime() - started), startedAt);
+        return new Outcome(exitCode, out.bytes(), err.bytes(), out.truncated() || err.truncated(), timedOut.get(),
+                containerExited.get(), Duration.ofNanos(System.nanoTime() - started), startedAt, false);
     }
 
     /** False only when the Engine says the container is not running (an Engine that does not answer: true). */
-    private static boolean containerRunning(Engine engine, String containerId) {
+    static boolean containerRunning(Engine engine, String containerId) {
         try {
             return !Boolean.FALSE.equals(engine.client().inspectContainerCmd(containerId).exec().getState().getRunning());
         } catch (com.github.dockerjava.api.exception.NotFoundException gone) {
@@ -168,20 +161,20 @@ final class ExecCall {
         }
     }
 
-    private static void demultiplex(InputStream in, Capped out, Capped err, OutputListener listener) throws IOException {
+    private static void demultiplex(InputStream in, CappedOutput out, CappedOutput err, OutputListener listener) throws IOException {
         byte[] header = new byte[8];
         byte[] chunk = new byte[32 * 1024];
-        while (readFully(in, header)) {
+        while (EngineConnection.readFully(in, header)) {
             int type = header[0];
             long size = ((header[4] & 0xffL) << 24) | ((header[5] & 0xffL) << 16) | ((header[6] & 0xffL) << 8) | (header[7] & 0xffL);
-            Capped target = type == 1 ? out : err;
+            CappedOutput target = type == 1 ? out : err;
             while (size > 0) {
                 int n = in.read(chunk, 0, (int) Math.min(chunk.length, size));
                 if (n < 0) {
                     return;
                 }
                 size -= n;
-                int kept = target.add(chunk, n);
+                int kept = target.add(chunk, 0, n);
                 if (kept > 0 && listener != null) {
                     if (type == 1) {
                         listener.stdout(chunk, 0, kept);
@@ -190,44 +183,6 @@ final class ExecCall {
                     }
                 }
             }
-        }
-    }
-
-    private static boolean readFully(InputStream in, byte[] into) throws IOException {
-        int read = 0;
-        while (read < into.length) {
-            int n = in.read(into, read, into.length - read);
-            if (n < 0) {
-                return false;
-            }
-            read += n;
-        }
-        return true;
-    }
-
-    /** One stream's bytes up to the limit; what comes after is counted as truncation and dropped. */
-    private static final class Capped {
-        private final long limit;
-        private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
-        private boolean truncated;
-
-        Capped(long limit) {
-            this.limit = limit;
-        }
-
-        /** Keeps what fits of the first {@code n} bytes of {@code chunk}; returns how many were kept. */
-        int add(byte[] chunk, int n) {
-            long room = limit - kept.size();
-            int keep = (int) Math.max(0, Math.min(room, n));
-            kept.write(chunk, 0, keep);
-            if (keep < n) {
-                truncated = true;
-            }
-            return keep;
-        }
-
-        byte[] bytes() {
-            return kept.toByteArray();
         }
     }
 }

@@ -73,7 +73,7 @@ final class LabelledContainers {
                 continue;
             }
             DockerEnvironment env = new DockerEnvironment(id, c.getId(), all.getOrDefault(DockerEnvironment.VOLUME_LABEL, ""),
-                    DockerEnvironment.publicLabels(all), isolationOf(all), e, s, workers, timers);
+                    DockerEnvironment.publicLabels(all), isolationOf(all), agentPath(all), e, s, workers, timers);
             known.put(id, env);
             found.add(env);
         }
@@ -92,7 +92,7 @@ final class LabelledContainers {
                     continue;
                 }
                 DockerEnvironment env = new DockerEnvironment(id, DockerEnvironment.containerName(id), v.getName(), labels,
-                        isolationOf(all), e, s, workers, timers);
+                        isolationOf(all), agentPath(all), e, s, workers, timers);
                 known.put(id, env);
                 found.add(env);
             } else if (labels.createdAt().plus(s.orphanGrace()).isBefore(now)) {
@@ -150,6 +150,11 @@ final class LabelledContainers {
         } catch (RuntimeException unparsable) {
             return false;
         }
+    }
+
+    /** The default PATH of the container's exec agent, or null when it was made without one (by an older version). */
+    private static String agentPath(Map<String, String> all) {
+        return all.get(DockerEnvironment.AGENT_LABEL);
     }
 
     private static IsolationLevel isolationOf(Map<String, String> all) {

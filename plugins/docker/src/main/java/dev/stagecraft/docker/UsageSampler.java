@@ -105,6 +105,11 @@ final class UsageSampler {
                 local.pidsCurrent(), now);
     }
 
+    /** What the creator knows: whether the container has a network, so the first sample needs no inspect. */
+    void networked(boolean value) {
+        networked = value;
+    }
+
     /** Whether the container has a network besides loopback (its counters then come from the Engine's stats). */
     private boolean networked() {
         Boolean known = networked;

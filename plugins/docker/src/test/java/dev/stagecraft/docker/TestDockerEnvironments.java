@@ -17,60 +17,21 @@ import dev.stagecraft.api.ExecutionEnvironment;
 import dev.stagecraft.api.IsolationLevel;
 import dev.stagecraft.api.ProvisioningException;
 import dev.stagecraft.api.StagecraftException;
-import dev.stagecraft.tck.BackendRequirement;
 import dev.stagecraft.tck.Deadline;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** What the docker provider adds to the contract: images, runtimes, hardening, labels, cleanup. Real Engine. */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class TestDockerEnvironments {
-    @TempDir
-    Path stateDir;
-
-    private DockerProvider provider;
-    private final List<ExecutionEnvironment> made = new ArrayList<>();
-
-    @BeforeEach
-    void start() {
-        provider = DockerFixtures.provider(stateDir);
-        BackendRequirement.require(provider);
-    }
-
-    @AfterEach
-    void cleanUp() {
-        for (ExecutionEnvironment env : made) {
-            try {
-                env.destroy();
-            } catch (RuntimeException ignored) {
-                // the test has already failed on it
-            }
-        }
-        if (provider != null) {
-            provider.close();
-        }
-    }
-
-    private ExecutionEnvironment create(EnvironmentRequirement requirement, IsolationLevel isolation) {
-        if (isolation == IsolationLevel.USER_KERNEL) {
-            DockerFixtures.requireUserKernel(provider);
-        }
-        ExecutionEnvironment env = provider.create(DockerFixtures.spec(requirement, isolation));
-        made.add(env);
-        return env;
-    }
+class TestDockerEnvironments extends DockerProviderTest {
 
     private static ExecResult sh(ExecutionEnvironment env, String script) {
         return env.execute(ExecRequest.builder("sh", "-c", script).timeout(Duration.ofSeconds(30)).build());
