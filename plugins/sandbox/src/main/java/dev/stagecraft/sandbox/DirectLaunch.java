@@ -54,7 +54,11 @@ final class DirectLaunch {
                 return process;
             }
             join(init, cgroupProcs, rlimits);
-            block.write(1);
+            try {
+                block.write(1);
+            } catch (IOException gone) {
+                // bubblewrap failed while it made the sandbox: its message is on stderr, its exit code the result
+            }
         } catch (IOException | RuntimeException e) {
             process.killTree();
             process.closeStreams();

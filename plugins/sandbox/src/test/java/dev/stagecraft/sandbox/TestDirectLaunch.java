@@ -133,6 +133,22 @@ class TestDirectLaunch {
         assertThat(err).contains("--no-such-option");
     }
 
+    @Test
+    void bubblewrapFailingWhileItMakesItsSandboxSaysWhyOnStderr() throws Exception {
+        requireSpawn();
+        SeccompFilter.Programs filter = SeccompFilter.ensure(stateDir, SeccompPolicy.standard());
+        Path missing = stateDir.resolve("no-such-workspace");
+        List<String> command = BwrapCommand.direct(Probe.findOnPath("bwrap"), missing, "", false, 1 << 20,
+                Map.of("PATH", "/usr/bin"), List.of("true"));
+        HostProcess process = DirectLaunch.start(command, filter, List.of(), rlimits());
+        process.stdin().close();
+        String err = read(process.stderr());
+        read(process.stdout());
+        assertThat(process.waitFor(Duration.ofSeconds(10))).isTrue();
+        assertThat(process.exitCode()).isEqualTo(1);
+        assertThat(err).startsWith("bwrap: ").contains(missing.toString());
+    }
+
     private static BwrapCommand.Rlimits rlimits() {
         return new BwrapCommand.Rlimits(64, 1 << 20, 0);
     }
