@@ -171,7 +171,8 @@ class TestDirectLaunch {
     private static List<ProcessHandle> awaitSandboxTree() {
         List<List<ProcessHandle>> found = new ArrayList<>();
         Deadline.poll(Duration.ofSeconds(10), () -> {
-            for (ProcessHandle child : sandboxProcesses()) {
+            for (ProcessHandle child : ProcessHandle.current().children()
+                    .filter(c -> c.info().command().orElse("").endsWith("bwrap")).toList()) {
                 List<ProcessHandle> tree = new ArrayList<>(List.of(child));
                 tree.addAll(child.descendants().toList());
                 if (tree.stream().anyMatch(p -> p.info().command().orElse("").endsWith("sleep"))) {
