@@ -92,6 +92,21 @@ class TestDockerEnvironments extends DockerProviderTest {
     }
 
     @Test
+    void withoutANetworkEachContainerStillHasANetworkNamespaceOfItsOwn() throws Exception {
+        // The Engine is told the network is disabled (no libnetwork sandbox); the runtime must still unshare it, or
+        // two tenants would share a loopback and abstract unix sockets with each other and with the host.
+        ExecutionEnvironment first = create(EnvironmentRequirement.builder().build(), IsolationLevel.CONTAINER);
+        ExecutionEnvironment second = create(EnvironmentRequirement.builder().build(), IsolationLevel.CONTAINER);
+        String host = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
+        String inFirst = sh(first, "readlink /proc/self/ns/net").stdoutText().trim();
+        String inSecond = sh(second, "readlink /proc/self/ns/net").stdoutText().trim();
+        assertThat(inFirst).startsWith("net:[").isNotEqualTo(host).isNotEqualTo(inSecond);
+        assertThat(inSecond).startsWith("net:[").isNotEqualTo(host);
+        assertThat(sh(first, "cat /proc/net/dev").stdoutText().lines().skip(2).map(l -> l.trim().split(":")[0]))
+                .containsExactly("lo");
+    }
+
+    @Test
     void containerAndVolumeCarryTheLabelsAndTheLimits() {
         EnvironmentRequirement requirement = EnvironmentRequirement.builder().memoryBytes(256L << 20).cpus(0.25)
                 .label("team", "tools").build();
@@ -112,6 +127,7 @@ class TestDockerEnvironments extends DockerProviderTest {
         assertThat(host.getPidsLimit()).isEqualTo(256L);
         assertThat(host.getReadonlyRootfs()).isTrue();
         assertThat(host.getNetworkMode()).isEqualTo("none");
+        assertThat(container.getConfig().getNetworkDisabled()).as("no libnetwork sandbox without a network").isTrue();
         assertThat(Arrays.stream(host.getCapDrop()).map(Enum::name)).containsExactly("ALL");
         assertThat(host.getSecurityOpts()).contains("no-new-privileges");
         assertThat(host.getTmpFs()).containsKey("/tmp");
