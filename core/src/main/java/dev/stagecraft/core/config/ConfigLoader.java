@@ -139,12 +139,21 @@ public final class ConfigLoader {
             throw environments.invalid("reap-interval", "must be positive");
         }
         return new StagecraftConfig(source, owner, stateDir,
-                root.has("plugins-dir") ? path(root, "plugins-dir", null) : null,
+                root.has("plugins-dir") ? path(root, "plugins-dir", null) : installedPlugins(),
                 audit.bool("enabled", true),
                 audit.has("path") ? path(audit, "path", null) : stateDir.resolve("audit.jsonl"),
                 environments.duration("default-ttl", Duration.ofHours(1)), idle, reap,
                 new HashSet<>(root.strings("disabled-providers", List.of())), pools(root.section("pools")),
                 root.section("selection"), root.section("providers"));
+    }
+
+    /**
+     * Without a {@code plugins-dir}, the installation's own {@code plugins} folder when there is one: a user's file
+     * that leaves the key out still gets the plugins that came with the distribution.
+     */
+    private Path installedPlugins() {
+        Path plugins = home == null ? null : home.resolve("plugins");
+        return plugins != null && Files.isDirectory(plugins) ? plugins : null;
     }
 
     private static List<PoolSpec> pools(Settings pools) {

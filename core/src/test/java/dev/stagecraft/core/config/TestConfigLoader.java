@@ -37,10 +37,10 @@ class TestConfigLoader {
         assertDefaults(new ConfigLoader(dir, Map.of()).load(empty));
     }
 
-    private static void assertDefaults(StagecraftConfig config) {
+    private void assertDefaults(StagecraftConfig config) {
         assertThat(config.owner()).isEqualTo("local");
         assertThat(config.stateDirectory()).isEqualTo(Path.of("/var/lib/stagecraft"));
-        assertThat(config.pluginsDirectory()).isNull();
+        assertThat(config.pluginsDirectory()).as("no plugins folder in the installation: the class path only").isNull();
         assertThat(config.auditEnabled()).isTrue();
         assertThat(config.auditPath()).isEqualTo(Path.of("/var/lib/stagecraft/audit.jsonl"));
         assertThat(config.defaultTtl()).isEqualTo(Duration.ofHours(1));
@@ -118,9 +118,18 @@ class TestConfigLoader {
     }
 
     @Test
+    void theInstallationsPluginsFolderIsTheDefault() throws IOException {
+        Path plugins = Files.createDirectories(dir.resolve("plugins"));
+        assertThat(new ConfigLoader(dir, Map.of()).load(write("owner: someone\n")).pluginsDirectory()).isEqualTo(plugins);
+        assertThat(new ConfigLoader(dir, Map.of()).load(write("plugins-dir: /opt/other\n")).pluginsDirectory())
+                .isEqualTo(Path.of("/opt/other"));
+    }
+
+    @Test
     void relativePathsStayRelativeWithoutHome() throws IOException {
         StagecraftConfig config = new ConfigLoader(null, Map.of()).load(write("state-dir: state\n"));
         assertThat(config.stateDirectory()).isEqualTo(Path.of("state"));
+        assertThat(config.pluginsDirectory()).as("embedded without a home: the class path only").isNull();
     }
 
     @Test
