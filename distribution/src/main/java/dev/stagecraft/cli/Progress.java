@@ -6,9 +6,12 @@ import dev.stagecraft.core.selection.Selection;
 
 import java.time.Duration;
 
-/** A progress line on stderr when the chosen kind takes seconds to start (a VM, a container image). */
+/**
+ * A progress line on stderr when the chosen kind's start-up estimate is over {@link #ANNOUNCE_OVER} (a VM). A container
+ * (2 s in the selection's table, a few hundred milliseconds measured) starts without one; pulling an image has its own.
+ */
 final class Progress {
-    static final Duration ANNOUNCE_FROM = Duration.ofSeconds(2);
+    static final Duration ANNOUNCE_OVER = Duration.ofSeconds(2);
 
     private Progress() {
     }
@@ -23,7 +26,7 @@ final class Progress {
         }
         String kind = selection.chosenKind().get();
         stagecraft.capabilities(kind)
-                .filter(c -> c.startupEstimate().compareTo(ANNOUNCE_FROM) >= 0)
+                .filter(c -> c.startupEstimate().compareTo(ANNOUNCE_OVER) > 0)
                 .ifPresent(c -> cli.err.println("stagecraft: creating a " + kind + " environment (usually about "
                         + c.startupEstimate().toSeconds() + "s)..."));
     }
