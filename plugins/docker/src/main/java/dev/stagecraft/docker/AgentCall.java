@@ -35,11 +35,12 @@ final class AgentCall {
     }
 
     /**
-     * Runs {@code request} (from {@link AgentRequest#run}) on the acquired {@code channel}. Returns the outcome; its
+     * Runs {@code request} (from {@link AgentRequest#run}) on the acquired {@code channel}, dropping what comes before
+     * its begin marker when {@code awaitBegin} (the agent writes them). Returns the outcome; its
      * exit code is -1 when the agent did not answer (the stream ended or was closed), with {@code containerExited}
      * saying whether the container stopped.
      */
-    static ExecCall.Outcome run(AgentChannel channel, String nonce, byte[] request, Engine engine, ExecutorService workers,
+    static ExecCall.Outcome run(AgentChannel channel, String nonce, boolean awaitBegin, byte[] request, Engine engine, ExecutorService workers,
                                 ScheduledExecutorService timers, String containerId, String what, long outputLimit,
                                 OutputListener listener, Duration timeout, Runnable onTimeout) {
         long started = System.nanoTime();
@@ -49,7 +50,7 @@ final class AgentCall {
         AtomicBoolean timedOut = new AtomicBoolean();
         AtomicBoolean containerExited = new AtomicBoolean();
         AtomicReference<Future<?>> kill = new AtomicReference<>();
-        AgentChannel.Exchange exchange = channel.open(nonce, out, err, listener);
+        AgentChannel.Exchange exchange = channel.open(nonce, awaitBegin, out, err, listener);
         ScheduledFuture<?> timer = null;
         ScheduledFuture<?> closer = null;
         ScheduledFuture<?> watch = null;

@@ -79,9 +79,12 @@ final class AgentChannel implements Closeable {
         }
     }
 
-    /** Opens the exchange of one request; its output goes to {@code out} and {@code err}, and to the listener. */
-    Exchange open(String nonce, CappedOutput out, CappedOutput err, OutputListener listener) {
-        Exchange exchange = new Exchange(nonce, out, err, listener);
+    /**
+     * Opens the exchange of one request; its output goes to {@code out} and {@code err}, and to the listener. With
+     * {@code awaitBegin}, what comes before the request's begin marker on each stream is dropped.
+     */
+    Exchange open(String nonce, boolean awaitBegin, CappedOutput out, CappedOutput err, OutputListener listener) {
+        Exchange exchange = new Exchange(nonce, awaitBegin, out, err, listener);
         current = exchange;
         if (ended()) {
             exchange.streamEnded();
@@ -152,10 +155,10 @@ final class AgentChannel implements Closeable {
         private volatile long firstMarkerAt;
         private volatile RuntimeException listenerFailure;
 
-        Exchange(String nonce, CappedOutput stdout, CappedOutput stderr, OutputListener listener) {
+        Exchange(String nonce, boolean awaitBegin, CappedOutput stdout, CappedOutput stderr, OutputListener listener) {
             this.listener = listener;
-            this.out = new MarkerScanner(nonce, (b, off, len) -> deliver(true, stdout, b, off, len));
-            this.err = new MarkerScanner(nonce, (b, off, len) -> deliver(false, stderr, b, off, len));
+            this.out = new MarkerScanner(nonce, awaitBegin, (b, off, len) -> deliver(true, stdout, b, off, len));
+            this.err = new MarkerScanner(nonce, awaitBegin, (b, off, len) -> deliver(false, stderr, b, off, len));
         }
 
         private void deliver(boolean stdout, CappedOutput target, byte[] bytes, int offset, int length) {

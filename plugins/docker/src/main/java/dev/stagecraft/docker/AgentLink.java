@@ -12,7 +12,7 @@ import java.util.function.BooleanSupplier;
  * One environment's exec agent, as far as the manager knows it: whether the container runs one (its private label),
  * the attach channel to it, what its last ping said, and whether it may be used. The agent runs one command at a
  * time: {@link #acquire()} hands the channel to one caller and null to the others, who run their command through an
- * Engine exec instead. A channel that ended (the container stopped) is attached again on the next use, after a ping;
+ * Engine exec instead; so do callers in other processes on this host ({@link AgentLocks}). A channel that ended (the container stopped) is attached again on the next use, after a ping;
  * an agent that does not answer a ping, or broke the protocol, is not used again until the environment is started
  * again ({@link #reset()}).
  */
@@ -21,14 +21,17 @@ final class AgentLink {
     static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
     private static final long CHECK_EVERY_NANOS = Duration.ofMillis(250).toNanos();
 
-    /** What the agent's answer to a ping says about it. */
-    record Flags(boolean workspaceWritable, boolean canRun, boolean longBodies) {
-        /** From a ping's status, {@code p} and the letters w, s, h; null when it is no ping answer. */
+    /**
+     * What the agent's answer to a ping says about it. {@code beginMarkers}: its runs start with a begin marker (an
+     * agent of an older version, in a container made by it, writes none).
+     */
+    record Flags(boolean workspaceWritable, boolean canRun, boolean longBodies, boolean beginMarkers) {
+        /** From a ping's status, {@code p} and the letters b, w, s, h; null when it is no ping answer. */
         static Flags parse(String status) {
-            if (status == null || !status.matches("p[wsh]*")) {
+            if (status == null || !status.matches("p[bwsh]*")) {
                 return null;
             }
-            return new Flags(status.indexOf('w') > 0, status.indexOf('s') > 0, status.indexOf('h') > 0);
+            return new Flags(status.indexOf('w') > 0, status.indexOf('s') > 0, status.indexOf('h') > 0, status.indexOf('b') > 0);
         }
     }
 
@@ -37,18 +40,46 @@ final class AgentLink {
     private final String defaultPath;
     private final Engine engine;
     private final ExecutorService workers;
+    private final AgentLocks locks;
     private final ReentrantLock busy = new ReentrantLock();
+    /** The other processes' exclusion, while {@link #busy} is held. */
+    private AgentLocks.Held held;
     private volatile AgentChannel channel;
     private volatile Flags flags;
     private volatile boolean disabled;
 
     /** {@code defaultPath}: the PATH the container's agent gives commands whose request sets none; null for no agent. */
-    AgentLink(String id, String containerId, String defaultPath, Engine engine, ExecutorService workers) {
+    AgentLink(String id, String containerId, String defaultPath, Engine engine, ExecutorService workers, AgentLocks locks) {
         this.id = id;
         this.containerId = containerId;
         this.defaultPath = defaultPath;
         this.engine = engine;
         this.workers = workers;
+        this.locks = locks;
+    }
+
+    /** Takes {@link #busy} and the other processes' lock, or neither. */
+    private boolean lock() {
+        if (!busy.tryLock()) {
+            return false;
+        }
+        AgentLocks.Held h = locks.tryLock(id);
+        if (h == null) {
+            busy.unlock();
+            return false;
+        }
+        held = h;
+        return true;
+    }
+
+    private void unlock() {
+        AgentLocks.Held h = held;
+        held = null;
+        try {
+            h.close();
+        } finally {
+            busy.unlock();
+        }
     }
 
     /** Whether the container's main process is the agent. */
@@ -92,7 +123,7 @@ final class AgentLink {
             c = channel;
         }
         String nonce = AgentRequest.newNonce();
-        AgentChannel.Exchange exchange = c.open(nonce, new CappedOutput(0), new CappedOutput(0), null);
+        AgentChannel.Exchange exchange = c.open(nonce, false, new CappedOutput(0), new CappedOutput(0), null);
         try {
             c.send(AgentRequest.ping(nonce));
         } catch (IOException e) {
@@ -153,38 +184,38 @@ final class AgentLink {
      * failed before, or the container does not run ({@code running}, asked only before attaching again).
      */
     AgentChannel acquire(BooleanSupplier running) {
-        if (defaultPath == null || disabled || !busy.tryLock()) {
+        if (defaultPath == null || disabled || !lock()) {
             return null;
         }
         try {
             AgentChannel c = channel;
             if (c == null || c.ended() || flags == null) {
                 if (!running.getAsBoolean()) {
-                    busy.unlock();
+                    unlock();
                     return null;
                 }
                 try {
                     ping(PING_TIMEOUT, () -> { });
                 } catch (StagecraftException e) {
                     disabled = true;
-                    busy.unlock();
+                    unlock();
                     return null;
                 }
                 c = channel;
             }
             if (!flags.canRun()) {
-                busy.unlock();
+                unlock();
                 return null;
             }
             return c;
         } catch (RuntimeException e) {
-            busy.unlock();
+            unlock();
             throw e;
         }
     }
 
     void release() {
-        busy.unlock();
+        unlock();
     }
 
     /** The last ping's flags (null before the first). */
@@ -212,7 +243,7 @@ final class AgentLink {
      */
     void exitBeforeRemoval(Duration within) {
         AgentChannel c = channel;
-        if (defaultPath == null || disabled || c == null || c.ended() || !busy.tryLock()) {
+        if (defaultPath == null || disabled || c == null || c.ended() || !lock()) {
             return;
         }
         try {
@@ -221,7 +252,7 @@ final class AgentLink {
         } catch (IOException e) {
             // gone already
         } finally {
-            busy.unlock();
+            unlock();
         }
     }
 

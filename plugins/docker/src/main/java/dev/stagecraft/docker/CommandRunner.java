@@ -213,7 +213,7 @@ final class CommandRunner {
             }
             ExecCall.Outcome outcome;
             try {
-                outcome = AgentCall.run(channel, nonce, encoded, engine, workers, timers, containerId, what,
+                outcome = AgentCall.run(channel, nonce, agent.flags().beginMarkers(), encoded, engine, workers, timers, containerId, what,
                         request.outputLimit(), listener, request.timeout(), () -> kill(AGENT_PID_FILE));
             } catch (StagecraftException e) {
                 if (e.code() == ErrorCode.EXEC_FAILED) {

@@ -36,7 +36,7 @@ final class ContainerCreation {
     }
 
     static DockerEnvironment create(EnvironmentSpec spec, DockerSettings s, Engine e, Supplier<EngineInfo> info,
-                                    ExecutorService workers, ScheduledExecutorService timers) {
+                                    ExecutorService workers, ScheduledExecutorService timers, AgentLocks locks) {
         EnvironmentRequirement r = spec.requirement();
         String id = spec.id();
         if (r.gpu()) {
@@ -124,7 +124,7 @@ final class ContainerCreation {
                 containerId = e.call(ErrorCode.PROVISIONING_FAILED, "cannot create container " + name, createContainer);
             }
             env = new DockerEnvironment(id, containerId, volume, labels, spec.isolation(), agent ? s.path() : null, e, s,
-                    workers, timers);
+                    workers, timers, locks);
             env.networked(r.network());
             AgentLink.Ping ping = null;
             if (agent) {

@@ -57,6 +57,7 @@ final class DockerEnvironment implements ExecutionEnvironment {
     private final CommandRunner commands;
     private final UsageSampler usage;
     private final AgentLink agent;
+    private final AgentLocks locks;
     private final Object lifecycle = new Object();
     private volatile boolean stopping;
     private volatile boolean destroyed;
@@ -64,7 +65,8 @@ final class DockerEnvironment implements ExecutionEnvironment {
     private volatile LocalCgroup cgroup;
 
     DockerEnvironment(String id, String containerId, String volume, Labels labels, IsolationLevel isolation, String agentPath,
-                      Engine engine, DockerSettings settings, ExecutorService workers, ScheduledExecutorService timers) {
+                      Engine engine, DockerSettings settings, ExecutorService workers, ScheduledExecutorService timers,
+                      AgentLocks locks) {
         this.id = id;
         this.containerId = containerId;
         this.volume = volume;
@@ -74,7 +76,8 @@ final class DockerEnvironment implements ExecutionEnvironment {
         this.settings = settings;
         this.workers = workers;
         this.timers = timers;
-        this.agent = new AgentLink(id, containerId, agentPath, engine, workers);
+        this.locks = locks;
+        this.agent = new AgentLink(id, containerId, agentPath, engine, workers, locks);
         this.commands = new CommandRunner(this, engine, settings, workers, timers);
         this.usage = new UsageSampler(engine, containerId, this::cgroup);
         this.archive = new WorkspaceArchive(engine, containerId, id, settings.uid(), settings.gid());
@@ -376,6 +379,7 @@ final class DockerEnvironment implements ExecutionEnvironment {
             try {
                 ContainerRemoval.removeContainerAndVolume(engine, containerId, volume);
                 destroyed = true;
+                locks.delete(id);
             } finally {
                 stopping = false;
             }

@@ -48,6 +48,7 @@ public final class DockerProvider implements EnvironmentProvider {
     private volatile DockerSettings settings;
     private volatile Engine engine;
     private volatile EngineInfo info;
+    private volatile AgentLocks locks;
     private final ExecutorService workers = Executors.newCachedThreadPool(daemon("stagecraft-docker-worker"));
     private final ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, daemon("stagecraft-docker-timer"));
     private final LabelledContainers labelled = new LabelledContainers(workers, timers);
@@ -76,6 +77,7 @@ public final class DockerProvider implements EnvironmentProvider {
         Engine old = engine;
         this.settings = parsed;
         this.engine = new Engine(parsed);
+        this.locks = new AgentLocks(context.stateDirectory().resolve("agent-locks"));
         this.info = null;
         if (old != null) {
             old.close();
@@ -197,7 +199,7 @@ public final class DockerProvider implements EnvironmentProvider {
 
     @Override
     public ExecutionEnvironment create(EnvironmentSpec spec) {
-        DockerEnvironment env = ContainerCreation.create(spec, settings(), engine(), this::info, workers, timers);
+        DockerEnvironment env = ContainerCreation.create(spec, settings(), engine(), this::info, workers, timers, locks);
         labelled.remember(env);
         return env;
     }
@@ -205,7 +207,7 @@ public final class DockerProvider implements EnvironmentProvider {
     /** Every environment of this kind that the Engine holds, from the labels (see {@code LabelledContainers}). */
     @Override
     public List<ExecutionEnvironment> discover() {
-        return labelled.discover(settings(), engine());
+        return labelled.discover(settings(), engine(), locks);
     }
 
     @Override

@@ -44,7 +44,7 @@ final class LabelledContainers {
      * turns into the real one once that exists); without a holder it is removed here once it is older than
      * {@link DockerSettings#orphanGrace()}, and left alone before (a create may be in progress).
      */
-    List<ExecutionEnvironment> discover(DockerSettings s, Engine e) {
+    List<ExecutionEnvironment> discover(DockerSettings s, Engine e, AgentLocks locks) {
         // Volumes first: a container created between the two listings is then seen with its volume.
         List<InspectVolumeResponse> volumes = e.call(ErrorCode.PROVIDER_UNAVAILABLE, "cannot list volumes", () -> {
             List<InspectVolumeResponse> listed = e.client().listVolumesCmd().withFilter("label", List.of(Labels.OWNER)).exec().getVolumes();
@@ -73,7 +73,7 @@ final class LabelledContainers {
                 continue;
             }
             DockerEnvironment env = new DockerEnvironment(id, c.getId(), all.getOrDefault(DockerEnvironment.VOLUME_LABEL, ""),
-                    DockerEnvironment.publicLabels(all), isolationOf(all), agentPath(all), e, s, workers, timers);
+                    DockerEnvironment.publicLabels(all), isolationOf(all), agentPath(all), e, s, workers, timers, locks);
             known.put(id, env);
             found.add(env);
         }
@@ -92,7 +92,7 @@ final class LabelledContainers {
                     continue;
                 }
                 DockerEnvironment env = new DockerEnvironment(id, DockerEnvironment.containerName(id), v.getName(), labels,
-                        isolationOf(all), agentPath(all), e, s, workers, timers);
+                        isolationOf(all), agentPath(all), e, s, workers, timers, locks);
                 known.put(id, env);
                 found.add(env);
             } else if (labels.createdAt().plus(s.orphanGrace()).isBefore(now)) {

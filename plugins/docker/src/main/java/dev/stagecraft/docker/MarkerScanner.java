@@ -10,6 +10,10 @@ import java.nio.charset.StandardCharsets;
  * marker with another nonce is output like any other bytes. Once the marker is seen the rest of the stream is dropped:
  * it belongs to no command of this request. Nothing is buffered beyond the prefix, so memory stays bounded whatever
  * the stream carries.
+ *
+ * <p>A scanner made to await the begin marker ({@code RS "stagecraft:" NONCE RS}, which the agent writes before it
+ * runs the request) drops everything until that marker: output of earlier requests, whoever sent them, that this
+ * client had not read yet when it sent its own.
  */
 final class MarkerScanner {
     static final byte RS = 036;
@@ -22,6 +26,8 @@ final class MarkerScanner {
 
     private final byte[] prefix;
     private final Sink sink;
+    /** The begin marker still to come, or null once it came (or none is awaited). */
+    private byte[] begin;
     private int matched;
     private boolean inStatus;
     private final byte[] status = new byte[STATUS_MAX];
@@ -30,8 +36,19 @@ final class MarkerScanner {
     private String violation;
 
     MarkerScanner(String nonce, Sink sink) {
+        this(nonce, false, sink);
+    }
+
+    /** {@code awaitBegin}: drop everything until the begin marker of {@code nonce}. */
+    MarkerScanner(String nonce, boolean awaitBegin, Sink sink) {
         this.prefix = prefix(nonce);
         this.sink = sink;
+        this.begin = awaitBegin ? beginMarker(nonce) : null;
+    }
+
+    /** The begin marker for {@code nonce}, as the agent writes it before it runs a request. */
+    static byte[] beginMarker(String nonce) {
+        return ("\036stagecraft:" + nonce + "\036").getBytes(StandardCharsets.US_ASCII);
     }
 
     static byte[] prefix(String nonce) {
@@ -46,8 +63,8 @@ final class MarkerScanner {
     /** Takes the next {@code length} bytes of the stream. */
     void feed(byte[] bytes, int offset, int length) {
         int end = offset + length;
-        int run = offset;
-        int i = offset;
+        int i = begin == null ? offset : skipToBegin(bytes, offset, end);
+        int run = i;
         while (i < end && found == null && violation == null) {
             byte b = bytes[i];
             if (inStatus) {
@@ -98,6 +115,33 @@ final class MarkerScanner {
         }
     }
 
+    /**
+     * Drops bytes until the begin marker has been seen whole; where the rest of the stream starts, or {@code end}. The
+     * marker holds RS only at its two ends, so after a mismatch it can only start again at that very byte.
+     */
+    private int skipToBegin(byte[] bytes, int offset, int end) {
+        int i = offset;
+        while (i < end) {
+            byte b = bytes[i++];
+            if (b == begin[matched]) {
+                matched++;
+                if (matched == begin.length) {
+                    matched = 0;
+                    begin = null;
+                    return i;
+                }
+            } else {
+                matched = b == RS ? 1 : 0;
+            }
+        }
+        return end;
+    }
+
+    /** Whether the begin marker is still awaited (nothing has been passed on yet). */
+    boolean awaitingBegin() {
+        return begin != null;
+    }
+
     private static boolean isStatusByte(byte b) {
         return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
     }
@@ -114,6 +158,10 @@ final class MarkerScanner {
 
     /** The stream ended: bytes held back as a possible marker were output after all. */
     void endOfStream() {
+        if (begin != null) {
+            matched = 0;
+            return;
+        }
         if (found == null && violation == null && matched > 0) {
             sink.accept(prefix, 0, matched);
             matched = 0;

@@ -4,13 +4,16 @@
 # the container, so they cost nothing there.
 #
 # Requests come one at a time on stdin (see AgentRequest.java):
-#   P<nonce>                 ping: answers p plus flags (w: /workspace writable, s: setsid found, h: head found)
+#   P<nonce>                 ping: answers p plus flags (w: /workspace writable, s: setsid found, h: head found,
+#                            b: runs begin with a begin marker)
 #   R<nonce> <body>          run: <body> is one line of sh that may set sc_wd (the working directory) and sc_in (the
 #                            command's stdin), then sets "$@" to the wrapper's arguments; "$D" is the default PATH
 #   L<nonce> <n>             the same with a body of <n> bytes on the following bytes (read by head -c)
 #   X                        exit: the container stops by itself, which the Engine then removes sooner than one it kills
 # Every answer is the marker RS "stagecraft:" nonce " " status RS (RS is byte 036), written to stdout and to stderr
-# once all of the command's output on that stream was written; the status of a run is the command's exit code.
+# once all of the command's output on that stream was written; the status of a run is the command's exit code. A run
+# also starts with the begin marker RS "stagecraft:" nonce RS on both streams: every client attached to the container
+# receives all of its output, and a client drops what comes before its own begin marker (another client's command).
 # Anything else on stdin is skipped; at end of input the agent stays as an idle main process (execs still work).
 # Requests are kept short because under gVisor every byte read costs a system call of some 60 microseconds.
 nl='
@@ -29,12 +32,16 @@ m() {
 	printf '\036stagecraft:%s %s\036' "$1" "$2"
 	printf '\036stagecraft:%s %s\036' "$1" "$2" >&2
 }
+begin() {
+	printf '\036stagecraft:%s\036' "$1"
+	printf '\036stagecraft:%s\036' "$1" >&2
+}
 while IFS= read -r l; do
 	case $l in
 	P*)
 		n=${l#P}
 		case $n in ''|*[!0-9a-f]*) continue ;; esac
-		s=p
+		s=pb
 		[ -w /workspace ] && s=${s}w
 		command -v setsid >/dev/null 2>&1 && s=${s}s
 		command -v head >/dev/null 2>&1 && s=${s}h
@@ -57,6 +64,7 @@ while IFS= read -r l; do
 		continue ;;
 	esac
 	case $n in ''|*[!0-9a-f]*) continue ;; esac
+	begin "$n"
 	( command eval "$b" && run "$@" )
 	m "$n" "$?"
 done

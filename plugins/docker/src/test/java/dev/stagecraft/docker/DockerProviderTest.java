@@ -1,5 +1,6 @@
 package dev.stagecraft.docker;
 
+import com.github.dockerjava.api.command.InspectContainerResponse;
 import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.ExecutionEnvironment;
 import dev.stagecraft.api.IsolationLevel;
@@ -47,5 +48,9 @@ abstract class DockerProviderTest {
         ExecutionEnvironment env = provider.create(DockerFixtures.spec(requirement, isolation));
         made.add(env);
         return env;
+    }
+
+    InspectContainerResponse inspect(ExecutionEnvironment env) {
+        return DockerFixtures.client(provider).inspectContainerCmd(((DockerEnvironment) env).containerId()).exec();
     }
 }

@@ -231,8 +231,4 @@ class TestDockerEnvironments extends DockerProviderTest {
         assertThat(result.stdout()).isEmpty();
         assertThat(result.succeeded()).isTrue();
     }
-
-    private InspectContainerResponse inspect(ExecutionEnvironment env) {
-        return DockerFixtures.client(provider).inspectContainerCmd(((DockerEnvironment) env).containerId()).exec();
-    }
 }

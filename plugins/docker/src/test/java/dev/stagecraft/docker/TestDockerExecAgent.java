@@ -15,6 +15,7 @@ import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.api.Termination;
 import dev.stagecraft.tck.Deadline;
 import java.io.ByteArrayOutputStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +26,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -233,6 +235,58 @@ class TestDockerExecAgent extends DockerProviderTest {
             assertThat(sh(original, "echo first").stdoutText()).isEqualTo("first\n");
         } finally {
             restarted.close();
+        }
+    }
+
+    @Test
+    void anotherProcessOnThisHostRunsThroughAnEngineExecWhileTheAgentIsBusy() throws Exception {
+        ExecutionEnvironment env = create();
+        DockerProvider other = DockerFixtures.provider(stateDir);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            ExecutionEnvironment seenByOther = other.discover().stream().filter(e -> e.id().equals(env.id())).findFirst().orElseThrow();
+            Future<ExecResult> busy = pool.submit(() -> sh(env, "touch /tmp/busy; sleep 2; echo first; " + PARENT_OF_WRAPPER));
+            Deadline.await(Duration.ofSeconds(20), "the first command to run", () -> sh(seenByOther, "[ -e /tmp/busy ]").exitCode() == 0);
+            ExecResult meanwhile = sh(seenByOther, "echo second; " + PARENT_OF_WRAPPER);
+            assertThat(meanwhile.stdoutText()).as("the agent is another process's for now: an Engine exec")
+                    .startsWith("second\n").doesNotContain("stagecraft-agent");
+            assertThat(busy.get(30, TimeUnit.SECONDS).stdoutText()).startsWith("first\n").endsWith("stagecraft-agent ");
+            assertThat(ranThroughTheAgent(seenByOther)).as("free again, the other process uses the agent").isTrue();
+        } finally {
+            pool.shutdownNow();
+            other.close();
+        }
+    }
+
+    @Test
+    void clientsWithoutASharedLockStillGetOnlyTheirOwnOutput(@TempDir Path elsewhere) throws Exception {
+        // Another host, or another state folder: nothing keeps the two from writing to the agent at once. It runs their
+        // requests one after the other, and each client drops what comes before its own request's begin marker.
+        ExecutionEnvironment env = create();
+        DockerProvider other = DockerFixtures.provider(elsewhere);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            ExecutionEnvironment seenByOther = other.discover().stream().filter(e -> e.id().equals(env.id())).findFirst().orElseThrow();
+            String lines = "i=0; while [ $i -lt 20000 ]; do echo $1-$i; i=$((i+1)); done; echo $1-err >&2";
+            StringBuilder expected = new StringBuilder();
+            for (int i = 0; i < 20000; i++) {
+                expected.append("%s-").append(i).append('\n');
+            }
+            for (int round = 0; round < 3; round++) {
+                Future<ExecResult> a = pool.submit(() -> sh(env, lines, "a"));
+                Future<ExecResult> b = pool.submit(() -> sh(seenByOther, lines, "b"));
+                ExecResult fromA = a.get(60, TimeUnit.SECONDS);
+                ExecResult fromB = b.get(60, TimeUnit.SECONDS);
+                assertThat(fromA.stdoutText()).isEqualTo(expected.toString().replace("%s", "a"));
+                assertThat(fromA.stderrText()).isEqualTo("a-err\n");
+                assertThat(fromB.stdoutText()).isEqualTo(expected.toString().replace("%s", "b"));
+                assertThat(fromB.stderrText()).isEqualTo("b-err\n");
+            }
+            assertThat(ranThroughTheAgent(env)).isTrue();
+            assertThat(ranThroughTheAgent(seenByOther)).isTrue();
+        } finally {
+            pool.shutdownNow();
+            other.close();
         }
     }
 

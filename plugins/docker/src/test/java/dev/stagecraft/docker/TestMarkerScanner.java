@@ -22,8 +22,12 @@ class TestMarkerScanner {
 
     /** Feeds {@code stream} in pieces of the given sizes (cycled); returns the scanner and what it passed on. */
     private static Result scan(byte[] stream, int... pieces) {
+        return scan(false, stream, pieces);
+    }
+
+    private static Result scan(boolean awaitBegin, byte[] stream, int... pieces) {
         ByteArrayOutputStream passed = new ByteArrayOutputStream();
-        MarkerScanner scanner = new MarkerScanner(NONCE, passed::write);
+        MarkerScanner scanner = new MarkerScanner(NONCE, awaitBegin, passed::write);
         int at = 0;
         for (int i = 0; at < stream.length; i++) {
             int n = Math.min(pieces[i % pieces.length], stream.length - at);
@@ -79,6 +83,36 @@ class TestMarkerScanner {
     }
 
     @Test
+    void awaitingItsBeginMarkerItDropsWhatCameBeforeWhereverTheStreamIsCut() {
+        // What another client's request left in the stream: its output, its markers, bytes that look like ours.
+        byte[] foreign = concat("another caller's output\n".getBytes(UTF_8), MarkerScanner.beginMarker("f".repeat(32)),
+                MarkerScanner.marker("f".repeat(32), "0"), ("\036stagecraft:" + NONCE.substring(0, 8) + "\036").getBytes(US_ASCII),
+                ("\036stagecraft:" + NONCE + " 1\036").getBytes(US_ASCII), "\036\036".getBytes(US_ASCII));
+        byte[] output = "mine\n\036stagecraft:x".getBytes(UTF_8);
+        byte[] stream = concat(foreign, MarkerScanner.beginMarker(NONCE), output, MarkerScanner.marker(NONCE, "7"), "after".getBytes(UTF_8));
+        for (int cut = 1; cut < stream.length; cut++) {
+            Result r = scan(true, stream, cut, stream.length);
+            assertThat(r.scanner().status()).as("cut at %d", cut).isEqualTo("7");
+            assertThat(r.passed()).as("cut at %d", cut).isEqualTo(output);
+        }
+        Result byteByByte = scan(true, stream, 1);
+        assertThat(byteByByte.passed()).isEqualTo(output);
+        assertThat(byteByByte.scanner().awaitingBegin()).isFalse();
+    }
+
+    @Test
+    void withoutItsBeginMarkerNothingIsPassedOnAndNoStatusIsTaken() {
+        byte[] stream = concat("output\n".getBytes(UTF_8), MarkerScanner.marker(NONCE, "0"),
+                Arrays.copyOf(MarkerScanner.beginMarker(NONCE), 10));
+        Result r = scan(true, stream, 5);
+        assertThat(r.passed()).isEmpty();
+        assertThat(r.scanner().status()).as("an end marker before the begin marker is not this request's").isNull();
+        r.scanner().endOfStream();
+        assertThat(r.scanner().awaitingBegin()).isTrue();
+        assertThat(r.scanner().violation()).isNull();
+    }
+
+    @Test
     void aMarkerWithTheNonceButABrokenStatusIsAViolation() {
         for (String status : new String[] {"", "4 2", "x".repeat(MarkerScanner.STATUS_MAX + 1), "ü"}) {
             byte[] stream = concat(("\036stagecraft:" + NONCE + " ").getBytes(US_ASCII), status.getBytes(UTF_8),
@@ -113,8 +147,9 @@ class TestMarkerScanner {
         assertThat(AgentCall.exitCode("256")).isEqualTo(-1);
         assertThat(AgentCall.exitCode("pws")).isEqualTo(-1);
         assertThat(AgentCall.exitCode("1234")).isEqualTo(-1);
-        assertThat(AgentLink.Flags.parse("pwsh")).isEqualTo(new AgentLink.Flags(true, true, true));
-        assertThat(AgentLink.Flags.parse("ps")).isEqualTo(new AgentLink.Flags(false, true, false));
+        assertThat(AgentLink.Flags.parse("pbwsh")).isEqualTo(new AgentLink.Flags(true, true, true, true));
+        assertThat(AgentLink.Flags.parse("pwsh")).as("an older agent").isEqualTo(new AgentLink.Flags(true, true, true, false));
+        assertThat(AgentLink.Flags.parse("ps")).isEqualTo(new AgentLink.Flags(false, true, false, false));
         assertThat(AgentLink.Flags.parse("0")).isNull();
     }
 }
