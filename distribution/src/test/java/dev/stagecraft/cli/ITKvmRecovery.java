@@ -170,7 +170,9 @@ class ITKvmRecovery {
     static void startLibvirtd() throws Exception {
         Outcome started = Files.isDirectory(Path.of("/run/systemd/system"))
                 ? HostCommands.run(60, "systemctl", "start", "libvirtd.service")
-                : HostCommands.run(60, "libvirtd", "-d");
+                // as scripts/setup.d/30-kvm.sh does: under a subreaper that reaps QEMU processes at once
+                : HostCommands.run(60, "sh", "-c", "if command -v tini >/dev/null 2>&1; then setsid nohup tini -s -- libvirtd"
+                        + " >>/var/log/stagecraft-libvirtd.log 2>&1 </dev/null & else libvirtd -d; fi");
         assertThat(started.exitCode()).as("starting libvirtd: " + started.err()).isZero();
         await(Duration.ofSeconds(60), "libvirtd to answer 'virsh -c " + URI + " version'", ITKvmRecovery::libvirtdAnswers);
     }

@@ -12,9 +12,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * Stops and starts the host's libvirtd for the outage tests, the way distribution's ITKvmRecovery restarts it:
  * SIGTERM and wait until it is gone; start it as scripts/setup.d/30-kvm.sh does (the systemd unit where systemd
- * runs, {@code libvirtd -d} otherwise) and wait until virsh answers.
+ * runs, otherwise under {@code tini -s} so that QEMU processes are reaped at once) and wait until virsh answers.
  */
 final class LibvirtdControl {
+    /** What scripts/setup.d/30-kvm.sh runs where no systemd does. */
+    static final String START_WITHOUT_SYSTEMD = "if command -v tini >/dev/null 2>&1; then"
+            + " setsid nohup tini -s -- libvirtd >>/var/log/stagecraft-libvirtd.log 2>&1 </dev/null & else libvirtd -d; fi";
+
     private LibvirtdControl() {
     }
 
@@ -33,7 +37,7 @@ final class LibvirtdControl {
         if (Files.isDirectory(Path.of("/run/systemd/system"))) {
             run(60, "systemctl", "start", "libvirtd.service");
         } else {
-            run(60, "libvirtd", "-d");
+            run(60, "sh", "-c", START_WITHOUT_SYSTEMD);
         }
         Deadline.await(Duration.ofSeconds(60), "libvirtd to answer 'virsh version'", LibvirtdControl::answers);
     }
