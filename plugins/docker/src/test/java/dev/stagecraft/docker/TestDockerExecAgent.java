@@ -245,8 +245,15 @@ class TestDockerExecAgent extends DockerProviderTest {
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
             ExecutionEnvironment seenByOther = other.discover().stream().filter(e -> e.id().equals(env.id())).findFirst().orElseThrow();
-            Future<ExecResult> busy = pool.submit(() -> sh(env, "touch /tmp/busy; sleep 2; echo first; " + PARENT_OF_WRAPPER));
-            Deadline.await(Duration.ofSeconds(20), "the first command to run", () -> sh(seenByOther, "[ -e /tmp/busy ]").exitCode() == 0);
+            Future<ExecResult> busy = pool.submit(() -> sh(env, "touch busy; sleep 2; echo first; " + PARENT_OF_WRAPPER));
+            // Watched through the archive API, which takes no agent: a command would compete for it.
+            Deadline.await(Duration.ofSeconds(20), "the first command to run", () -> {
+                try {
+                    return seenByOther.getFile("busy", 16).length == 0;
+                } catch (RuntimeException notYet) {
+                    return false;
+                }
+            });
             ExecResult meanwhile = sh(seenByOther, "echo second; " + PARENT_OF_WRAPPER);
             assertThat(meanwhile.stdoutText()).as("the agent is another process's for now: an Engine exec")
                     .startsWith("second\n").doesNotContain("stagecraft-agent");
