@@ -29,8 +29,18 @@ final class DirectLaunch {
     private static final List<String> ENV = List.of("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
 
     /** Why the sandbox's init could not be put into its cgroup or given its limits; bubblewrap is killed. */
-    static final class JoinFailed extends IOException {
+    static class JoinFailed extends IOException {
         JoinFailed(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * The sandbox's init was gone before it could be joined: bubblewrap failed while it made the sandbox (after it
+     * reported it), and says why on stderr. Nothing of the request ran, since the init waits on the block fd first.
+     */
+    static final class InitGone extends JoinFailed {
+        InitGone(String message) {
             super(message);
         }
     }
@@ -53,10 +63,10 @@ final class DirectLaunch {
                 // bubblewrap failed before it made the sandbox: its message is on stderr, its exit code the result
                 return process;
             }
-            join(init, cgroupProcs, rlimits);
             try {
-                block.write(1);
-            } catch (IOException gone) {
+                join(init, cgroupProcs, rlimits);
+                release(block);
+            } catch (InitGone | BlockRefused gone) {
                 // bubblewrap failed while it made the sandbox: its message is on stderr, its exit code the result
             }
         } catch (IOException | RuntimeException e) {
@@ -65,6 +75,21 @@ final class DirectLaunch {
             throw e;
         }
         return process;
+    }
+
+    /** Writing to the block fd failed: bubblewrap is gone. */
+    private static final class BlockRefused extends IOException {
+        BlockRefused(IOException cause) {
+            super(cause);
+        }
+    }
+
+    private static void release(PipeStreams.Out block) throws BlockRefused {
+        try {
+            block.write(1);
+        } catch (IOException e) {
+            throw new BlockRefused(e);
+        }
     }
 
     /** The sandbox init's host pid from bubblewrap's report, or -1 when bubblewrap ended (or hung) without one. */
@@ -91,13 +116,15 @@ final class DirectLaunch {
         return m.find() ? Integer.parseInt(m.group(1)) : -1;
     }
 
-    private static void join(int pid, List<Path> cgroupProcs, BwrapCommand.Rlimits rlimits) throws IOException {
+    static void join(int pid, List<Path> cgroupProcs, BwrapCommand.Rlimits rlimits) throws IOException {
         String text = Integer.toString(pid);
         for (Path procs : cgroupProcs) {
             try {
                 EnvironmentCgroup.write(procs, text);
             } catch (IOException e) {
-                throw new JoinFailed("cannot join " + procs + ": " + e.getMessage());
+                String why = "cannot join " + procs + ": " + e.getMessage();
+                // ESRCH, as the JDK words it
+                throw String.valueOf(e.getMessage()).endsWith("No such process") ? new InitGone(why) : new JoinFailed(why);
             }
         }
         long cpuSoft = rlimits.cpuSeconds() <= 0 ? LibC.RLIM_INFINITY : rlimits.cpuSeconds();
@@ -111,8 +138,9 @@ final class DirectLaunch {
 
     private static void limit(int pid, int resource, String name, long soft, long hard) throws JoinFailed {
         if (NativeSpawn.lib().prlimit(pid, resource, new long[] {soft, hard}, null) != 0) {
-            throw new JoinFailed("cannot set " + name + " of the sandbox: "
-                    + NativeSpawn.strerror(NativeSpawn.lastError()));
+            int error = NativeSpawn.lastError();
+            String why = "cannot set " + name + " of the sandbox: " + NativeSpawn.strerror(error);
+            throw error == LibC.ESRCH ? new InitGone(why) : new JoinFailed(why);
         }
     }
 }

@@ -135,6 +135,18 @@ class TestDirectLaunch {
         assertThat(stderrOfFailedStart(command, filter)).startsWith("bwrap: ").contains(missing.toString());
     }
 
+    @Test
+    void anInitThatIsAlreadyGoneIsToldApartFromAFailedJoin() throws Exception {
+        requireSpawn();
+        // bubblewrap reported its init and then failed while it made the sandbox: the init is gone when it is joined,
+        // and the launcher leaves the explaining to bubblewrap's stderr and exit code instead of failing the join.
+        Process done = new ProcessBuilder("true").start();
+        assertThat(done.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(
+                () -> DirectLaunch.join((int) done.pid(), List.of(), rlimits()));
+        assertThat(thrown).isInstanceOf(DirectLaunch.InitGone.class).hasMessageContaining("no such process");
+    }
+
     /** Starts {@code command}, which bubblewrap refuses: it must end with exit code 1; returns its stderr. */
     private static String stderrOfFailedStart(List<String> command, SeccompFilter.Programs filter) throws Exception {
         HostProcess process = DirectLaunch.start(command, filter, List.of(), rlimits());

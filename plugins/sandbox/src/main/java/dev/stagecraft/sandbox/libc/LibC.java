@@ -22,6 +22,7 @@ public interface LibC {
     /** {@code RLIM_INFINITY}: all bits set. */
     long RLIM_INFINITY = -1L;
     short POLLIN = 0x1;
+    int ESRCH = 3;
     int EINTR = 4;
     /** Generous upper bounds of {@code sizeof(posix_spawn_file_actions_t)} (80) and {@code posix_spawnattr_t} (336). */
     int FILE_ACTIONS_SIZE = 256;
