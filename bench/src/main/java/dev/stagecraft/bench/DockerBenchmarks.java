@@ -3,6 +3,7 @@ package dev.stagecraft.bench;
 import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.ExecRequest;
 import dev.stagecraft.api.ExecResult;
+import dev.stagecraft.api.SecurityLevel;
 import dev.stagecraft.core.Stagecraft;
 import dev.stagecraft.core.manager.Lease;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -19,13 +20,17 @@ import java.util.List;
 /**
  * The docker provider through the embedded manager, against the Docker CLI, per run of /bin/true in the busybox test
  * image: a cold acquire + exec + release against {@code docker run --rm}; an acquire from a warm pool; an exec round
- * trip in a running container against {@code docker exec} into the same container. Run by {@link BenchMain}.
+ * trip in a running container against {@code docker exec} into the same container; the cold path and the exec round
+ * trip again with gVisor (runsc), the high level. Run by {@link BenchMain}.
  */
 public class DockerBenchmarks {
     static final String IMAGE = "stagecraft/busybox:latest";
     private static final ExecRequest TRUE = ExecRequest.of("/bin/true");
     /** No pool has this profile: every acquire selects and creates. */
     private static final EnvironmentRequirement COLD = EnvironmentRequirement.builder().toolType("docker-cold").provider("docker").build();
+    /** The high level: docker with gVisor (runsc), since the sandbox does not serve it. */
+    private static final EnvironmentRequirement GVISOR = EnvironmentRequirement.builder().toolType("docker-cold")
+            .securityLevel(SecurityLevel.HIGH).provider("docker").build();
     /** The profile of the warm pool {@code docker-warm}. */
     private static final EnvironmentRequirement WARM = EnvironmentRequirement.builder().toolType("docker-warm").provider("docker").build();
 
@@ -34,7 +39,9 @@ public class DockerBenchmarks {
     public static class Manager {
         Stagecraft stagecraft;
         Lease held;
+        Lease heldGvisor;
         List<String> cliExec;
+        List<String> cliExecGvisor;
 
         @Setup(Level.Trial)
         public void setUp() throws IOException {
@@ -42,11 +49,14 @@ public class DockerBenchmarks {
                     + "pools:\n  docker-warm:\n    size: 4\n    tool-type: docker-warm\n    provider: docker\n");
             held = stagecraft.manager().acquire(COLD);
             cliExec = List.of("docker", "exec", "stagecraft-" + held.id(), "/bin/true");
+            heldGvisor = stagecraft.manager().acquire(GVISOR);
+            cliExecGvisor = List.of("docker", "exec", "stagecraft-" + heldGvisor.id(), "/bin/true");
         }
 
         @TearDown(Level.Trial)
         public void tearDown() {
             held.close();
+            heldGvisor.close();
             stagecraft.close();
         }
     }
@@ -81,6 +91,29 @@ public class DockerBenchmarks {
         try (Lease lease = manager.stagecraft.manager().acquire(COLD)) {
             return check(lease.execute(TRUE));
         }
+    }
+
+    @Benchmark
+    public int cliDockerRunRmGvisor() throws Exception {
+        return BareCommands.run(List.of("docker", "run", "--rm", "--network", "none", "--runtime", "runsc", IMAGE, "/bin/true"));
+    }
+
+    /** The same at the high level: a gVisor container. */
+    @Benchmark
+    public int coldAcquireExecReleaseGvisor(Manager manager) {
+        try (Lease lease = manager.stagecraft.manager().acquire(GVISOR)) {
+            return check(lease.execute(TRUE));
+        }
+    }
+
+    @Benchmark
+    public int cliDockerExecGvisor(Manager manager) throws Exception {
+        return BareCommands.run(manager.cliExecGvisor);
+    }
+
+    @Benchmark
+    public int execGvisor(Manager manager) {
+        return check(manager.heldGvisor.execute(TRUE));
     }
 
     @Benchmark

@@ -21,6 +21,10 @@ nl='
 W=@WRAPPER@
 D=@PATH@
 F=@PIDFILE@
+# The wrappers' sweep of leftovers skips this process without reading its /proc stat file (see RunLeftovers.java);
+# commands never see the variable (they run under env -i).
+SC_AGENT=$$
+export SC_AGENT
 run() {
 	if [ -n "${sc_in+x}" ]; then
 		printf '%s' "$sc_in" | exec setsid sh -c "$W" sh "$F" "${sc_wd:-/workspace}" "$@"

@@ -334,6 +334,19 @@ public abstract class HostileContract {
         awaitNoProcessWith("876543", Duration.ofSeconds(3));
     }
 
+    @Test
+    void aDetachedChildWithAMisleadingNameIsGoneToo() {
+        create();
+        // A process's name is its program's file name, and may hold a newline and ") ": whatever reads /proc/PID/stat
+        // line by line, or up to the first ") ", misreads its parent and session.
+        ExecResult result = sh(Duration.ofSeconds(20), "d=\"$PWD/sc-876545\"; mkdir -p \"$d\"; f=\"$d/x) Z 1 1\n\";"
+                + " printf '#!/bin/sh\\ntrap \"\" HUP TERM\\nwhile :; do sleep 1; done\\n' > \"$f\"; chmod +x \"$f\";"
+                + " (setsid \"$f\" </dev/null >/dev/null 2>&1 &); sleep 0.2; exit 0");
+        assertThat(result.termination()).as(result.stderrText()).isEqualTo(Termination.EXITED);
+        assertThat(result.exitCode()).as(result.stderrText()).isZero();
+        awaitNoProcessWith("sc-876545", Duration.ofSeconds(3));
+    }
+
     // ---- storage --------------------------------------------------------------------------------------------
 
     @Test
