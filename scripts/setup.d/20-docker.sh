@@ -2,11 +2,14 @@
 # the test images built locally (no registry is reachable from the build machines):
 #   stagecraft/busybox:latest   a rootfs of busybox-static, `docker import`ed
 #   stagecraft/python:3.11      `debootstrap --variant=minbase --include=python3-minimal bookworm`, `docker import`ed
+# and a local registry (Debian's docker-registry on 127.0.0.1:5005, no auth, loopback only) holding
+#   127.0.0.1:5005/stagecraft/pulltest:1   busybox plus 4 MiB of random bytes, never kept on the Engine itself,
+# so that the provider's pull path is tested against a real registry.
 # Sourced by scripts/install-deps.sh (which defines apt_install). Idempotent: a re-run with everything in place
 # only checks. Images carry a recipe label; an image from an older recipe is rebuilt.
 # Knobs: STAGECRAFT_DOCKER_CACHE (default /var/cache/stagecraft), STAGECRAFT_DEBIAN_MIRROR (default: from apt's sources).
 
-apt_install docker.io runsc debootstrap busybox-static jq
+apt_install docker.io runsc debootstrap busybox-static jq docker-registry curl
 
 sc_docker_log=/var/log/stagecraft-dockerd.log
 sc_docker_cache=${STAGECRAFT_DOCKER_CACHE:-/var/cache/stagecraft}
@@ -205,9 +208,65 @@ sc_docker_build_python() {
   echo "stagecraft setup (docker): built $image (rootfs cached in $tarball)" >&2
 }
 
+# 4. The local registry and the image the pull tests pull from it.
+sc_registry_addr=127.0.0.1:5005
+sc_registry_log=/var/log/stagecraft-registry.log
+sc_registry_answering() {
+  curl -fsS "http://$sc_registry_addr/v2/" >/dev/null 2>&1
+}
+
+sc_registry_start() {
+  local config="$sc_docker_cache/registry.yml" deadline
+  if sc_registry_answering; then
+    return 0
+  fi
+  mkdir -p "$sc_docker_cache/registry"
+  cat >"$config" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $sc_docker_cache/registry
+  delete:
+    enabled: true
+http:
+  addr: $sc_registry_addr
+YAML
+  echo "stagecraft setup (docker): starting a local registry on $sc_registry_addr (log: $sc_registry_log)" >&2
+  setsid nohup docker-registry serve "$config" >>"$sc_registry_log" 2>&1 </dev/null &
+  deadline=$((SECONDS + 30))
+  until sc_registry_answering; do
+    [ "$SECONDS" -lt "$deadline" ] || sc_docker_fail "the local registry did not answer on $sc_registry_addr within 30 s (log: $sc_registry_log)"
+    sleep 0.2
+  done
+}
+
+sc_registry_push_pulltest() {
+  local image=$sc_registry_addr/stagecraft/pulltest:1 root
+  if curl -fsS -o /dev/null 2>/dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$sc_registry_addr/v2/stagecraft/pulltest/manifests/1"; then
+    echo "stagecraft setup (docker): $image is in the local registry" >&2
+    return 0
+  fi
+  root=$(mktemp -d /tmp/stagecraft-pulltest.XXXXXX)
+  mkdir -p "$root/bin" "$root/data"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in sh true echo cat; do ln -sf busybox "$root/bin/$applet"; done
+  head -c 4194304 /dev/urandom >"$root/data/random"
+  sc_docker_finish_rootfs "$root"
+  sc_docker_import "$root" "$image"
+  rm -rf "$root"
+  docker push "$image" >/dev/null || sc_docker_fail "cannot push $image to the local registry"
+  docker rmi "$image" >/dev/null
+  echo "stagecraft setup (docker): pushed $image to the local registry" >&2
+}
+
 sc_docker_changed=0
 sc_docker_register_runsc && sc_docker_changed=1
 sc_docker_ensure_daemon "$sc_docker_changed"
 sc_docker_build_busybox
 sc_docker_build_python
+sc_registry_start
+sc_registry_push_pulltest
 echo "stagecraft setup: Docker Engine $(docker version --format '{{.Server.Version}}'), runtimes: $(docker info --format '{{range $k, $v := .Runtimes}}{{$k}} {{end}}')" >&2
