@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -136,10 +135,6 @@ class TestDockerPull extends DockerProviderTest {
         } catch (IOException e) {
             problem = e.toString();
         }
-        String message = "no registry on " + REGISTRY + " (" + problem + "; scripts/install-deps.sh starts one)";
-        if (BackendRequirement.isCi()) {
-            Assertions.fail(message + " — failing because CI is set");
-        }
-        Assumptions.abort(message + " — skipped because CI is not set");
+        BackendRequirement.missing("no registry on " + REGISTRY + " (" + problem + "; scripts/install-deps.sh starts one)");
     }
 }
