@@ -6,6 +6,7 @@ import dev.stagecraft.api.StagecraftException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -32,6 +33,26 @@ final class AgentChannel implements Closeable {
      * starts draining it on {@code workers}.
      */
     static AgentChannel attach(Engine engine, String containerId, ExecutorService workers, String what) {
+        return open(engine, "/containers/" + containerId + "/attach?stream=1&stdin=1&stdout=1&stderr=1",
+                Map.of("Connection", "Upgrade", "Upgrade", "tcp"), null, workers, what, "attach");
+    }
+
+    /**
+     * Starts {@code command} as an Engine exec in the container, as {@code user}, with its stdin, stdout and stderr on
+     * the returned channel (an extra agent); the exec's process sees end of input when the channel is closed.
+     */
+    static AgentChannel exec(Engine engine, String containerId, List<String> command, String user, ExecutorService workers,
+                             String what) {
+        String execId = engine.call(ErrorCode.EXEC_FAILED, what, () -> engine.client().execCreateCmd(containerId)
+                .withCmd(command.toArray(String[]::new)).withUser(user).withAttachStdin(true)
+                .withAttachStdout(true).withAttachStderr(true).withTty(false).exec().getId());
+        return open(engine, "/exec/" + execId + "/start", Map.of("Content-Type", "application/json", "Connection", "Upgrade",
+                "Upgrade", "tcp"), ExecCall.START_BODY, workers, what, "start the exec");
+    }
+
+    /** POSTs to {@code path}, hijacks the connection for the streams, and starts draining it. */
+    private static AgentChannel open(Engine engine, String path, Map<String, String> headers, byte[] body,
+                                     ExecutorService workers, String what, String action) {
         EngineConnection connection;
         try {
             connection = engine.connect();
@@ -39,17 +60,17 @@ final class AgentChannel implements Closeable {
             throw engine.unreachable(e);
         }
         try {
-            connection.send("POST", "/containers/" + containerId + "/attach?stream=1&stdin=1&stdout=1&stderr=1",
-                    Map.of("Connection", "Upgrade", "Upgrade", "tcp"), null);
+            connection.send("POST", path, headers, body);
             if (connection.status() != 101 && connection.status() != 200) {
                 String message = Engine.engineMessage(connection.bodyText(4096));
                 throw new StagecraftException(connection.status() == 404 ? ErrorCode.NOT_FOUND
                         : connection.status() == 409 ? ErrorCode.ILLEGAL_STATE : ErrorCode.EXEC_FAILED,
-                        what + ": the Engine refused to attach (" + connection.status() + "): " + message);
+                        what + ": the Engine refused to " + action + " (" + connection.status() + "): " + message);
             }
         } catch (IOException e) {
             connection.close();
-            throw new StagecraftException(ErrorCode.EXEC_FAILED, what + ": cannot attach: " + Engine.oneLine(String.valueOf(e.getMessage())), e);
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, what + ": cannot " + action + ": "
+                    + Engine.oneLine(String.valueOf(e.getMessage())), e);
         } catch (RuntimeException e) {
             connection.close();
             throw e;

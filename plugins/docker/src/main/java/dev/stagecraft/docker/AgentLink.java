@@ -41,6 +41,7 @@ final class AgentLink {
     private final Engine engine;
     private final ExecutorService workers;
     private final AgentLocks locks;
+    private final ExtraAgents extras;
     private final ReentrantLock busy = new ReentrantLock();
     /** The other processes' exclusion, while {@link #busy} is held. */
     private AgentLocks.Held held;
@@ -49,13 +50,22 @@ final class AgentLink {
     private volatile boolean disabled;
 
     /** {@code defaultPath}: the PATH the container's agent gives commands whose request sets none; null for no agent. */
-    AgentLink(String id, String containerId, String defaultPath, Engine engine, ExecutorService workers, AgentLocks locks) {
+    AgentLink(String id, String containerId, String defaultPath, String user, Engine engine, ExecutorService workers,
+              AgentLocks locks) {
         this.id = id;
         this.containerId = containerId;
         this.defaultPath = defaultPath;
         this.engine = engine;
         this.workers = workers;
         this.locks = locks;
+        this.extras = new ExtraAgents(id, containerId, defaultPath, user, engine, workers);
+    }
+
+    /**
+     * One command's hold on an agent, until {@link #release}: the channel, the PID file its wrapper writes (the
+     * timeout's kill reads it), whether the answer starts with a begin marker, and the extra agent it is, if it is one.
+     */
+    record Taken(AgentChannel channel, String pidFile, boolean beginMarkers, ExtraAgents.Agent extra) {
     }
 
     /** Takes {@link #busy} and the other processes' lock, or neither. */
@@ -179,13 +189,20 @@ final class AgentLink {
     }
 
     /**
-     * The channel for one command, this caller's alone until {@link #release()}; null when the command must go through
-     * an Engine exec: no agent in this container, another command holds it, it cannot run commands (no setsid), it
-     * failed before, or the container does not run ({@code running}, asked only before attaching again).
+     * An agent for one command, this caller's alone until {@link #release}: the container's own, or while another
+     * command of this process holds it, an extra one ({@link ExtraAgents}). Null when the command must go through an
+     * Engine exec: no agent in this container, it cannot run commands (no setsid), it failed before, the container does
+     * not run ({@code running}, asked only before attaching again), or the container's agent is another process's
+     * for now and this process has not used it yet.
      */
-    AgentChannel acquire(BooleanSupplier running) {
-        if (defaultPath == null || disabled || !lock()) {
+    Taken acquire(BooleanSupplier running) {
+        if (defaultPath == null || disabled) {
             return null;
+        }
+        if (!lock()) {
+            Flags known = flags;
+            ExtraAgents.Agent extra = known != null && known.canRun() ? extras.take() : null;
+            return extra == null ? null : new Taken(extra.channel(), extra.pidFile(), true, extra);
         }
         try {
             AgentChannel c = channel;
@@ -207,15 +224,31 @@ final class AgentLink {
                 unlock();
                 return null;
             }
-            return c;
+            return new Taken(c, CommandRunner.AGENT_PID_FILE, flags.beginMarkers(), null);
         } catch (RuntimeException e) {
             unlock();
             throw e;
         }
     }
 
-    void release() {
-        unlock();
+    void release(Taken taken) {
+        if (taken.extra() != null) {
+            extras.release(taken.extra());
+        } else {
+            unlock();
+        }
+    }
+
+    /**
+     * The agent that served {@code taken} broke its protocol or stopped answering: an extra one is closed, the
+     * container's own is not used again until the environment starts again ({@link #disable()}).
+     */
+    void drop(Taken taken) {
+        if (taken.extra() != null) {
+            extras.drop(taken.extra());
+        } else {
+            disable();
+        }
     }
 
     /** The last ping's flags (null before the first). */
@@ -232,6 +265,7 @@ final class AgentLink {
     /** The container was started again: the agent may be used, through a channel attached anew. */
     void reset() {
         close();
+        extras.close(true);
         flags = null;
         disabled = false;
     }
@@ -256,11 +290,12 @@ final class AgentLink {
         }
     }
 
-    /** Closes the channel (stop, destroy); the next use attaches again. */
+    /** Closes the channel and the extra agents (stop, destroy); the next use attaches again. */
     void close() {
         AgentChannel c = channel;
         if (c != null) {
             c.close();
         }
+        extras.close(false);
     }
 }

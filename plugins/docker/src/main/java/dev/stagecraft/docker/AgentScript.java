@@ -23,9 +23,22 @@ final class AgentScript {
      * whose request sets none (a request then names it as {@code "$D"}, not byte by byte).
      */
     static List<String> entrypoint(String defaultPath) {
+        return command(defaultPath, CommandRunner.AGENT_PID_FILE, "while :; do sleep 3600; done");
+    }
+
+    /**
+     * An extra agent, started by an Engine exec for commands that come while the container's agent is busy: its
+     * commands write their PID to {@code pidFile}, and it exits at the end of its input (its exec's connection closed).
+     */
+    static List<String> extra(String defaultPath, String pidFile) {
+        return command(defaultPath, pidFile, "exit 0");
+    }
+
+    private static List<String> command(String defaultPath, String pidFile, String atEnd) {
         String script = TEMPLATE.replace("@WRAPPER@", quoted(CommandRunner.AGENT_WRAPPER))
                 .replace("@PATH@", quoted("PATH=" + defaultPath))
-                .replace("@PIDFILE@", quoted(CommandRunner.AGENT_PID_FILE));
+                .replace("@PIDFILE@", quoted(pidFile))
+                .replace("@END@", atEnd);
         return List.of("sh", "-c", script, "stagecraft-agent");
     }
 

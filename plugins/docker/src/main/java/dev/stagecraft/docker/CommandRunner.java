@@ -190,8 +190,8 @@ final class CommandRunner {
     private ExecCall.Outcome throughAgent(ExecRequest request, OutputListener listener, String workdir,
                                           List<String> wrapperArgs, String what, long generation) {
         AgentLink agent = env.agent();
-        AgentChannel channel = agent.acquire(env::containerRuns);
-        if (channel == null) {
+        AgentLink.Taken taken = agent.acquire(env::containerRuns);
+        if (taken == null) {
             return null;
         }
         try {
@@ -213,24 +213,24 @@ final class CommandRunner {
             }
             ExecCall.Outcome outcome;
             try {
-                outcome = AgentCall.run(channel, nonce, agent.flags().beginMarkers(), encoded, engine, workers, timers, containerId, what,
-                        request.outputLimit(), listener, request.timeout(), () -> kill(AGENT_PID_FILE));
+                outcome = AgentCall.run(taken.channel(), nonce, taken.beginMarkers(), encoded, engine, workers, timers, containerId,
+                        what, request.outputLimit(), listener, request.timeout(), () -> kill(taken.pidFile()));
             } catch (StagecraftException e) {
                 if (e.code() == ErrorCode.EXEC_FAILED) {
-                    agent.disable();
+                    agent.drop(taken);
                 }
                 throw e;
             }
             if (outcome.exitCode() < 0 && !outcome.timedOut() && !outcome.containerExited() && !env.stoppedSince(generation)) {
                 if (ExecCall.containerRunning(engine, containerId)) {
-                    agent.disable();
+                    agent.drop(taken);
                     throw new StagecraftException(ErrorCode.EXEC_FAILED, what + ": the exec agent stopped answering while it ran"
                             + " (its container still runs); commands go through Engine execs until the environment is started again");
                 }
             }
             return outcome;
         } finally {
-            agent.release();
+            agent.release(taken);
         }
     }
 

@@ -77,7 +77,7 @@ final class DockerEnvironment implements ExecutionEnvironment {
         this.workers = workers;
         this.timers = timers;
         this.locks = locks;
-        this.agent = new AgentLink(id, containerId, agentPath, engine, workers, locks);
+        this.agent = new AgentLink(id, containerId, agentPath, settings.user(), engine, workers, locks);
         this.commands = new CommandRunner(this, engine, settings, workers, timers);
         this.usage = new UsageSampler(engine, containerId, this::cgroup);
         this.archive = new WorkspaceArchive(engine, containerId, id, settings.uid(), settings.gid());

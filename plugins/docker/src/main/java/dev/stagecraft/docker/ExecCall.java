@@ -35,7 +35,7 @@ final class ExecCall {
     static final Duration CLOSE_GRACE = Duration.ofSeconds(4);
     private static final Duration EXIT_WAIT = Duration.ofSeconds(5);
     static final Duration WATCH_EVERY = Duration.ofSeconds(1);
-    private static final byte[] START_BODY = "{\"Detach\":false,\"Tty\":false}".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] START_BODY = "{\"Detach\":false,\"Tty\":false}".getBytes(StandardCharsets.US_ASCII);
 
     /**
      * How one exec ended.

@@ -14,7 +14,8 @@
 # once all of the command's output on that stream was written; the status of a run is the command's exit code. A run
 # also starts with the begin marker RS "stagecraft:" nonce RS on both streams: every client attached to the container
 # receives all of its output, and a client drops what comes before its own begin marker (another client's command).
-# Anything else on stdin is skipped; at end of input the agent stays as an idle main process (execs still work).
+# Anything else on stdin is skipped. At end of input the container's agent stays as an idle main process (execs still
+# work); an extra agent (started by an Engine exec while the first one is busy) exits (@END@ below).
 # Requests are kept short because under gVisor every byte read costs a system call of some 60 microseconds.
 nl='
 '
@@ -72,4 +73,4 @@ while IFS= read -r l; do
 	( command eval "$b" && run "$@" )
 	m "$n" "$?"
 done
-while :; do sleep 3600; done
+@END@

@@ -134,7 +134,7 @@ class TestDockerExecAgent extends DockerProviderTest {
     }
 
     @Test
-    void concurrentCommandsInOneEnvironmentFallBackToExecsAndAllSucceed() throws Exception {
+    void concurrentCommandsInOneEnvironmentRunThroughExtraAgentsAndAllSucceed() throws Exception {
         ExecutionEnvironment env = create();
         ExecutorService pool = Executors.newFixedThreadPool(5);
         try {
@@ -153,6 +153,46 @@ class TestDockerExecAgent extends DockerProviderTest {
             pool.shutdownNow();
         }
         assertThat(ranThroughTheAgent(env)).as("the agent serves again once alone").isTrue();
+    }
+
+    @Test
+    void aCommandWhileTheAgentIsBusyRunsThroughAnExtraAgentThatStaysForTheNext() throws Exception {
+        ExecutionEnvironment env = create();
+        assertThat(ranThroughTheAgent(env)).isTrue();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            for (int round = 0; round < 3; round++) {
+                Future<ExecResult> busy = pool.submit(() -> sh(env, "touch busy; sleep 1.5; rm busy; echo first"));
+                Deadline.await(Duration.ofSeconds(20), "the first command to run", () -> {
+                    try {
+                        return env.getFile("busy", 16).length == 0;
+                    } catch (RuntimeException notYet) {
+                        return false;
+                    }
+                });
+                // An extra agent is an exec's process: its parent is outside the container (PPid 0), not docker-init.
+                ExecResult meanwhile = sh(env, "echo second; a=$(cut -d' ' -f4 /proc/$PPID/stat); grep PPid /proc/$a/status; "
+                        + PARENT_OF_WRAPPER);
+                assertThat(meanwhile.stdoutText()).startsWith("second\nPPid:\t0\n").endsWith("stagecraft-agent ");
+                assertThat(busy.get(30, TimeUnit.SECONDS).stdoutText()).isEqualTo("first\n");
+            }
+            // The extra one also kills what times out, through its own PID file, and serves again afterwards.
+            Future<ExecResult> busy = pool.submit(() -> sh(env, "touch busy; sleep 3; rm busy"));
+            Deadline.await(Duration.ofSeconds(20), "the first command to run", () -> {
+                try {
+                    return env.getFile("busy", 16).length == 0;
+                } catch (RuntimeException notYet) {
+                    return false;
+                }
+            });
+            ExecResult slow = env.execute(ExecRequest.builder("sh", "-c", "sleep 876546 & sleep 876547").timeout(Duration.ofSeconds(1)).build());
+            assertThat(slow.termination()).isEqualTo(Termination.TIMEOUT);
+            ExecResult left = sh(env, "for p in /proc/[0-9]*; do tr '\\000' ' ' < $p/cmdline 2>/dev/null; echo; done");
+            assertThat(left.stdoutText()).as("the processes inside").contains("sleep 3").doesNotContain("sleep 87654");
+            assertThat(busy.get(30, TimeUnit.SECONDS).exitCode()).isZero();
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @ParameterizedTest
