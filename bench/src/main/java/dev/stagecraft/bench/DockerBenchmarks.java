@@ -88,9 +88,7 @@ public class DockerBenchmarks {
     /** What a caller pays for one command without a pool: select, create, exec, destroy. */
     @Benchmark
     public int coldAcquireExecRelease(Manager manager) {
-        try (Lease lease = manager.stagecraft.manager().acquire(COLD)) {
-            return check(lease.execute(TRUE));
-        }
+        return acquireExecRelease(manager, COLD);
     }
 
     @Benchmark
@@ -101,9 +99,7 @@ public class DockerBenchmarks {
     /** The same at the high level: a gVisor container. */
     @Benchmark
     public int coldAcquireExecReleaseGvisor(Manager manager) {
-        try (Lease lease = manager.stagecraft.manager().acquire(GVISOR)) {
-            return check(lease.execute(TRUE));
-        }
+        return acquireExecRelease(manager, GVISOR);
     }
 
     @Benchmark
@@ -130,6 +126,12 @@ public class DockerBenchmarks {
     @Benchmark
     public int exec(Manager manager) {
         return check(manager.held.execute(TRUE));
+    }
+
+    private static int acquireExecRelease(Manager manager, EnvironmentRequirement requirement) {
+        try (Lease lease = manager.stagecraft.manager().acquire(requirement)) {
+            return check(lease.execute(TRUE));
+        }
     }
 
     private static int check(ExecResult result) {

@@ -113,6 +113,22 @@ final class AgentChannel implements Closeable {
         return exchange;
     }
 
+    /**
+     * Opens the exchange of a ping and writes it; the answer (its status, the agent's flags) comes on the exchange.
+     * The exchange is finished here when the write fails.
+     */
+    Exchange ping() throws IOException {
+        String nonce = AgentRequest.newNonce();
+        Exchange exchange = open(nonce, false, new CappedOutput(0), new CappedOutput(0), null);
+        try {
+            send(AgentRequest.ping(nonce));
+        } catch (IOException e) {
+            finish(exchange);
+            throw e;
+        }
+        return exchange;
+    }
+
     /** Ends the exchange: later output is dropped until the next one opens. */
     void finish(Exchange exchange) {
         if (current == exchange) {

@@ -132,12 +132,10 @@ final class AgentLink {
             attach();
             c = channel;
         }
-        String nonce = AgentRequest.newNonce();
-        AgentChannel.Exchange exchange = c.open(nonce, false, new CappedOutput(0), new CappedOutput(0), null);
+        AgentChannel.Exchange exchange;
         try {
-            c.send(AgentRequest.ping(nonce));
+            exchange = c.ping();
         } catch (IOException e) {
-            c.finish(exchange);
             c.close();
             throw new StagecraftException(ErrorCode.PROVISIONING_FAILED, "the exec agent of '" + id + "' cannot be reached: "
                     + Engine.oneLine(String.valueOf(e.getMessage())), e);
@@ -265,7 +263,7 @@ final class AgentLink {
     /** The container was started again: the agent may be used, through a channel attached anew. */
     void reset() {
         close();
-        extras.close(true);
+        extras.allowStarts();
         flags = null;
         disabled = false;
     }
@@ -296,6 +294,6 @@ final class AgentLink {
         if (c != null) {
             c.close();
         }
-        extras.close(false);
+        extras.close();
     }
 }

@@ -17,6 +17,7 @@ import java.nio.file.StandardOpenOption;
  */
 final class AgentLocks {
     private final Path directory;
+    private volatile boolean made;
 
     /** {@code directory}: where the lock files are (made on first use); null for none (no cross-process lock). */
     AgentLocks(Path directory) {
@@ -43,7 +44,10 @@ final class AgentLocks {
         }
         FileChannel channel = null;
         try {
-            Files.createDirectories(directory);
+            if (!made) {
+                Files.createDirectories(directory);
+                made = true;
+            }
             channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock lock = channel.tryLock();
             if (lock == null) {
@@ -59,6 +63,7 @@ final class AgentLocks {
                 }
             };
         } catch (IOException | OverlappingFileLockException e) {
+            made = false;   // the folder may have been removed: made again next time
             closeQuietly(channel);
             return null;
         }

@@ -95,15 +95,17 @@ final class ExtraAgents {
         a.channel.close();
     }
 
-    /** Closes every extra agent (stop, destroy); {@code startAgain}: after a start, new ones may be made again. */
-    void close(boolean startAgain) {
+    /** Closes every extra agent (stop, destroy). */
+    void close() {
         for (Agent a : agents) {
             a.channel.close();
         }
         agents.clear();
-        if (startAgain) {
-            failed = false;
-        }
+    }
+
+    /** The container was started again: new extra agents may be started, even if one failed before. */
+    void allowStarts() {
+        failed = false;
     }
 
     /** Starts one and waits for its answer to a ping; null when either fails. */
@@ -116,22 +118,20 @@ final class ExtraAgents {
         } catch (StagecraftException e) {
             return null;
         }
-        String nonce = AgentRequest.newNonce();
-        AgentChannel.Exchange ping = channel.open(nonce, false, new CappedOutput(0), new CappedOutput(0), null);
         try {
-            channel.send(AgentRequest.ping(nonce));
-            if (ping.await(AgentLink.PING_TIMEOUT.toNanos())) {
-                AgentLink.Flags flags = AgentLink.Flags.parse(ping.status());
+            AgentChannel.Exchange ping = channel.ping();
+            try {
+                AgentLink.Flags flags = ping.await(AgentLink.PING_TIMEOUT.toNanos()) ? AgentLink.Flags.parse(ping.status()) : null;
                 if (flags != null && flags.canRun()) {
                     return new Agent(channel, pidFile);
                 }
+            } finally {
+                channel.finish(ping);
             }
         } catch (IOException e) {
             // below
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } finally {
-            channel.finish(ping);
         }
         channel.close();
         return null;

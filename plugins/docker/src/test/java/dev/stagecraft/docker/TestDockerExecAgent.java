@@ -54,6 +54,20 @@ class TestDockerExecAgent extends DockerProviderTest {
         return env.execute(ExecRequest.builder(argv).timeout(Duration.ofSeconds(30)).build());
     }
 
+    /**
+     * Waits until the command in flight has made the workspace file {@code busy}, watched through the archive API,
+     * which takes no agent (a command would compete for one).
+     */
+    private static void awaitBusy(ExecutionEnvironment env) {
+        Deadline.await(Duration.ofSeconds(20), "the first command to run", () -> {
+            try {
+                return env.getFile("busy", 16).length == 0;
+            } catch (RuntimeException notYet) {
+                return false;
+            }
+        });
+    }
+
     private static boolean ranThroughTheAgent(ExecutionEnvironment env) {
         return sh(env, PARENT_OF_WRAPPER).stdoutText().endsWith("stagecraft-agent ");
     }
@@ -163,13 +177,7 @@ class TestDockerExecAgent extends DockerProviderTest {
         try {
             for (int round = 0; round < 3; round++) {
                 Future<ExecResult> busy = pool.submit(() -> sh(env, "touch busy; sleep 1.5; rm busy; echo first"));
-                Deadline.await(Duration.ofSeconds(20), "the first command to run", () -> {
-                    try {
-                        return env.getFile("busy", 16).length == 0;
-                    } catch (RuntimeException notYet) {
-                        return false;
-                    }
-                });
+                awaitBusy(env);
                 // An extra agent is an exec's process: its parent is outside the container (PPid 0), not docker-init.
                 ExecResult meanwhile = sh(env, "echo second; a=$(cut -d' ' -f4 /proc/$PPID/stat); grep PPid /proc/$a/status; "
                         + PARENT_OF_WRAPPER);
@@ -178,13 +186,7 @@ class TestDockerExecAgent extends DockerProviderTest {
             }
             // The extra one also kills what times out, through its own PID file, and serves again afterwards.
             Future<ExecResult> busy = pool.submit(() -> sh(env, "touch busy; sleep 3; rm busy"));
-            Deadline.await(Duration.ofSeconds(20), "the first command to run", () -> {
-                try {
-                    return env.getFile("busy", 16).length == 0;
-                } catch (RuntimeException notYet) {
-                    return false;
-                }
-            });
+            awaitBusy(env);
             ExecResult slow = env.execute(ExecRequest.builder("sh", "-c", "sleep 876546 & sleep 876547").timeout(Duration.ofSeconds(1)).build());
             assertThat(slow.termination()).isEqualTo(Termination.TIMEOUT);
             ExecResult left = sh(env, "for p in /proc/[0-9]*; do tr '\\000' ' ' < $p/cmdline 2>/dev/null; echo; done");
@@ -286,14 +288,7 @@ class TestDockerExecAgent extends DockerProviderTest {
         try {
             ExecutionEnvironment seenByOther = other.discover().stream().filter(e -> e.id().equals(env.id())).findFirst().orElseThrow();
             Future<ExecResult> busy = pool.submit(() -> sh(env, "touch busy; sleep 2; echo first; " + PARENT_OF_WRAPPER));
-            // Watched through the archive API, which takes no agent: a command would compete for it.
-            Deadline.await(Duration.ofSeconds(20), "the first command to run", () -> {
-                try {
-                    return seenByOther.getFile("busy", 16).length == 0;
-                } catch (RuntimeException notYet) {
-                    return false;
-                }
-            });
+            awaitBusy(seenByOther);
             ExecResult meanwhile = sh(seenByOther, "echo second; " + PARENT_OF_WRAPPER);
             assertThat(meanwhile.stdoutText()).as("the agent is another process's for now: an Engine exec")
                     .startsWith("second\n").doesNotContain("stagecraft-agent");

@@ -63,11 +63,17 @@ final class DirectLaunch {
                 // bubblewrap failed before it made the sandbox: its message is on stderr, its exit code the result
                 return process;
             }
+            // From here on, bubblewrap failing while it makes the sandbox (its init gone at the join, or the block fd
+            // closed) is its own to explain: its message is on stderr, its exit code the result.
             try {
                 join(init, cgroupProcs, rlimits);
-                release(block);
-            } catch (InitGone | BlockRefused gone) {
-                // bubblewrap failed while it made the sandbox: its message is on stderr, its exit code the result
+            } catch (InitGone gone) {
+                return process;
+            }
+            try {
+                block.write(1);
+            } catch (IOException gone) {
+                // above
             }
         } catch (IOException | RuntimeException e) {
             process.killTree();
@@ -75,21 +81,6 @@ final class DirectLaunch {
             throw e;
         }
         return process;
-    }
-
-    /** Writing to the block fd failed: bubblewrap is gone. */
-    private static final class BlockRefused extends IOException {
-        BlockRefused(IOException cause) {
-            super(cause);
-        }
-    }
-
-    private static void release(PipeStreams.Out block) throws BlockRefused {
-        try {
-            block.write(1);
-        } catch (IOException e) {
-            throw new BlockRefused(e);
-        }
     }
 
     /** The sandbox init's host pid from bubblewrap's report, or -1 when bubblewrap ended (or hung) without one. */
