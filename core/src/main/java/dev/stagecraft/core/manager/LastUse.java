@@ -12,8 +12,9 @@ import java.util.regex.Pattern;
 /**
  * The last use of each environment, where every process sees it. Labels on a backend cannot change after
  * creation, so the core keeps one empty file per environment, {@code <state-dir>/last-use/<id>}, whose
- * modification time is the instant of the last exec, file call or start. Setting a file's time is one system
- * call, so an exec does not get noticeably slower. No file means never used since creation.
+ * modification time is the instant of the last exec, file call or start. Setting a file's times writes no
+ * data (the JDK reads its attributes, then sets the times), so an exec does not get noticeably slower. No file
+ * means never used since creation.
  */
 final class LastUse {
     private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
