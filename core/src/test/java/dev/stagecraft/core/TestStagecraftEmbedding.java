@@ -56,7 +56,7 @@ class TestStagecraftEmbedding {
             assertThat(stagecraft.manager().list(Optional.empty(), Map.of())).isEmpty();
         }
         assertThat(discoverSandboxes()).as("nothing is left on the backend").isEmpty();
-        assertThat(AuditLines.actions(state.resolve("audit.jsonl"), id)).containsExactly("create", "exec", "exec-result", "destroy");
+        assertThat(AuditLines.actions(state.resolve("audit.jsonl"), id)).containsExactly("create", "create-result", "exec", "exec-result", "destroy");
     }
 
     @Test

@@ -3,6 +3,9 @@ package dev.stagecraft.core.manager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stagecraft.api.ErrorCode;
+import dev.stagecraft.api.ExecutionEnvironment;
+import dev.stagecraft.api.Labels;
+import dev.stagecraft.api.SecurityLevel;
 import dev.stagecraft.api.StagecraftException;
 
 import java.io.IOException;
@@ -15,8 +18,8 @@ import java.time.Clock;
 import java.util.Map;
 
 /**
- * Append-only audit log, one JSON object a line: {@code time}, {@code action} (create, exec, stop, destroy,
- * reap), {@code environment}, {@code kind}, {@code level}, {@code owner} and the action's own fields. The
+ * Append-only audit log, one JSON object a line: {@code time}, {@code action}, {@code environment},
+ * {@code kind}, {@code level}, {@code owner}, {@code outcome} and the action's own fields. The
  * file is opened in append mode and locked per line, so several processes can share it. Records the names
  * of environment variables, never their values, and never stdin.
  */
@@ -38,21 +41,38 @@ public final class AuditLog {
         return file;
     }
 
+    /** Whom and what a record is about. */
+    public record Subject(String environmentId, String kind, String level, String owner) {
+        public static Subject of(ExecutionEnvironment environment) {
+            return new Subject(environment.id(), environment.kind(),
+                    environment.labels().get(Labels.SECURITY_LEVEL).orElse(""), environment.labels().owner());
+        }
+
+        /** A critical-level environment is always audited. */
+        public boolean critical() {
+            return level.equals(SecurityLevel.CRITICAL.label());
+        }
+    }
+
     /**
-     * Appends one record when auditing is on, or always when {@code mandatory} (the critical level).
-     * A mandatory record that cannot be written fails the action: critical work is never unaudited.
+     * Appends one record when auditing is on, or always for a critical-level subject. A critical record that
+     * cannot be written fails the action: critical work is never unaudited.
+     *
+     * @param outcome {@code started} for a record written before the work, {@code ok} or {@code failed} after it
      */
-    public void record(String action, String environmentId, String kind, String level, boolean mandatory,
-                       Map<String, Object> fields) {
+    public void record(String action, Subject subject, String outcome, Map<String, Object> fields) {
+        boolean mandatory = subject.critical();
         if (!enabled && !mandatory) {
             return;
         }
         ObjectNode line = json.createObjectNode();
         line.put("time", clock.instant().toString());
         line.put("action", action);
-        line.put("environment", environmentId);
-        line.put("kind", kind);
-        line.put("level", level);
+        line.put("environment", subject.environmentId());
+        line.put("kind", subject.kind());
+        line.put("level", subject.level());
+        line.put("owner", subject.owner());
+        line.put("outcome", outcome);
         fields.forEach((key, value) -> line.set(key, json.valueToTree(value)));
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());

@@ -12,8 +12,8 @@ import dev.stagecraft.api.IsolationLevel;
 import dev.stagecraft.api.Labels;
 import dev.stagecraft.api.OutputListener;
 import dev.stagecraft.api.ResourceUsage;
-import dev.stagecraft.api.SecurityLevel;
 import dev.stagecraft.api.StagecraftException;
+import dev.stagecraft.core.config.PoolSpec;
 import dev.stagecraft.core.config.StagecraftConfig;
 import dev.stagecraft.core.selection.Selection;
 import dev.stagecraft.core.selection.SelectionPipeline;
@@ -29,16 +29,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Chooses, creates, runs, watches and cleans up environments. The backends are the source of truth: the
- * registry is rebuilt from every provider's {@code discover()} at {@link #start()}, so a manager that died
- * loses nothing, and what it leaves behind is adopted (its owner's, still wanted) or reaped (past its TTL,
- * or leased by a process that is gone).
+ * registry is rebuilt from every provider's {@code discover()} at {@link #start()} by the {@link Reconciler}, so
+ * a manager that died loses nothing; the {@link Reaper} destroys what must go. Every action is audited.
  */
 public final class EnvironmentManager implements AutoCloseable {
     private static final char[] ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
@@ -48,24 +45,14 @@ public final class EnvironmentManager implements AutoCloseable {
     private final SelectionPipeline pipeline;
     private final AuditLog audit;
     private final Clock clock;
-    private final Map<String, Managed> environments = new ConcurrentHashMap<>();
-    private final List<EnvironmentListener> listeners = new CopyOnWriteArrayList<>();
+    private final Map<String, ManagedEnvironment> environments = new ConcurrentHashMap<>();
+    private final EnvironmentEvents events;
     private final SecureRandom random = new SecureRandom();
     private final String self = ProcessIdentity.current();
-    private final java.util.Set<String> reconciledKinds = ConcurrentHashMap.newKeySet();
-    private ScheduledExecutorService reaper;
+    private final LastUse lastUse;
+    private final Reaper reaper;
+    private final Reconciler reconciler;
     private WarmPools pools = new WarmPools(List.of(), spec -> null, id -> { }, message -> { });
-
-    private static final class Managed {
-        final ExecutionEnvironment environment;
-        volatile Instant lastUsed;
-        volatile ResourceUsage lastUsage;
-
-        Managed(ExecutionEnvironment environment, Instant lastUsed) {
-            this.environment = environment;
-            this.lastUsed = lastUsed;
-        }
-    }
 
     public EnvironmentManager(StagecraftConfig config, ProviderRegistry providers, SelectionPipeline pipeline,
                               AuditLog audit, Clock clock) {
@@ -74,10 +61,14 @@ public final class EnvironmentManager implements AutoCloseable {
         this.pipeline = pipeline;
         this.audit = audit;
         this.clock = clock;
+        this.events = new EnvironmentEvents(clock);
+        this.lastUse = new LastUse(config.stateDirectory());
+        this.reaper = new Reaper(config, clock, self, environments, lastUse, audit, events);
+        this.reconciler = new Reconciler(providers, config.owner(), environments, reaper, events);
     }
 
     public void addListener(EnvironmentListener listener) {
-        listeners.add(listener);
+        events.add(listener);
     }
 
     /**
@@ -97,57 +88,25 @@ public final class EnvironmentManager implements AutoCloseable {
         if (reconcileAll) {
             reconcile();
         }
-        if (background && reaper == null) {
+        if (background && !reaper.inBackground()) {
             pools = new WarmPools(config.pools(), this::createPooled, this::destroyPooled,
-                    message -> emit(new EnvironmentEvent(EnvironmentEvent.Type.FAILED, "", "", clock.instant(), message)));
+                    message -> events.emit(EnvironmentEvent.Type.FAILED, "", "", message));
             pools.refillLater();
-            reaper = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread thread = new Thread(r, "stagecraft-reaper");
-                thread.setDaemon(true);
-                return thread;
-            });
-            long every = config.reapInterval().toMillis();
-            reaper.scheduleWithFixedDelay(this::reapQuietly, every, every, TimeUnit.MILLISECONDS);
+            reaper.runInBackground(this::reap);
         }
     }
 
-    /** Rebuilds the registry from every healthy provider; reaps expired and orphaned environments. */
-    public synchronized void reconcile() {
-        for (ProviderRegistry.Entry entry : providers.entries()) {
-            reconcile(entry);
-        }
+    /** Rebuilds the registry from every healthy provider; reaps expired, orphaned and idle environments. */
+    public void reconcile() {
+        reconciler.reconcileAll();
     }
 
-    private synchronized void reconcileOnce(String kind) {
-        if (!reconciledKinds.contains(kind)) {
-            providers.entry(kind).ifPresent(this::reconcile);
-        }
-    }
-
-    private void reconcile(ProviderRegistry.Entry entry) {
-        if (!providers.health(entry, false).available()) {
-            return;
-        }
-        reconciledKinds.add(entry.provider().kind());
-        List<ExecutionEnvironment> found;
-        try {
-            found = entry.provider().discover();
-        } catch (RuntimeException e) {
-            return;
-        }
-        for (ExecutionEnvironment environment : found) {
-            Labels labels = environment.labels();
-            if (!labels.owner().equals(config.owner()) || environments.containsKey(environment.id())) {
-                continue;
-            }
-            Optional<String> reason = reapReason(labels, labels.createdAt());
-            if (reason.isPresent()) {
-                destroyQuietly(environment, "reap", reason.get());
-                continue;
-            }
-            environments.put(environment.id(), new Managed(environment, labels.createdAt()));
-            emit(EnvironmentEvent.Type.ADOPTED, environment, "found on the backend");
-        }
+    /**
+     * The kinds whose last {@code discover()} failed, one line each ({@code kind: discover failed: why}); such a
+     * kind is asked again on its next use. Empty when every backend answered.
+     */
+    public List<String> reconcileProblems() {
+        return reconciler.problems();
     }
 
     public Selection select(EnvironmentRequirement requirement) {
@@ -166,15 +125,17 @@ public final class EnvironmentManager implements AutoCloseable {
     public Lease acquire(Selection selection) {
         String kind = selection.requireChoice();
         if (selection.requirement().labels().isEmpty()) {
-            Optional<Managed> warm = pools.take(WarmPools.Profile.of(kind, selection.requirement()))
+            Optional<ManagedEnvironment> warm = pools.take(WarmPools.Profile.of(kind, selection.requirement()))
                     .map(environments::get);
             if (warm.isPresent()) {
-                ExecutionEnvironment environment = warm.get().environment;
-                warm.get().lastUsed = clock.instant();
-                return new Lease(this, environment.id(), environment.kind(), environment.isolation(), selection);
+                used(warm.get());
+                return lease(warm.get().environment, selection);
             }
         }
-        ExecutionEnvironment environment = create(selection, true, Map.of());
+        return lease(create(selection, true, Map.of()), selection);
+    }
+
+    private Lease lease(ExecutionEnvironment environment, Selection selection) {
         return new Lease(this, environment.id(), environment.kind(), environment.isolation(), selection);
     }
 
@@ -183,15 +144,15 @@ public final class EnvironmentManager implements AutoCloseable {
         return pools.readyCounts();
     }
 
-    private WarmPools.Made createPooled(dev.stagecraft.core.config.PoolSpec spec) {
+    private WarmPools.Made createPooled(PoolSpec spec) {
         ExecutionEnvironment environment = create(select(spec.requirement()), true, Map.of(WarmPools.POOL_LABEL, spec.name()));
         return new WarmPools.Made(environment.kind(), environment.id());
     }
 
     private void destroyPooled(String id) {
-        Managed managed = environments.remove(id);
+        ManagedEnvironment managed = environments.remove(id);
         if (managed != null) {
-            destroyQuietly(managed.environment, "destroy", "warm pool drained");
+            reaper.destroyQuietly(managed.environment, "destroy", "warm pool drained");
         }
     }
 
@@ -202,7 +163,7 @@ public final class EnvironmentManager implements AutoCloseable {
 
     private ExecutionEnvironment create(Selection selection, boolean leased, Map<String, String> extraLabels) {
         String kind = selection.requireChoice();
-        reconcileOnce(kind);
+        reconciler.reconcileOnce(kind);
         EnvironmentRequirement requirement = selection.requirement();
         IsolationLevel isolation = selection.chosenIsolation().orElseThrow();
         String id = newId();
@@ -220,25 +181,24 @@ public final class EnvironmentManager implements AutoCloseable {
             labels = labels.with(label.getKey(), label.getValue());
         }
         ProviderRegistry.Entry entry = providers.entry(kind).orElseThrow();
-        boolean critical = requirement.securityLevel() == SecurityLevel.CRITICAL;
+        AuditLog.Subject subject = new AuditLog.Subject(id, kind, requirement.securityLevel().label(), config.owner());
         Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("owner", config.owner());
         fields.put("isolation", isolation.label());
         fields.put("toolType", requirement.toolType());
         fields.put("labels", requirement.labels());
-        audit.record("create", id, kind, requirement.securityLevel().label(), critical, fields);
+        audit.record("create", subject, "started", fields);
         ExecutionEnvironment environment;
         try {
             environment = entry.provider().create(new EnvironmentSpec(id, requirement, isolation, labels));
         } catch (RuntimeException e) {
-            audit.record("create-failed", id, kind, requirement.securityLevel().label(), critical,
-                    Map.of("error", String.valueOf(e.getMessage())));
-            emit(new EnvironmentEvent(EnvironmentEvent.Type.FAILED, id, kind, clock.instant(), String.valueOf(e.getMessage())));
+            audit.record("create-result", subject, "failed", Map.of("error", String.valueOf(e.getMessage())));
+            events.emit(EnvironmentEvent.Type.FAILED, id, kind, String.valueOf(e.getMessage()));
             throw e instanceof StagecraftException ? e
                     : new StagecraftException(ErrorCode.PROVISIONING_FAILED, kind + " could not create the environment: " + e, e);
         }
-        environments.put(id, new Managed(environment, clock.instant()));
-        emit(EnvironmentEvent.Type.CREATED, environment, "isolation " + isolation.label());
+        audit.record("create-result", subject, "ok", Map.of());
+        environments.put(id, new ManagedEnvironment(environment, clock.instant()));
+        events.emit(EnvironmentEvent.Type.CREATED, environment, "isolation " + isolation.label());
         return environment;
     }
 
@@ -248,30 +208,38 @@ public final class EnvironmentManager implements AutoCloseable {
 
     /** Runs a command, starting the environment first when it is stopped; streams output when a listener is given. */
     public ExecResult execute(String id, ExecRequest request, OutputListener listener) {
-        Managed managed = find(id);
+        ManagedEnvironment managed = find(id);
         ExecutionEnvironment environment = managed.environment;
         EnvironmentStatus status = environment.status();
         if (status == EnvironmentStatus.STOPPED) {
-            environment.start();
-            emit(EnvironmentEvent.Type.STARTED, environment, "started for exec");
+            audited(managed, "start", Map.of("reason", "exec"), () -> {
+                environment.start();
+                return null;
+            }, started -> Map.of());
+            events.emit(EnvironmentEvent.Type.STARTED, environment, "started for exec");
         } else if (!status.acceptsExec()) {
             throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "environment '" + id + "' is " + status
                     + " and cannot run commands");
         }
-        managed.lastUsed = clock.instant();
-        String level = environment.labels().get(Labels.SECURITY_LEVEL).orElse("");
-        boolean critical = level.equals(SecurityLevel.CRITICAL.label());
-        audit.record("exec", id, environment.kind(), level, critical, execFields(request));
-        emit(EnvironmentEvent.Type.EXEC_STARTED, environment, String.join(" ", request.argv()));
-        ExecResult result = listener == null ? environment.execute(request) : environment.execute(request, listener);
-        managed.lastUsed = clock.instant();
+        used(managed);
+        AuditLog.Subject subject = AuditLog.Subject.of(environment);
+        audit.record("exec", subject, "started", execFields(request));
+        events.emit(EnvironmentEvent.Type.EXEC_STARTED, environment, String.join(" ", request.argv()));
+        ExecResult result;
+        try {
+            result = listener == null ? environment.execute(request) : environment.execute(request, listener);
+        } catch (RuntimeException e) {
+            audit.record("exec-result", subject, "failed", Map.of("error", String.valueOf(e.getMessage())));
+            throw e;
+        }
+        used(managed);
         Map<String, Object> outcome = new LinkedHashMap<>();
         outcome.put("exitCode", result.exitCode());
         outcome.put("termination", result.termination().name());
         outcome.put("durationMs", result.duration().toMillis());
         outcome.put("truncated", result.truncated());
-        audit.record("exec-result", id, environment.kind(), level, critical, outcome);
-        emit(EnvironmentEvent.Type.EXEC_FINISHED, environment, "exit " + result.exitCode() + " " + result.termination());
+        audit.record("exec-result", subject, "ok", outcome);
+        events.emit(EnvironmentEvent.Type.EXEC_FINISHED, environment, "exit " + result.exitCode() + " " + result.termination());
         try {
             managed.lastUsage = environment.usage();
         } catch (RuntimeException ignored) {
@@ -291,19 +259,23 @@ public final class EnvironmentManager implements AutoCloseable {
     }
 
     public void putFile(String id, String path, byte[] content) {
-        Managed managed = find(id);
-        managed.lastUsed = clock.instant();
-        managed.environment.putFile(path, content);
+        ManagedEnvironment managed = find(id);
+        used(managed);
+        audited(managed, "put-file", Map.of("path", path, "bytes", content.length), () -> {
+            managed.environment.putFile(path, content);
+            return null;
+        }, done -> Map.of());
     }
 
     public byte[] getFile(String id, String path, long maxBytes) {
-        Managed managed = find(id);
-        managed.lastUsed = clock.instant();
-        return managed.environment.getFile(path, maxBytes);
+        ManagedEnvironment managed = find(id);
+        used(managed);
+        return audited(managed, "get-file", Map.of("path", path, "maxBytes", maxBytes),
+                () -> managed.environment.getFile(path, maxBytes), content -> Map.of("bytes", content.length));
     }
 
     public ResourceUsage usage(String id) {
-        Managed managed = find(id);
+        ManagedEnvironment managed = find(id);
         ResourceUsage usage = managed.environment.usage();
         managed.lastUsage = usage;
         return usage;
@@ -324,84 +296,69 @@ public final class EnvironmentManager implements AutoCloseable {
     }
 
     public void stop(String id) {
-        Managed managed = find(id);
-        managed.environment.stop();
-        audit.record("stop", id, managed.environment.kind(), level(managed), critical(managed), Map.of());
-        emit(EnvironmentEvent.Type.STOPPED, managed.environment, "stopped");
+        ManagedEnvironment managed = find(id);
+        audited(managed, "stop", Map.of(), () -> {
+            managed.environment.stop();
+            return null;
+        }, stopped -> Map.of());
+        events.emit(EnvironmentEvent.Type.STOPPED, managed.environment, "stopped");
     }
 
-    /** Destroys and forgets the environment; true when it was known, false when no such id exists. */
+    /**
+     * Destroys and forgets the environment; true when it was known, false when no such id exists. A backend
+     * that fails to destroy it throws, and the environment stays known so a later call can try again.
+     */
     public boolean destroy(String id) {
-        Managed managed = environments.get(id);
+        ManagedEnvironment managed = environments.get(id);
         if (managed == null) {
             managed = rediscover(id).orElse(null);
             if (managed == null) {
                 return false;
             }
         }
-        managed.environment.destroy();
+        ExecutionEnvironment environment = managed.environment;
+        audited(managed, "destroy", Map.of(), () -> {
+            environment.destroy();
+            return null;
+        }, destroyed -> Map.of());
         environments.remove(id);
-        audit.record("destroy", id, managed.environment.kind(), level(managed), critical(managed), Map.of());
-        emit(EnvironmentEvent.Type.DESTROYED, managed.environment, "destroyed");
+        lastUse.forget(id);
+        events.emit(EnvironmentEvent.Type.DESTROYED, environment, "destroyed");
         return true;
     }
 
-    /** One pass of the reaper: destroys environments past their TTL or idle too long. Returns how many. */
+    /** One pass of the reaper: destroys environments past their TTL, orphaned, or idle too long. Returns how many. */
     public int reap() {
-        int reaped = 0;
-        for (Managed managed : List.copyOf(environments.values())) {
-            boolean pooled = pools.holds(managed.environment.id());
-            // A pooled environment is idle by design: only its TTL counts.
-            Optional<String> reason = reapReason(managed.environment.labels(), pooled ? clock.instant() : managed.lastUsed);
-            if (reason.isPresent() && managed.environment.status() != EnvironmentStatus.RUNNING) {
-                pools.forget(managed.environment.id());
-                destroyQuietly(managed.environment, "reap", reason.get());
-                environments.remove(managed.environment.id());
-                reaped++;
-            }
-        }
-        pools.refillLater();
-        return reaped;
+        return reaper.reap(pools);
     }
 
-    private Optional<String> reapReason(Labels labels, Instant lastUsed) {
-        Instant now = clock.instant();
-        Duration ttl = labels.ttl();
-        if (!ttl.isZero() && labels.createdAt().plus(ttl).isBefore(now)) {
-            return Optional.of("ttl " + ttl + " expired");
-        }
-        Optional<String> holder = labels.get(ProcessIdentity.HOLDER_LABEL);
-        if (holder.isPresent() && !holder.get().equals(self) && !ProcessIdentity.alive(holder.get())) {
-            return Optional.of("its holder process " + holder.get() + " is gone");
-        }
-        if (!config.idleTimeout().isZero() && lastUsed.plus(config.idleTimeout()).isBefore(now)) {
-            return Optional.of("idle for more than " + config.idleTimeout());
-        }
-        return Optional.empty();
-    }
-
-    private void reapQuietly() {
+    /** Runs one action and audits its outcome ({@code ok} with {@code after}'s fields, or {@code failed} and why). */
+    private <T> T audited(ManagedEnvironment managed, String action, Map<String, Object> fields, Supplier<T> work,
+                          Function<T, Map<String, Object>> after) {
+        AuditLog.Subject subject = AuditLog.Subject.of(managed.environment);
+        Map<String, Object> record = new LinkedHashMap<>(fields);
+        T result;
         try {
-            reap();
-        } catch (RuntimeException ignored) {
-            // the next pass tries again
-        }
-    }
-
-    private void destroyQuietly(ExecutionEnvironment environment, String action, String reason) {
-        try {
-            environment.destroy();
-            String level = environment.labels().get(Labels.SECURITY_LEVEL).orElse("");
-            audit.record(action, environment.id(), environment.kind(), level,
-                    level.equals(SecurityLevel.CRITICAL.label()), Map.of("reason", reason));
-            emit(EnvironmentEvent.Type.REAPED, environment, reason);
+            result = work.get();
         } catch (RuntimeException e) {
-            emit(EnvironmentEvent.Type.FAILED, environment, "reap failed: " + e.getMessage());
+            record.put("error", String.valueOf(e.getMessage()));
+            audit.record(action, subject, "failed", record);
+            throw e;
         }
+        record.putAll(after.apply(result));
+        audit.record(action, subject, "ok", record);
+        return result;
     }
 
-    private Managed find(String id) {
-        Managed managed = environments.get(id);
+    /** Remembers a use here and where other processes see it (see {@link LastUse}). */
+    private void used(ManagedEnvironment managed) {
+        Instant now = clock.instant();
+        managed.lastUsed = now;
+        lastUse.record(managed.id(), now);
+    }
+
+    private ManagedEnvironment find(String id) {
+        ManagedEnvironment managed = environments.get(id);
         if (managed != null) {
             return managed;
         }
@@ -409,25 +366,19 @@ public final class EnvironmentManager implements AutoCloseable {
     }
 
     /** Looks for an environment created by another process since {@link #reconcile()}. */
-    private Optional<Managed> rediscover(String id) {
+    private Optional<ManagedEnvironment> rediscover(String id) {
         reconcile();
         return Optional.ofNullable(environments.get(id));
     }
 
-    private EnvironmentInfo info(Managed managed) {
+    private EnvironmentInfo info(ManagedEnvironment managed) {
         ExecutionEnvironment environment = managed.environment;
         Instant created = environment.createdAt();
+        Instant now = clock.instant();
+        Labels labels = environment.labels();
         return new EnvironmentInfo(environment.id(), environment.kind(), environment.isolation(), environment.status(),
-                created, Duration.between(created, clock.instant()), environment.labels().ttl(), environment.labels(),
-                Optional.ofNullable(managed.lastUsage));
-    }
-
-    private static String level(Managed managed) {
-        return managed.environment.labels().get(Labels.SECURITY_LEVEL).orElse("");
-    }
-
-    private static boolean critical(Managed managed) {
-        return level(managed).equals(SecurityLevel.CRITICAL.label());
+                created, Duration.between(created, now), labels.ttl(), labels, Optional.ofNullable(managed.lastUsage),
+                reaper.lastUsed(managed), Reaper.expiresAt(labels), Reaper.expired(labels, now));
     }
 
     private String newId() {
@@ -438,32 +389,15 @@ public final class EnvironmentManager implements AutoCloseable {
         return "sc-" + new String(id);
     }
 
-    private void emit(EnvironmentEvent.Type type, ExecutionEnvironment environment, String detail) {
-        emit(new EnvironmentEvent(type, environment.id(), environment.kind(), clock.instant(), detail));
-    }
-
-    private void emit(EnvironmentEvent event) {
-        for (EnvironmentListener listener : listeners) {
-            try {
-                listener.onEvent(event);
-            } catch (RuntimeException ignored) {
-                // a listener never breaks the caller
-            }
-        }
-    }
-
     /** Stops the reaper and destroys the environments leased by this process. Others are left to live. */
     @Override
     public synchronized void close() {
         pools.close();
-        if (reaper != null) {
-            reaper.shutdownNow();
-            reaper = null;
-        }
-        for (Managed managed : List.copyOf(environments.values())) {
+        reaper.close();
+        for (ManagedEnvironment managed : List.copyOf(environments.values())) {
             if (managed.environment.labels().get(ProcessIdentity.HOLDER_LABEL).filter(self::equals).isPresent()) {
-                destroyQuietly(managed.environment, "destroy", "manager closed");
-                environments.remove(managed.environment.id());
+                reaper.destroyQuietly(managed.environment, "destroy", "manager closed");
+                environments.remove(managed.id());
             }
         }
     }

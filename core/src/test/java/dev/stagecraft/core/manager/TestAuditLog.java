@@ -27,8 +27,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class TestAuditLog {
     private static final Clock CLOCK = Clock.fixed(Instant.parse("2030-01-02T03:04:05Z"), ZoneOffset.UTC);
 
+    private static final AuditLog.Subject MEDIUM = new AuditLog.Subject("sc-abc", "sandbox", "medium", "me");
+
     @TempDir
     Path dir;
+
+    private static AuditLog.Subject subject(String id, String kind, String level) {
+        return new AuditLog.Subject(id, kind, level, "me");
+    }
 
     @Test
     void writesOneJsonObjectPerLineWithTheCommonFields() {
@@ -37,8 +43,8 @@ class TestAuditLog {
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("argv", List.of("sh", "-c", "echo \"quoted\"\nnewline"));
         fields.put("exitCode", 0);
-        audit.record("exec", "sc-abc", "sandbox", "medium", false, fields);
-        audit.record("destroy", "sc-abc", "sandbox", "medium", false, Map.of());
+        audit.record("exec", MEDIUM, "started", fields);
+        audit.record("destroy", MEDIUM, "ok", Map.of());
 
         List<JsonNode> lines = AuditLines.read(file);
         assertThat(lines).hasSize(2);
@@ -48,9 +54,13 @@ class TestAuditLog {
         assertThat(exec.path("environment").asText()).isEqualTo("sc-abc");
         assertThat(exec.path("kind").asText()).isEqualTo("sandbox");
         assertThat(exec.path("level").asText()).isEqualTo("medium");
+        assertThat(exec.path("owner").asText()).isEqualTo("me");
+        assertThat(exec.path("outcome").asText()).isEqualTo("started");
+        assertThat(exec.fieldNames()).toIterable().startsWith("time", "action", "environment", "kind", "level", "owner", "outcome");
         assertThat(exec.path("argv").get(2).asText()).isEqualTo("echo \"quoted\"\nnewline");
         assertThat(exec.path("exitCode").asInt()).isZero();
         assertThat(lines.get(1).path("action").asText()).isEqualTo("destroy");
+        assertThat(lines.get(1).path("outcome").asText()).isEqualTo("ok");
         assertThat(audit.file()).isEqualTo(file);
     }
 
@@ -58,23 +68,24 @@ class TestAuditLog {
     void disabledLogWritesOnlyMandatoryRecords() {
         Path file = dir.resolve("audit.jsonl");
         AuditLog audit = new AuditLog(file, false, CLOCK);
-        audit.record("create", "sc-low", "sandbox", "medium", false, Map.of());
+        audit.record("create", subject("sc-low", "sandbox", "medium"), "started", Map.of());
         assertThat(file).doesNotExist();
-        audit.record("create", "sc-crit", "kvm", "critical", true, Map.of("isolation", "vm"));
+        audit.record("get-file", subject("sc-crit", "kvm", "critical"), "ok", Map.of("path", "out.txt"));
         List<JsonNode> lines = AuditLines.read(file);
         assertThat(lines).hasSize(1);
         assertThat(lines.get(0).path("environment").asText()).isEqualTo("sc-crit");
         assertThat(lines.get(0).path("level").asText()).isEqualTo("critical");
-        assertThat(lines.get(0).path("isolation").asText()).isEqualTo("vm");
+        assertThat(lines.get(0).path("action").asText()).isEqualTo("get-file");
+        assertThat(lines.get(0).path("path").asText()).isEqualTo("out.txt");
     }
 
     @Test
     void mandatoryRecordThatCannotBeWrittenFailsTheAction() throws IOException {
         Path blocker = Files.writeString(dir.resolve("not-a-folder"), "x");
         AuditLog audit = new AuditLog(blocker.resolve("audit.jsonl"), true, CLOCK);
-        assertThatCode(() -> audit.record("exec", "sc-1", "sandbox", "medium", false, Map.of()))
+        assertThatCode(() -> audit.record("exec", subject("sc-1", "sandbox", "medium"), "started", Map.of()))
                 .as("an optional record that cannot be written is dropped").doesNotThrowAnyException();
-        assertThatThrownBy(() -> audit.record("exec", "sc-2", "kvm", "critical", true, Map.of()))
+        assertThatThrownBy(() -> audit.record("exec", subject("sc-2", "kvm", "critical"), "started", Map.of()))
                 .isInstanceOfSatisfying(StagecraftException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL);
                     assertThat(e.getMessage()).startsWith("audit log " + blocker.resolve("audit.jsonl") + " cannot be written")
@@ -94,7 +105,7 @@ class TestAuditLog {
                 int thread = t;
                 futures.add(pool.submit(() -> {
                     for (int i = 0; i < 50; i++) {
-                        log.record("exec", "sc-" + thread, "sandbox", "medium", false, Map.of("payload", "x".repeat(2000), "i", i));
+                        log.record("exec", subject("sc-" + thread, "sandbox", "medium"), "ok", Map.of("payload", "x".repeat(2000), "i", i));
                     }
                 }));
             }

@@ -134,7 +134,8 @@ class TestEnvironmentManager {
         assertThat(events.stream().filter(e -> e.type() == EXEC_FINISHED).findFirst().orElseThrow().detail()).isEqualTo("exit 3 EXITED");
 
         List<JsonNode> lines = AuditLines.read(audit());
-        assertThat(AuditLines.actions(audit(), id)).containsExactly("create", "exec", "exec-result", "exec", "exec-result", "destroy");
+        assertThat(AuditLines.actions(audit(), id)).containsExactly("create", "create-result", "exec", "exec-result", "put-file",
+                "exec", "exec-result", "get-file", "get-file", "destroy");
         JsonNode create = lines.get(0);
         assertThat(create.path("kind").asText()).isEqualTo("sandbox");
         assertThat(create.path("level").asText()).isEqualTo("medium");
@@ -142,11 +143,11 @@ class TestEnvironmentManager {
         assertThat(create.path("isolation").asText()).isEqualTo("container");
         assertThat(create.path("labels").path("team").asText()).isEqualTo("core");
         assertThat(Instant.parse(create.path("time").asText())).isNotNull();
-        JsonNode exec = lines.get(1);
+        JsonNode exec = lines.get(2);
         assertThat(exec.path("argv").get(0).asText()).isEqualTo("sh");
         assertThat(exec.path("envNames").get(0).asText()).isEqualTo("SECRET_NAME");
-        assertThat(lines.get(2).path("exitCode").asInt()).isEqualTo(3);
-        assertThat(lines.get(2).path("termination").asText()).isEqualTo("EXITED");
+        assertThat(lines.get(3).path("exitCode").asInt()).isEqualTo(3);
+        assertThat(lines.get(3).path("termination").asText()).isEqualTo("EXITED");
         assertThat(String.join("\n", readAll(audit()))).as("variable values are never audited").doesNotContain("s3cr3t-value");
     }
 
@@ -173,7 +174,7 @@ class TestEnvironmentManager {
         assertThat(second.manager().list(Optional.empty(), Map.of())).isEmpty();
         assertThat(sandboxDir(created.id())).doesNotExist();
         assertThat(second.manager().destroy(created.id())).as("destroying again").isFalse();
-        assertThat(AuditLines.actions(audit(), created.id())).containsExactly("create", "exec", "exec-result", "destroy");
+        assertThat(AuditLines.actions(audit(), created.id())).containsExactly("create", "create-result", "exec", "exec-result", "destroy");
     }
 
     @Test
@@ -264,7 +265,7 @@ class TestEnvironmentManager {
         assertThat(events.get(0).detail()).matches("its holder process .+/" + child.pid() + "/\\d+ is gone");
         assertThat(next.manager().list(Optional.empty(), Map.of())).isEmpty();
         assertThat(sandboxDir(id)).doesNotExist();
-        assertThat(AuditLines.actions(audit(), id)).containsExactly("create", "reap");
+        assertThat(AuditLines.actions(audit(), id)).containsExactly("create", "create-result", "reap");
         // the first watcher still holds it in memory; its reaper pass finds the holder gone as well
         Stagecraft watcher = opened.get(0);
         assertThat(watcher.manager().reap()).isEqualTo(1);
@@ -306,8 +307,35 @@ class TestEnvironmentManager {
         opened.remove(stagecraft);
         assertThat(sandboxDir(lease.id())).doesNotExist();
         assertThat(sandboxDir(created.id())).isDirectory();
-        assertThat(AuditLines.actions(audit(), lease.id())).containsExactly("create", "destroy");
+        assertThat(AuditLines.actions(audit(), lease.id())).containsExactly("create", "create-result", "destroy");
         open(); // adopts the created one, so the clean-up destroys it
+    }
+
+    @Test
+    void everyActionIsAuditedWithOwnerEnvironmentAndOutcome() {
+        EnvironmentManager manager = open().manager();
+        String id = manager.create(EnvironmentRequirement.builder().build()).id();
+        manager.putFile(id, "in.txt", "data".getBytes(StandardCharsets.UTF_8));
+        assertThat(manager.getFile(id, "in.txt", 100)).hasSize(4);
+        StagecraftException escape = catchThrowableOfType(StagecraftException.class, () -> manager.getFile(id, "../labels", 100));
+        manager.stop(id);
+        manager.execute(id, ExecRequest.of("true"));
+        assertThat(manager.destroy(id)).isTrue();
+
+        List<JsonNode> lines = AuditLines.read(audit()).stream().filter(n -> n.path("environment").asText().equals(id)).toList();
+        assertThat(lines).extracting(n -> n.path("action").asText() + " " + n.path("outcome").asText()).containsExactly(
+                "create started", "create-result ok", "put-file ok", "get-file ok", "get-file failed", "stop ok",
+                "start ok", "exec started", "exec-result ok", "destroy ok");
+        assertThat(lines).allSatisfy(n -> {
+            assertThat(n.path("owner").asText()).isEqualTo("local");
+            assertThat(n.path("kind").asText()).isEqualTo("sandbox");
+            assertThat(n.path("level").asText()).isEqualTo("medium");
+        });
+        assertThat(lines.get(2).path("path").asText()).isEqualTo("in.txt");
+        assertThat(lines.get(2).path("bytes").asInt()).isEqualTo(4);
+        assertThat(lines.get(3).path("bytes").asInt()).isEqualTo(4);
+        assertThat(lines.get(4).path("path").asText()).isEqualTo("../labels");
+        assertThat(lines.get(4).path("error").asText()).isEqualTo(escape.getMessage());
     }
 
     @Test
@@ -318,7 +346,7 @@ class TestEnvironmentManager {
         assertThat(stagecraft.manager().status(created.id()).status()).isEqualTo(EnvironmentStatus.STOPPED);
         assertThat(stagecraft.manager().execute(created.id(), ExecRequest.of("echo", "again")).stdoutText()).isEqualTo("again\n");
         assertThat(eventsOf(created.id())).containsExactly(CREATED, STOPPED, STARTED, EXEC_STARTED, EXEC_FINISHED);
-        assertThat(AuditLines.actions(audit(), created.id())).containsExactly("create", "stop", "exec", "exec-result");
+        assertThat(AuditLines.actions(audit(), created.id())).containsExactly("create", "create-result", "stop", "start", "exec", "exec-result");
     }
 
     @Test

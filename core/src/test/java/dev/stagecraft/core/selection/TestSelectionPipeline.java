@@ -42,9 +42,13 @@ import static org.assertj.core.api.Assertions.within;
 class TestSelectionPipeline {
     private static final ProviderHealth HEALTHY = ProviderHealth.available("ok", Map.of());
 
-    /** Native namespace sandbox: container class, no network, no persistent storage, 4 cpus / 4g at most. */
+    /**
+     * Native namespace sandbox, as SandboxProvider.describe() reports it: container class, network, no persistent
+     * storage, the host's size as its ceiling (here a host of 16 cpus / 32g, so that the rows do not depend on
+     * the machine running them).
+     */
     static final ProviderCapabilities SANDBOX = new ProviderCapabilities("sandbox", EnumSet.of(CONTAINER),
-            Duration.ofMillis(1500), 6, 0, false, false, false, new Resources(4, 4L << 30, 0, 0));
+            Duration.ofMillis(1500), 6, 0, false, true, false, new Resources(16, 32L << 30, 0, 0));
     /** Docker with runc and gVisor: network and volumes. */
     static final ProviderCapabilities DOCKER = new ProviderCapabilities("docker", EnumSet.of(CONTAINER, USER_KERNEL),
             Duration.ofSeconds(2), 8, 0, false, true, true, Resources.NONE);
@@ -89,15 +93,16 @@ class TestSelectionPipeline {
             low     | api            | 30   | -          | -       | -              | lambda  | PROCESS     | lambda sandbox docker gpu kvm     | -                                                             | 19.8/7/0/1.5
             low     | generic        | 120  | -          | -       | -              | lambda  | PROCESS     | lambda docker sandbox gpu kvm     | -                                                             | 9.9/7/0/0
             low     | short_lived    | 30   | -          | -       | -              | lambda  | PROCESS     | lambda docker sandbox gpu kvm     | -                                                             | 19.8/7/0/3
-            low     | generic        | 30   | mem=8g     | -       | -              | docker  | CONTAINER   | docker gpu kvm                    | lambda@resources sandbox@resources                            | 16/8/0/0
+            low     | generic        | 30   | mem=8g     | -       | -              | sandbox | CONTAINER   | sandbox docker gpu kvm            | lambda@resources                                              | 17/6/0/1.5
+            low     | generic        | 30   | mem=64g    | -       | -              | docker  | CONTAINER   | docker gpu kvm                    | lambda@resources sandbox@resources                            | 16/8/0/0
             low     | generic        | 30   | persist    | -       | -              | docker  | CONTAINER   | docker kvm                        | gpu@features lambda@features sandbox@features                 | 16/8/0/0
             low     | generic        | 30   | -          | -       | lambda,sandbox | docker  | CONTAINER   | docker gpu kvm                    | lambda@health sandbox@health                                  | 16/8/0/0
             medium  | generic        | 30   | -          | -       | -              | sandbox | CONTAINER   | sandbox docker gpu kvm            | lambda@security                                               | 17/6/0/1.5
             medium  | generic        | 120  | -          | -       | -              | docker  | CONTAINER   | docker sandbox gpu kvm            | lambda@security                                               | 8/8/0/0
             medium  | data_processing| 120  | -          | -       | -              | docker  | CONTAINER   | docker sandbox gpu kvm            | lambda@security                                               | 8/8/0/3
-            medium  | shell          | 30   | net        | -       | -              | docker  | CONTAINER   | docker gpu kvm                    | lambda@security sandbox@features                              | 16/8/0/0
+            medium  | shell          | 30   | net        | -       | -              | sandbox | CONTAINER   | sandbox docker gpu kvm            | lambda@security                                               | 17/6/0/1.5
             medium  | generic        | 30   | persist    | -       | -              | docker  | CONTAINER   | docker kvm                        | gpu@features lambda@security sandbox@features                 | 16/8/0/0
-            medium  | generic        | 30   | mem=8g     | -       | -              | docker  | CONTAINER   | docker gpu kvm                    | lambda@security sandbox@resources                             | 16/8/0/0
+            medium  | generic        | 30   | mem=64g    | -       | -              | docker  | CONTAINER   | docker gpu kvm                    | lambda@security sandbox@resources                             | 16/8/0/0
             medium  | generic        | 30   | iso=vm     | -       | -              | kvm     | VM          | kvm                               | docker@security gpu@security lambda@security sandbox@security | -40/9/0/0
             medium  | ml_inference   | 30   | gpu        | -       | -              | gpu     | CONTAINER   | gpu                               | docker@features kvm@features lambda@security sandbox@features | 0/10/-0.06/3
             medium  | generic        | 30   | -          | -       | sandbox        | docker  | CONTAINER   | docker gpu kvm                    | lambda@security sandbox@health                                | 16/8/0/0
@@ -177,11 +182,11 @@ class TestSelectionPipeline {
             high    | generic | -       | -      | sandbox | security  | offers isolation up to container; level high needs user-kernel or stronger
             critical| generic | -       | docker | docker  | security  | offers isolation up to user-kernel; level critical needs vm or stronger
             medium  | generic | iso=vm  | -      | docker  | security  | offers isolation up to user-kernel; isolation vm was asked
-            medium  | shell   | net     | -      | sandbox | features  | cannot give network access
+            medium  | shell   | persist | -      | sandbox | features  | has no persistent storage
             critical| generic | net     | -      | kvm     | features  | network is not allowed at level critical
             medium  | generic | persist | -      | gpu     | features  | has no persistent storage
             medium  | ml_inference | gpu | -     | docker  | features  | cannot attach GPUs (1 asked)
-            medium  | generic | mem=8g  | -      | sandbox | resources | at most 4g memory, 8g asked
+            medium  | generic | mem=64g | -      | sandbox | resources | at most 32g memory, 64g asked
             low     | generic | mem=3g  | -      | lambda  | resources | at most 2g memory, 3g asked
             medium  | generic | -       | docker | sandbox | provider  | not the requested provider 'docker'
             """)
@@ -191,6 +196,17 @@ class TestSelectionPipeline {
         assertThat(report.droppedBy()).contains(stage);
         assertThat(report.reason()).isEqualTo(reason);
         assertThat(report.describe()).isEqualTo(kind + ": dropped by " + stage + ": " + reason);
+    }
+
+    @Test
+    void kvmWithoutAConfiguredNetworkIsDroppedWhenNetworkIsAsked() {
+        // the kvm plugin reports no network while providers.kvm.network is empty
+        ProviderCapabilities offline = new ProviderCapabilities("kvm", EnumSet.of(VM), Duration.ofSeconds(30), 9, 0,
+                false, false, true, Resources.NONE);
+        EnvironmentRequirement requirement = EnvironmentRequirement.builder().securityLevel(SecurityLevel.HIGH).network(true).build();
+        Selection selection = SelectionPipeline.defaults(Settings.empty("selection"))
+                .select(requirement, List.of(new Candidate("kvm", offline, HEALTHY)));
+        assertThat(report(selection, "kvm").describe()).isEqualTo("kvm: dropped by features: cannot give network access");
     }
 
     @Test
@@ -363,8 +379,9 @@ class TestSelectionPipeline {
         SelectionPipeline pipeline = SelectionPipeline.defaults(config("tool-type", Map.of("enabled", "false")));
         assertThat(pipeline.scorerNames()).containsExactly("startup", "efficiency", "cost");
 
-        Selection noFeatures = select(config("features", Map.of("enabled", false)),
-                EnvironmentRequirement.builder().toolType("shell").network(true).build());
+        EnvironmentRequirement persistent = EnvironmentRequirement.builder().toolType("shell").persistentStorage(true).build();
+        assertThat(selectDefault(persistent, Set.of()).chosenKind()).contains("docker");
+        Selection noFeatures = select(config("features", Map.of("enabled", false)), persistent);
         assertThat(noFeatures.chosenKind()).contains("sandbox");
     }
 

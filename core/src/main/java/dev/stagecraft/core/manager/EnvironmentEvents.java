@@ -1,0 +1,37 @@
+package dev.stagecraft.core.manager;
+
+import dev.stagecraft.api.ExecutionEnvironment;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** The listeners of one manager and the events sent to them. */
+final class EnvironmentEvents {
+    private final List<EnvironmentListener> listeners = new CopyOnWriteArrayList<>();
+    private final Clock clock;
+
+    EnvironmentEvents(Clock clock) {
+        this.clock = clock;
+    }
+
+    void add(EnvironmentListener listener) {
+        listeners.add(listener);
+    }
+
+    void emit(EnvironmentEvent.Type type, ExecutionEnvironment environment, String detail) {
+        emit(type, environment.id(), environment.kind(), detail);
+    }
+
+    /** An event about a kind rather than one environment passes an empty id. */
+    void emit(EnvironmentEvent.Type type, String environmentId, String kind, String detail) {
+        EnvironmentEvent event = new EnvironmentEvent(type, environmentId, kind, clock.instant(), detail);
+        for (EnvironmentListener listener : listeners) {
+            try {
+                listener.onEvent(event);
+            } catch (RuntimeException ignored) {
+                // a listener never breaks the caller
+            }
+        }
+    }
+}
