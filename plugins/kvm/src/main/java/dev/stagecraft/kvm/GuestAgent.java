@@ -5,7 +5,7 @@ import dev.stagecraft.api.ExecRequest;
 import dev.stagecraft.api.ExecResult;
 import dev.stagecraft.api.PathEscapeException;
 import dev.stagecraft.api.StagecraftException;
-import dev.stagecraft.api.Termination;
+import dev.stagecraft.api.Terminations;
 import dev.stagecraft.api.WorkspacePath;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -193,25 +193,19 @@ final class GuestAgent {
         err = err.length > limit ? Arrays.copyOf(err, (int) limit) : err;
         String note = clamped ? "output cap lowered to " + maxOutput + " bytes (providers.kvm.max-output)" : "";
         if (timedOut) {
-            return new ExecResult(ExecResult.TIMEOUT_EXIT_CODE, out, err, took, Termination.TIMEOUT, truncated,
-                    join("timed out after " + request.timeout() + "; its process group was killed", note));
+            return Terminations.timedOut(request.timeout(), out, err, took, truncated).withNote(note);
         }
         Object exitCode = status.get("exitcode");
         Object signal = status.get("signal");
         if (exitCode == null && signal instanceof Number) {
-            int sig = ((Number) signal).intValue();
-            return new ExecResult(128 + sig, out, err, took, Termination.SIGNALED, truncated,
-                    join("killed by signal " + sig, note));
+            return Terminations.ended(Terminations.exitCodeOf(((Number) signal).intValue()), out, err, took, truncated)
+                    .withNote(note);
         }
         int code = exitCode instanceof Number ? ((Number) exitCode).intValue() : -1;
         if (code == 125 && new String(err, StandardCharsets.UTF_8).startsWith(BAD_WORKDIR)) {
             throw StagecraftException.invalidRequirement(new String(err, StandardCharsets.UTF_8).trim());
         }
-        return new ExecResult(code, out, err, took, Termination.EXITED, truncated, note);
-    }
-
-    private static String join(String a, String b) {
-        return b.isEmpty() ? a : a + "; " + b;
+        return Terminations.ended(code, out, err, took, truncated).withNote(note);
     }
 
     private long spawn(String path, List<String> args, List<String> env, byte[] input, boolean capture)
