@@ -4,7 +4,9 @@
 #   stagecraft/python:3.11      `debootstrap --variant=minbase --include=python3-minimal bookworm`, `docker import`ed
 # and a local registry (Debian's docker-registry on 127.0.0.1:5005, no auth, loopback only) holding
 #   127.0.0.1:5005/stagecraft/pulltest:1   busybox plus 4 MiB of random bytes, never kept on the Engine itself,
-# so that the provider's pull path is tested against a real registry.
+# so that the provider's pull path is tested against a real registry. The provider pulls a missing image by default
+# (providers.docker.pull: true); with no other registry reachable here, the tests' fixtures set pull: false next to
+# the image mapping to the stagecraft/ images (docs/providers/docker.md).
 # Sourced by scripts/install-deps.sh (which defines apt_install). Idempotent: a re-run with everything in place
 # only checks. Images carry a recipe label; an image from an older recipe is rebuilt.
 # Knobs: STAGECRAFT_DOCKER_CACHE (default /var/cache/stagecraft), STAGECRAFT_DEBIAN_MIRROR (default: from apt's sources).

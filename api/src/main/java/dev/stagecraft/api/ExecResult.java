@@ -9,6 +9,7 @@ import static java.util.Objects.requireNonNull;
  * The outcome of one command.
  *
  * @param exitCode    the command's exit code; 128 + signal when a signal ended it; 124 on timeout
+ *                    ({@link Terminations} reads a code the same way for every provider)
  * @param stdout      captured standard output, at most the request's output limit
  * @param stderr      captured standard error, at most the request's output limit
  * @param duration    wall-clock time from start to the end of the process tree
@@ -53,5 +54,15 @@ public record ExecResult(int exitCode, byte[] stdout, byte[] stderr, Duration du
 
     public boolean succeeded() {
         return termination == Termination.EXITED && exitCode == 0;
+    }
+
+    /** This result with {@code note} added after its detail ({@code killed by signal 9; note}); itself when empty. */
+    public ExecResult withNote(String note) {
+        requireNonNull(note, "note is null");
+        if (note.isEmpty()) {
+            return this;
+        }
+        return new ExecResult(exitCode, stdout, stderr, duration, termination, truncated,
+                detail.isEmpty() ? note : detail + "; " + note);
     }
 }

@@ -45,7 +45,7 @@ public class DockerBenchmarks {
 
         @Setup(Level.Trial)
         public void setUp() throws IOException {
-            stagecraft = BenchStagecraft.start("docker", "providers:\n  docker:\n    images:\n      default: " + IMAGE + "\n"
+            stagecraft = BenchStagecraft.start("docker", "providers:\n  docker:\n    pull: false\n    images:\n      default: " + IMAGE + "\n"
                     + "pools:\n  docker-warm:\n    size: 4\n    tool-type: docker-warm\n    provider: docker\n");
             held = stagecraft.manager().acquire(COLD);
             cliExec = List.of("docker", "exec", "stagecraft-" + held.id(), "/bin/true");

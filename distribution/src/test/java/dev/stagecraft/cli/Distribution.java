@@ -18,10 +18,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * state directory, as a person would: shared by the integration tests of this package.
  */
 final class Distribution {
-    /** The locally built test images stand in for the seed's registry images (no registry is reachable here). */
+    /**
+     * The locally built test images stand in for the seed's registry images, and pulling is off: no registry is
+     * reachable here, so a missing test image says how to build it rather than how the pull failed.
+     */
     static final Map<String, String> LOCAL_IMAGES = Map.of(
             "STAGECRAFT_PROVIDERS__DOCKER__IMAGES__PYTHON", "stagecraft/python:3.11",
-            "STAGECRAFT_PROVIDERS__DOCKER__IMAGES__DEFAULT", "stagecraft/busybox:latest");
+            "STAGECRAFT_PROVIDERS__DOCKER__IMAGES__DEFAULT", "stagecraft/busybox:latest",
+            "STAGECRAFT_PROVIDERS__DOCKER__PULL", "false");
 
     record Outcome(int exitCode, String out, String err) {
     }

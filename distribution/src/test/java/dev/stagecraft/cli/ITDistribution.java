@@ -151,7 +151,7 @@ class ITDistribution {
         assertThat(gone.err()).contains("NOT_FOUND");
     }
 
-    /** The locally built test images stand in for the seed's registry images (no registry is reachable here). */
+    /** The locally built test images stand in for the seed's registry images; pulling is off (no registry here). */
     static final Map<String, String> LOCAL_IMAGES = Distribution.LOCAL_IMAGES;
 
     /** Fails in CI, skips on a developer's machine, when the provider is not usable here. */

@@ -8,9 +8,9 @@ import dev.stagecraft.api.ExecRequest;
 import dev.stagecraft.api.ExecResult;
 import dev.stagecraft.api.IsolationLevel;
 import dev.stagecraft.api.OutputListener;
-import dev.stagecraft.api.Quantities;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.api.Termination;
+import dev.stagecraft.api.Terminations;
 import dev.stagecraft.api.WorkspacePath;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,7 +37,7 @@ import java.util.concurrent.locks.LockSupport;
  * {@code kill}, and for the agent {@code setsid} and {@code head} (every image of the default table, busybox and
  * Debian have them).
  *
- * <p><b>Results.</b> Besides exit codes and timeouts: an out-of-memory kill ({@link OomEvents}), a failure while the
+ * <p><b>Results.</b> Exit codes and timeouts are read as {@link Terminations} says for every kind; besides: an out-of-memory kill ({@link OomEvents}), a failure while the
  * pids limit refused forks (runc, {@link LocalCgroup#pidsLimitHits()}) and SIGXFSZ are {@link Termination#LIMIT_KILLED}.
  */
 final class CommandRunner {
@@ -60,6 +60,8 @@ final class CommandRunner {
 
     /** The signal the kernel sends a process that writes past its file size limit. */
     private static final int SIGXFSZ = 25;
+    /** The exit code reported when a command is known to be killed but its code could not be read: SIGKILL's. */
+    private static final int SIGKILL_EXIT = Terminations.exitCodeOf(9);
 
     private final DockerEnvironment env;
     private final String id;
@@ -138,22 +140,23 @@ final class CommandRunner {
         }
         String oom = outOfMemory(outcome, oomBefore);
         if (oom != null) {
-            return new ExecResult((int) (outcome.exitCode() < 0 ? 128 + 9 : outcome.exitCode()), outcome.stdout(),
+            return new ExecResult((int) (outcome.exitCode() < 0 ? SIGKILL_EXIT : outcome.exitCode()), outcome.stdout(),
                     outcome.stderr(), outcome.took(), Termination.LIMIT_KILLED, outcome.truncated(), oom);
         }
         if (outcome.timedOut()) {
-            return new ExecResult(ExecResult.TIMEOUT_EXIT_CODE, outcome.stdout(), outcome.stderr(), outcome.took(),
-                    Termination.TIMEOUT, outcome.truncated(), "killed: timeout " + request.timeout() + " passed");
+            return Terminations.timedOut(request.timeout(), outcome.stdout(), outcome.stderr(), outcome.took(),
+                    outcome.truncated());
         }
         if (env.stoppedSince(generation)) {
-            return new ExecResult((int) (outcome.exitCode() < 0 ? 137 : outcome.exitCode()), outcome.stdout(), outcome.stderr(),
-                    outcome.took(), Termination.ENVIRONMENT_STOPPED, outcome.truncated(), "the environment was stopped while it ran");
+            return new ExecResult((int) (outcome.exitCode() < 0 ? SIGKILL_EXIT : outcome.exitCode()), outcome.stdout(),
+                    outcome.stderr(), outcome.took(), Termination.ENVIRONMENT_STOPPED, outcome.truncated(),
+                    "the environment was stopped while it ran");
         }
-        if (outcome.exitCode() < 0 || (outcome.exitCode() > 128 && outcome.exitCode() <= 128 + 64)) {
+        if (outcome.exitCode() < 0 || Terminations.signalOf((int) outcome.exitCode()) != 0) {
             // Killed, or no exit code: was the container stopped underneath it (an Engine restart, docker stop)?
             String underneath = outcome.agentAnswered() ? "" : stoppedUnderneath();
             if (underneath != null && !underneath.isEmpty()) {
-                return new ExecResult((int) (outcome.exitCode() < 0 ? 137 : outcome.exitCode()), outcome.stdout(), outcome.stderr(),
+                return new ExecResult((int) (outcome.exitCode() < 0 ? SIGKILL_EXIT : outcome.exitCode()), outcome.stdout(), outcome.stderr(),
                         outcome.took(), Termination.ENVIRONMENT_STOPPED, outcome.truncated(), "environment '" + id
                         + "' stopped while " + request.argv().get(0) + " ran (" + underneath + "; the Docker Engine restarted,"
                         + " or someone stopped it); the next exec starts it again");
@@ -167,18 +170,13 @@ final class CommandRunner {
         int code = (int) outcome.exitCode();
         if (code != 0 && pidsHitsBefore >= 0 && pidsLimitHits() > pidsHitsBefore) {
             return new ExecResult(code, outcome.stdout(), outcome.stderr(), outcome.took(), Termination.LIMIT_KILLED,
-                    outcome.truncated(), "failed: process limit " + settings.pids() + " reached");
+                    outcome.truncated(), Terminations.processLimit(settings.pids()));
         }
-        if (code == 128 + SIGXFSZ) {
+        if (Terminations.signalOf(code) == SIGXFSZ) {
             return new ExecResult(code, outcome.stdout(), outcome.stderr(), outcome.took(), Termination.LIMIT_KILLED,
-                    outcome.truncated(), "killed: file size limit " + Quantities.formatBytes(settings.fileSizeBytes()));
+                    outcome.truncated(), Terminations.fileSizeLimit(settings.fileSizeBytes()));
         }
-        if (code > 128 && code <= 128 + 64) {
-            return new ExecResult(code, outcome.stdout(), outcome.stderr(), outcome.took(), Termination.SIGNALED,
-                    outcome.truncated(), "killed by signal " + (code - 128));
-        }
-        return new ExecResult(code, outcome.stdout(), outcome.stderr(), outcome.took(), Termination.EXITED,
-                outcome.truncated(), "");
+        return Terminations.ended(code, outcome.stdout(), outcome.stderr(), outcome.took(), outcome.truncated());
     }
 
     /**
@@ -287,7 +285,7 @@ final class CommandRunner {
         if (oomBefore >= 0) {
             killed = code != 0 && oomKills() > oomBefore;
         } else {
-            boolean signalled = code == 128 + 9 || code < 0 || outcome.containerExited();
+            boolean signalled = code == SIGKILL_EXIT || code < 0 || outcome.containerExited();
             boolean gvisorFailure = code != 0 && isolation == IsolationLevel.USER_KERNEL;
             killed = (signalled || gvisorFailure) && OomEvents.seen(engine, containerId, outcome.startedAt(), signalled);
         }
@@ -311,7 +309,7 @@ final class CommandRunner {
                 LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
             }
         } while (running && System.nanoTime() - end < 0);
-        String detail = "killed: memory limit" + (limit > 0 ? " " + Quantities.formatBytes(limit) : "") + " (out of memory)";
+        String detail = (limit > 0 ? Terminations.memoryLimit(limit) : "killed: memory limit") + " (out of memory)";
         return running ? detail : detail + "; the kill took the whole container down (with gVisor the guest kernel shares"
                 + " the memory limit), so environment '" + id + "' is stopped until it is started again";
     }

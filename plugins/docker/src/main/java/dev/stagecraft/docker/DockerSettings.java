@@ -178,7 +178,7 @@ record DockerSettings(URI host, Map<String, String> images, Map<String, String> 
                 throw runtimes.invalid(key, "must be a runtime name as `docker info` lists it, e.g. runsc");
             }
         }
-        return new DockerSettings(host, images, gpuImages, s.bool("pull", false), runc, runsc, Map.copyOf(limits),
+        return new DockerSettings(host, images, gpuImages, s.bool("pull", true), runc, runsc, Map.copyOf(limits),
                 s.integer("pids", 256, 8, 4_194_304), s.integer("user-kernel-pids", 4096, 256, 4_194_304), tmp,
                 s.integer("open-files", DEFAULT_OPEN_FILES, 16, 1_048_576), fileSize, s.bool("read-only-root", true),
                 (int) s.integer("uid", 1000, 1, 2_147_483_646), (int) s.integer("gid", 1000, 1, 2_147_483_646),

@@ -27,7 +27,7 @@ final class EngineImages {
         }
         if (!s.pull()) {
             throw new ProvisioningException("image '" + image + "' (tool type " + toolType + ") is not on the Docker Engine at "
-                    + s.host() + " and pulling is off (providers.docker.pull: false; no registry is reachable from this host):"
+                    + s.host() + " and pulling is off (providers.docker.pull: false):"
                     + " build or load it (docker build -t " + image + " ., docker load -i image.tar, or scripts/install-deps.sh"
                     + " for the stagecraft/ test images), or map the tool type to an image that is present"
                     + " (providers.docker.images." + toolType + ", or the requirement's option image)");

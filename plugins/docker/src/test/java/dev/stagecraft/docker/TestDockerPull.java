@@ -17,6 +17,7 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,6 +25,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A missing image pulled from a real registry: the local one scripts/setup.d/20-docker.sh runs on 127.0.0.1:5005,
@@ -80,6 +83,25 @@ class TestDockerPull extends DockerProviderTest {
         assertThat(thrown).isInstanceOf(ProvisioningException.class);
         assertThat(thrown.getMessage()).doesNotContain("\n").contains(absent).contains("pulling it failed")
                 .contains("providers.docker.images.generic");
+    }
+
+    /**
+     * Pull is on by default; with no registry reachable (Docker Hub is not from the build machines, and nothing
+     * listens on 127.0.0.1:1) the Engine refuses the pull at once, and the create fails in one line naming the image.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"stagecraft/never-built:1", "127.0.0.1:1/stagecraft/never-built:1"})
+    void aMissingImageWithNoRegistryReachableFailsInOneLineAtOnce(String absent) {
+        provider.close();
+        provider = DockerFixtures.provider(stateDir, Map.of("images", Map.of("default", DockerFixtures.BUSYBOX)));
+        long started = System.nanoTime();
+        Throwable thrown = catchThrowable(() -> create(EnvironmentRequirement.builder().option("image", absent).build(),
+                IsolationLevel.CONTAINER));
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertThat(thrown).isInstanceOf(ProvisioningException.class);
+        assertThat(thrown.getMessage()).doesNotContain("\n").contains("'" + absent + "'").contains("pulling it failed")
+                .contains("providers.docker.images.generic");
+        assertThat(took).as("no wait for a registry that is not there").isLessThan(Duration.ofSeconds(30));
     }
 
     @Test

@@ -44,7 +44,7 @@ class TestDockerSettings {
         assertThat(s.openFiles()).isEqualTo(1024);
         assertThat(s.fileSizeBytes()).isEqualTo(1L << 30);
         assertThat(s.user()).isEqualTo("1000:1000");
-        assertThat(s.pull()).isFalse();
+        assertThat(s.pull()).as("a missing image is pulled, as docker run does").isTrue();
         assertThat(s.runcRuntime()).isEqualTo("runc");
         assertThat(s.userKernelRuntime()).isEqualTo("runsc");
         assertThat(s.startupEstimate()).isEqualTo(Duration.ofSeconds(2));
@@ -62,7 +62,7 @@ class TestDockerSettings {
     void everyNumberCanBeConfigured() {
         DockerSettings s = read(Map.of("images", Map.of("python", "stagecraft/python:3.11", "default", "stagecraft/busybox"),
                 "limits", Map.of("python", Map.of("memory", "1g", "cpus", "1.5")),
-                "runtimes", Map.of("user-kernel", "gvisor"), "pull", "true", "tmp-size", "32m",
+                "runtimes", Map.of("user-kernel", "gvisor"), "pull", "false", "tmp-size", "32m",
                 "open-files", "256",
                 "capabilities", Map.of("web_scraping", List.of("CAP_SYS_ADMIN")),
                 "startup-estimate", "3s", "execution-efficiency", "7", "host", "tcp://127.0.0.1:2375"), "file-size", "8m");
@@ -71,7 +71,7 @@ class TestDockerSettings {
         assertThat(s.imageFor("other", false)).isEqualTo("stagecraft/busybox");
         assertThat(s.limitFor("python")).isEqualTo(new DockerSettings.Limit(1L << 30, 1.5));
         assertThat(s.userKernelRuntime()).isEqualTo("gvisor");
-        assertThat(s.pull()).isTrue();
+        assertThat(s.pull()).isFalse();
         assertThat(s.tmpSizeBytes()).isEqualTo(32L << 20);
         assertThat(s.openFiles()).isEqualTo(256);
         assertThat(s.fileSizeBytes()).isEqualTo(8L << 20);

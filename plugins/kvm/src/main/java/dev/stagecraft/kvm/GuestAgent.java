@@ -5,13 +5,14 @@ import dev.stagecraft.api.ExecRequest;
 import dev.stagecraft.api.ExecResult;
 import dev.stagecraft.api.PathEscapeException;
 import dev.stagecraft.api.StagecraftException;
-import dev.stagecraft.api.Termination;
+import dev.stagecraft.api.Terminations;
 import dev.stagecraft.api.WorkspacePath;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -122,19 +123,13 @@ final class GuestAgent {
     }
 
     /** One agent command; returns the reply's {@code return} value. */
-    Object call(String command, String argumentsJson, int timeoutSeconds) throws LibvirtException {
-        String request = "{\"execute\":" + Json.quote(command)
-                + (argumentsJson == null ? "" : ",\"arguments\":" + argumentsJson) + "}";
-        String reply = domain.qemuAgentCommand(request, timeoutSeconds, 0);
-        Map<String, Object> map = Json.object(Json.parse(reply), command + " reply");
-        if (map.containsKey("error")) {
-            throw new StagecraftException(ErrorCode.EXEC_FAILED, "guest agent refused " + command + ": " + map.get("error"));
-        }
-        return map.get("return");
+    Object call(String command, Map<String, ?> arguments, int timeoutSeconds) throws LibvirtException {
+        String reply = domain.qemuAgentCommand(AgentMessages.request(command, arguments), timeoutSeconds, 0);
+        return AgentMessages.returned(command, reply);
     }
 
-    Object call(String command, String argumentsJson) throws LibvirtException {
-        return call(command, argumentsJson, AGENT_TIMEOUT_SECONDS);
+    Object call(String command, Map<String, ?> arguments) throws LibvirtException {
+        return call(command, arguments, AGENT_TIMEOUT_SECONDS);
     }
 
     boolean ping() {
@@ -193,40 +188,35 @@ final class GuestAgent {
         err = err.length > limit ? Arrays.copyOf(err, (int) limit) : err;
         String note = clamped ? "output cap lowered to " + maxOutput + " bytes (providers.kvm.max-output)" : "";
         if (timedOut) {
-            return new ExecResult(ExecResult.TIMEOUT_EXIT_CODE, out, err, took, Termination.TIMEOUT, truncated,
-                    join("timed out after " + request.timeout() + "; its process group was killed", note));
+            return Terminations.timedOut(request.timeout(), out, err, took, truncated).withNote(note);
         }
         Object exitCode = status.get("exitcode");
         Object signal = status.get("signal");
         if (exitCode == null && signal instanceof Number) {
-            int sig = ((Number) signal).intValue();
-            return new ExecResult(128 + sig, out, err, took, Termination.SIGNALED, truncated,
-                    join("killed by signal " + sig, note));
+            return Terminations.ended(Terminations.exitCodeOf(((Number) signal).intValue()), out, err, took, truncated)
+                    .withNote(note);
         }
         int code = exitCode instanceof Number ? ((Number) exitCode).intValue() : -1;
         if (code == 125 && new String(err, StandardCharsets.UTF_8).startsWith(BAD_WORKDIR)) {
             throw StagecraftException.invalidRequirement(new String(err, StandardCharsets.UTF_8).trim());
         }
-        return new ExecResult(code, out, err, took, Termination.EXITED, truncated, note);
-    }
-
-    private static String join(String a, String b) {
-        return b.isEmpty() ? a : a + "; " + b;
+        return Terminations.ended(code, out, err, took, truncated).withNote(note);
     }
 
     private long spawn(String path, List<String> args, List<String> env, byte[] input, boolean capture)
             throws LibvirtException {
-        StringBuilder json = new StringBuilder("{\"path\":").append(Json.quote(path))
-                .append(",\"arg\":").append(Json.array(args));
+        Map<String, Object> arguments = new LinkedHashMap<>();
+        arguments.put("path", path);
+        arguments.put("arg", args);
         if (env != null) {
-            json.append(",\"env\":").append(Json.array(env));
+            arguments.put("env", env);
         }
         if (input != null) {
-            json.append(",\"input-data\":").append(Json.quote(Base64.getEncoder().encodeToString(input)));
+            arguments.put("input-data", Base64.getEncoder().encodeToString(input));
         }
-        json.append(",\"capture-output\":").append(capture).append('}');
-        Object reply = call("guest-exec", json.toString());
-        Object pid = Json.object(reply, "guest-exec reply").get("pid");
+        arguments.put("capture-output", capture);
+        Object reply = call("guest-exec", arguments);
+        Object pid = AgentMessages.object(reply, "guest-exec reply").get("pid");
         if (!(pid instanceof Number)) {
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "guest-exec gave no pid: " + reply);
         }
@@ -238,7 +228,7 @@ final class GuestAgent {
         long pause = Duration.ofMillis(2).toNanos();
         long maxPause = Duration.ofMillis(40).toNanos();
         while (true) {
-            Map<String, Object> status = Json.object(status(pid), "guest-exec-status reply");
+            Map<String, Object> status = AgentMessages.object(status(pid), "guest-exec-status reply");
             if (Boolean.TRUE.equals(status.get("exited"))) {
                 return status;
             }
@@ -257,7 +247,7 @@ final class GuestAgent {
      * any other error, the error is thrown.
      */
     private Object status(long pid) throws LibvirtException {
-        String arguments = "{\"pid\":" + pid + "}";
+        Map<String, Object> arguments = Map.of("pid", pid);
         long giveUp = 0;
         while (true) {
             try {
@@ -343,8 +333,8 @@ final class GuestAgent {
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(Math.min(cap, 1 << 20));
             while (out.size() < cap) {
                 int want = Math.min(READ_CHUNK, cap - out.size());
-                Map<String, Object> read = Json.object(call("guest-file-read",
-                        "{\"handle\":" + handle + ",\"count\":" + want + "}"), "guest-file-read reply");
+                Map<String, Object> read = AgentMessages.object(call("guest-file-read",
+                        ordered("handle", handle, "count", want)), "guest-file-read reply");
                 byte[] chunk = decode(read.get("buf-b64"));
                 out.write(chunk, 0, Math.min(chunk.length, cap - out.size()));
                 if (Boolean.TRUE.equals(read.get("eof")) || chunk.length == 0) {
@@ -363,8 +353,8 @@ final class GuestAgent {
             for (int offset = 0; offset < content.length; offset += WRITE_CHUNK) {
                 int length = Math.min(WRITE_CHUNK, content.length - offset);
                 String b64 = Base64.getEncoder().encodeToString(Arrays.copyOfRange(content, offset, offset + length));
-                Map<String, Object> wrote = Json.object(call("guest-file-write",
-                        "{\"handle\":" + handle + ",\"buf-b64\":" + Json.quote(b64) + "}"), "guest-file-write reply");
+                Map<String, Object> wrote = AgentMessages.object(call("guest-file-write",
+                        ordered("handle", handle, "buf-b64", b64)), "guest-file-write reply");
                 Object count = wrote.get("count");
                 if (!(count instanceof Number) || ((Number) count).intValue() != length) {
                     throw new StagecraftException(ErrorCode.EXEC_FAILED, "short write to " + file + " in '"
@@ -377,7 +367,7 @@ final class GuestAgent {
     }
 
     private long open(String file, String mode) throws LibvirtException {
-        Object handle = call("guest-file-open", "{\"path\":" + Json.quote(file) + ",\"mode\":" + Json.quote(mode) + "}");
+        Object handle = call("guest-file-open", ordered("path", file, "mode", mode));
         if (!(handle instanceof Number)) {
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "guest-file-open gave no handle: " + handle);
         }
@@ -385,6 +375,14 @@ final class GuestAgent {
     }
 
     private void close(long handle) throws LibvirtException {
-        call("guest-file-close", "{\"handle\":" + handle + "}");
+        call("guest-file-close", Map.of("handle", handle));
+    }
+
+    /** Two arguments in this order, as the agent has always been sent them. */
+    private static Map<String, Object> ordered(String key1, Object value1, String key2, Object value2) {
+        Map<String, Object> arguments = new LinkedHashMap<>();
+        arguments.put(key1, value1);
+        arguments.put(key2, value2);
+        return arguments;
     }
 }

@@ -11,6 +11,7 @@ import dev.stagecraft.api.PathEscapeException;
 import dev.stagecraft.api.ResourceUsage;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.api.Termination;
+import dev.stagecraft.api.Terminations;
 import dev.stagecraft.api.WorkspacePath;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -217,13 +218,11 @@ final class KvmEnvironment implements ExecutionEnvironment {
             if (!agent.reconnected()) {
                 return result;
             }
-            String note = "the connection to libvirtd was lost and re-established while the command ran";
-            return new ExecResult(result.exitCode(), result.stdout(), result.stderr(), result.duration(),
-                    result.termination(), result.truncated(), result.detail().isEmpty() ? note : result.detail() + "; " + note);
+            return result.withNote("the connection to libvirtd was lost and re-established while the command ran");
         } catch (LibvirtException e) {
             // only a VM known to be off is "stopped": with libvirtd unreachable its state is unknown, not stopped
             if (destroyed || knownStopped()) {
-                return new ExecResult(137, new byte[0], new byte[0], Duration.ZERO, Termination.ENVIRONMENT_STOPPED,
+                return new ExecResult(Terminations.exitCodeOf(9), new byte[0], new byte[0], Duration.ZERO, Termination.ENVIRONMENT_STOPPED,
                         false, "VM '" + name + "' stopped while the command ran");
             }
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot run " + request.argv().get(0) + " in VM '"

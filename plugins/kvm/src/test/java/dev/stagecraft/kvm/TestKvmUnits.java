@@ -2,6 +2,7 @@ package dev.stagecraft.kvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.stagecraft.api.Labels;
 import dev.stagecraft.api.ProviderContext;
@@ -94,13 +95,31 @@ class TestKvmUnits {
     }
 
     @Test
-    void jsonQuotesAndParsesAgentReplies() {
-        assertThat(Json.quote("a\"b\\c\n\u0001")).isEqualTo("\"a\\\"b\\\\c\\n\\u0001\"");
-        Object parsed = Json.parse("{\"return\":{\"exited\":true,\"exitcode\":3,\"out-data\":\"aGk=\",\"x\":[1,2.5,null]}}");
-        Map<String, Object> ret = Json.object(Json.object(parsed, "reply").get("return"), "return");
-        assertThat(ret).containsEntry("exited", true).containsEntry("exitcode", 3L).containsEntry("out-data", "aGk=");
-        assertThat(ret.get("x")).isEqualTo(java.util.Arrays.asList(1L, 2.5, null));
-        assertThat(Json.array(List.of("a", "b c"))).isEqualTo("[\"a\",\"b c\"]");
-        assertThatThrownBy(() -> Json.parse("{\"a\":1")).isInstanceOf(IllegalArgumentException.class);
+    void agentRequestsAreWrittenInTheProtocolsOrderAndEscaped() {
+        Map<String, Object> arguments = new java.util.LinkedHashMap<>();
+        arguments.put("path", "/bin/sh");
+        arguments.put("arg", List.of("a\"b\\c\n\u0001", "b c"));
+        arguments.put("capture-output", true);
+        assertThat(AgentMessages.request("guest-exec", arguments)).isEqualTo("{\"execute\":\"guest-exec\",\"arguments\":"
+                + "{\"path\":\"/bin/sh\",\"arg\":[\"a\\\"b\\\\c\\n\\u0001\",\"b c\"],\"capture-output\":true}}");
+        assertThat(AgentMessages.request("guest-ping", null)).isEqualTo("{\"execute\":\"guest-ping\"}");
+    }
+
+    @Test
+    void agentRepliesGiveTheirReturnValue() {
+        Object returned = AgentMessages.returned("guest-exec-status",
+                "{\"return\":{\"exited\":true,\"exitcode\":3,\"out-data\":\"aGk=\",\"x\":[1,2.5,null]}}");
+        Map<String, Object> status = AgentMessages.object(returned, "guest-exec-status reply");
+        assertThat(status).containsEntry("exited", true).containsEntry("out-data", "aGk=");
+        assertThat(((Number) status.get("exitcode")).intValue()).isEqualTo(3);
+        assertThat(AgentMessages.returned("guest-file-open", "{\"return\": 1000}")).isInstanceOf(Number.class);
+
+        assertThat(catchThrowable(() -> AgentMessages.returned("guest-exec", "{\"error\":{\"class\":\"GenericError\"}}")))
+                .isInstanceOf(StagecraftException.class).hasMessage("guest agent refused guest-exec: {class=GenericError}");
+        assertThat(catchThrowable(() -> AgentMessages.returned("guest-exec", "{\"return\":1")))
+                .isInstanceOf(StagecraftException.class).hasMessageStartingWith("guest agent's reply to guest-exec is not JSON")
+                .hasMessageNotContaining("\n");
+        assertThat(catchThrowable(() -> AgentMessages.object(List.of(), "guest-exec reply")))
+                .isInstanceOf(StagecraftException.class).hasMessage("guest-exec reply is not a JSON object: []");
     }
 }

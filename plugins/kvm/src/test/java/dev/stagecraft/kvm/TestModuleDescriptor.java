@@ -11,8 +11,9 @@ class TestModuleDescriptor {
     @Test
     void providesAgreesWithServiceFileAndRequiresOnlyWhatItUses() throws Exception {
         ModuleDescriptor descriptor = ModuleDescriptors.assertProvides(KvmProvider.class);
-        assertThat(ModuleDescriptors.requires(descriptor)).as("the api, java.xml for domain XML, libvirt-java and JNA")
-                .containsExactlyInAnyOrder("java.base", "dev.stagecraft.api", "java.xml", "libvirt", "com.sun.jna");
+        assertThat(ModuleDescriptors.requires(descriptor)).as("the api, java.xml for domain XML, libvirt-java, JNA, Jackson")
+                .containsExactlyInAnyOrder("java.base", "dev.stagecraft.api", "java.xml", "libvirt", "com.sun.jna",
+                        "com.fasterxml.jackson.databind");
         assertThat(descriptor.exports()).as("nothing is exported").isEmpty();
     }
 }

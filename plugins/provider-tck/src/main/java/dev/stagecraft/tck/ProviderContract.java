@@ -320,6 +320,15 @@ public abstract class ProviderContract {
     }
 
     @Test
+    void aCommandKilledByASignalIsReportedAsSignaled() {
+        ExecutionEnvironment env = create();
+        ExecResult killed = sh(env, "kill -TERM $$");
+        assertThat(killed.exitCode()).as("128 + SIGTERM, as a shell reports it").isEqualTo(143);
+        assertThat(killed.termination()).isEqualTo(dev.stagecraft.api.Termination.SIGNALED);
+        assertThat(killed.detail()).startsWith("killed by signal 15");
+    }
+
+    @Test
     void timeoutKillsTheWholeProcessTree() {
         ExecutionEnvironment env = create();
         Duration timeout = Duration.ofSeconds(1);

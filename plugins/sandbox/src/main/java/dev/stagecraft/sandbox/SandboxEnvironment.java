@@ -8,10 +8,10 @@ import dev.stagecraft.api.ExecutionEnvironment;
 import dev.stagecraft.api.IsolationLevel;
 import dev.stagecraft.api.Labels;
 import dev.stagecraft.api.OutputListener;
-import dev.stagecraft.api.Quantities;
 import dev.stagecraft.api.ResourceUsage;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.api.Termination;
+import dev.stagecraft.api.Terminations;
 import dev.stagecraft.api.WorkspacePath;
 import java.io.IOException;
 import java.time.Duration;
@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * marker file, so a restarted provider sees it too. A command's status RUNNING is counted in memory.
  *
  * <p>Exit codes: bubblewrap reports a command killed by signal N as 128+N, as a shell does; such codes are
- * read as SIGNALED (a program that exits 130 by itself is reported SIGNALED too). A kill by the kernel's OOM
+ * read as {@link Terminations} reads them for every kind: SIGNALED. A kill by the kernel's OOM
  * killer or a failing fork at the pids limit is read from the cgroup's counters: LIMIT_KILLED. So are SIGXFSZ
  * (the file-size rlimit) and, when a CPU-time limit is set, SIGXCPU.
  */
@@ -275,8 +275,7 @@ final class SandboxEnvironment implements ExecutionEnvironment {
         byte[] stdout = ended.stdout();
         byte[] stderr = ended.stderr();
         if (!ended.finished()) {
-            return new ExecResult(ExecResult.TIMEOUT_EXIT_CODE, stdout, stderr, ended.took(), Termination.TIMEOUT,
-                    ended.truncated(), "killed: timeout " + request.timeout().toMillis() + "ms passed");
+            return Terminations.timedOut(request.timeout(), stdout, stderr, ended.took(), ended.truncated());
         }
         if (ended.code() == BwrapCommand.JOIN_FAILED && ended.stderrHead().contains(BwrapCommand.JOIN_MARKER)) {
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "' could not join its cgroup: "
@@ -298,25 +297,21 @@ final class SandboxEnvironment implements ExecutionEnvironment {
         }
         if (code != 0 && cgroup.oomKills() > oomBefore) {
             return new ExecResult(code, stdout, stderr, took, Termination.LIMIT_KILLED, truncated,
-                    "killed: memory limit " + Quantities.formatBytes(limits.memoryBytes()));
+                    Terminations.memoryLimit(limits.memoryBytes()));
         }
         if (code != 0 && cgroup.pidsLimitHits() > pidsBefore) {
             return new ExecResult(code, stdout, stderr, took, Termination.LIMIT_KILLED, truncated,
-                    "failed: process limit " + limits.pids() + " reached");
+                    Terminations.processLimit(limits.pids()));
         }
-        if (code == 128 + SIGXFSZ) {
+        if (Terminations.signalOf(code) == SIGXFSZ) {
             return new ExecResult(code, stdout, stderr, took, Termination.LIMIT_KILLED, truncated,
-                    "killed: file size limit " + Quantities.formatBytes(settings.fileSizeBytes()) + " (SIGXFSZ)");
+                    Terminations.fileSizeLimit(settings.fileSizeBytes()));
         }
-        if (code == 128 + SIGXCPU && !settings.cpuTime().isZero()) {
+        if (Terminations.signalOf(code) == SIGXCPU && !settings.cpuTime().isZero()) {
             return new ExecResult(code, stdout, stderr, took, Termination.LIMIT_KILLED, truncated,
                     "killed: CPU time limit " + settings.cpuTime().toSeconds() + "s (SIGXCPU)");
         }
-        if (code > 128 && code <= 128 + 64) {
-            return new ExecResult(code, stdout, stderr, took, Termination.SIGNALED, truncated,
-                    "killed by signal " + (code - 128));
-        }
-        return new ExecResult(code, stdout, stderr, took, Termination.EXITED, truncated, "");
+        return Terminations.ended(code, stdout, stderr, took, truncated);
     }
 
     // ---- usage and files ---------------------------------------------------------------------------
