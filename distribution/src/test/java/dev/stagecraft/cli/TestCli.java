@@ -69,7 +69,7 @@ class TestCli {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"run", "select", "plugins", "doctor", "env", "env create", "env ls", "env exec", "env rm"})
+    @ValueSource(strings = {"run", "select", "plugins", "doctor", "env", "env create", "env ls", "env exec", "env status", "env stop", "env rm", "env cp"})
     void everyCommandHasHelp(String command) {
         String[] args = (command + " --help").split(" ");
         Outcome outcome = run(args);
