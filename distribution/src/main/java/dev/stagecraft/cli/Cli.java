@@ -12,15 +12,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** What every command shares: its streams, its environment, opening the core, and printing JSON. */
+/** What every command shares: its streams, its environment, opening the core, printing JSON and errors. */
 final class Cli {
-    static final int EXIT_USAGE = 2;
-    static final int EXIT_NO_ENVIRONMENT = 125;
-
     final PrintStream out;
     final PrintStream err;
     final Map<String, String> environment;
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private ExitCodes.Step step = ExitCodes.Step.OTHER;
 
     Cli(PrintStream out, PrintStream err, Map<String, String> environment) {
         this.out = out;
@@ -73,15 +71,22 @@ final class Cli {
         }
     }
 
-    /** The exit code for an error: 2 for bad input, 125 when run could not make an environment, else 1. */
-    static int exitCode(StagecraftException e, boolean run) {
-        switch (e.code()) {
-            case INVALID_REQUIREMENT:
-            case INVALID_CONFIGURATION:
-            case PATH_ESCAPE:
-                return EXIT_USAGE;
-            default:
-                return run ? EXIT_NO_ENVIRONMENT : 1;
+    /** Marks what the command does from now on, which decides the exit code of a failure ({@link ExitCodes}). */
+    void step(ExitCodes.Step value) {
+        step = value;
+    }
+
+    /**
+     * Reports a failure: one line {@code stagecraft: CODE: message} on stderr and, with {@code --json}, the
+     * document {@code {"error":{...}}} on stdout, so that stdout holds one JSON document whatever happens.
+     * Returns the exit code.
+     */
+    int fail(ErrorCode code, String message, boolean asJson) {
+        int exitCode = ExitCodes.of(code, step);
+        err.println("stagecraft: " + code + ": " + message);
+        if (asJson) {
+            printJson(Map.of("error", Json.error(code, message, exitCode)));
         }
+        return exitCode;
     }
 }

@@ -36,7 +36,7 @@ final class DoctorCommand implements Callable<Integer> {
                     provider.health().remedies().forEach(remedy -> cli.out.println("         fix: " + remedy));
                 }
             }
-            return providers.stream().anyMatch(p -> p.health().available()) ? 0 : 1;
+            return providers.stream().anyMatch(p -> p.health().available()) ? 0 : ExitCodes.OTHER;
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.stagecraft.cli;
 
+import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.ExecResult;
 import dev.stagecraft.core.Stagecraft;
 import dev.stagecraft.core.manager.EnvironmentInfo;
@@ -16,15 +17,15 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 @Command(name = "env", mixinStandardHelpOptions = true, description = {"Environments that outlive one command. They are found again through the "
-        + "backends' labels: no hidden state file.", "Use a subcommand: create, ls, exec, status, stop, rm."},
+        + "backends' labels: no hidden state file.", "Use a subcommand: create, ls, exec, status, stop, rm, cp."},
         subcommands = {EnvCommand.Create.class, EnvCommand.List_.class, EnvCommand.Exec.class, EnvCommand.Status.class,
-                EnvCommand.Stop.class, EnvCommand.Remove.class})
+                EnvCommand.Stop.class, EnvCommand.Remove.class, EnvCopyCommand.class})
 final class EnvCommand implements Runnable {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing subcommand: create, ls, exec, status, stop or rm");
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing subcommand: create, ls, exec, status, stop, rm or cp");
     }
 
     @Command(name = "create", mixinStandardHelpOptions = true, sortOptions = false, description = "Create an environment and print its id. It lives until rm or its TTL.")
@@ -41,6 +42,7 @@ final class EnvCommand implements Runnable {
         public Integer call() {
             var wanted = requirement.toRequirement();
             try (Stagecraft stagecraft = cli.open(global, true)) {
+                cli.step(ExitCodes.Step.CREATE);
                 Progress.creating(cli, stagecraft, wanted, global.json);
                 EnvironmentInfo info = stagecraft.manager().create(wanted);
                 if (global.json) {
@@ -86,7 +88,7 @@ final class EnvCommand implements Runnable {
         }
     }
 
-    @Command(name = "exec", mixinStandardHelpOptions = true, sortOptions = false, description = "Run a command in an existing environment; exits with its exit code (124 on timeout).")
+    @Command(name = "exec", mixinStandardHelpOptions = true, sortOptions = false, description = "Run a command in an existing environment; exits with its exit code (124 on timeout, 126 when it could not be run, 3 when there is no such environment).")
     static final class Exec implements java.util.concurrent.Callable<Integer> {
         @Parameters(index = "0", paramLabel = "ID", description = "The environment id.")
         String id;
@@ -103,7 +105,9 @@ final class EnvCommand implements Runnable {
             exec.command = exec.command.subList(Math.min(1, exec.command.size()), exec.command.size());
             var request = exec.toRequest();
             try (Stagecraft stagecraft = cli.open(global, true)) {
+                cli.step(ExitCodes.Step.EXEC);
                 ExecResult result = stagecraft.manager().execute(id, request);
+                cli.step(ExitCodes.Step.OTHER);
                 if (global.json) {
                     cli.printJson(Json.run(stagecraft.manager().status(id).kind(), id, result));
                 } else {
@@ -116,7 +120,7 @@ final class EnvCommand implements Runnable {
                         cli.err.println("stagecraft: " + result.detail());
                     }
                 }
-                return result.timedOut() ? ExecResult.TIMEOUT_EXIT_CODE : result.exitCode();
+                return ExitCodes.of(result);
             }
         }
     }
@@ -193,13 +197,23 @@ final class EnvCommand implements Runnable {
                     (stagecraft.manager().destroy(id) ? removed : missing).add(id);
                 }
             }
+            String notFound = missing.stream().map(id -> "no environment with id '" + id + "'").collect(Collectors.joining("; "));
             if (global.json) {
-                cli.printJson(Map.of("removed", removed, "missing", missing));
+                Map<String, Object> document = new LinkedHashMap<>();
+                document.put("removed", removed);
+                document.put("missing", missing);
+                if (!missing.isEmpty()) {
+                    document.put("error", Json.error(ErrorCode.NOT_FOUND, notFound, ExitCodes.NOT_FOUND));
+                }
+                cli.printJson(document);
             } else {
                 removed.forEach(id -> cli.out.println("removed " + id));
-                missing.forEach(id -> cli.err.println("stagecraft: NOT_FOUND: no environment with id '" + id + "'"));
             }
-            return missing.isEmpty() ? 0 : 1;
+            if (missing.isEmpty()) {
+                return 0;
+            }
+            cli.err.println("stagecraft: " + ErrorCode.NOT_FOUND + ": " + notFound);
+            return ExitCodes.NOT_FOUND;
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.stagecraft.cli;
 
+import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.ExecResult;
 import dev.stagecraft.api.IsolationLevel;
 import dev.stagecraft.api.ProviderCapabilities;
@@ -58,8 +59,17 @@ final class Json {
         }
         map.put("candidates", candidates);
         if (selection.chosenKind().isEmpty()) {
-            map.put("error", selection.noProviderMessage());
+            map.put("error", error(ErrorCode.NO_PROVIDER, selection.noProviderMessage(), ExitCodes.NO_ENVIRONMENT));
         }
+        return map;
+    }
+
+    /** What {@code --json} prints, under the key {@code error}, when a command fails. */
+    static Map<String, Object> error(ErrorCode code, String message, int exitCode) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("code", code.name());
+        map.put("message", message);
+        map.put("exitCode", exitCode);
         return map;
     }
 

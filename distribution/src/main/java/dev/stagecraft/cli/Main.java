@@ -1,5 +1,6 @@
 package dev.stagecraft.cli;
 
+import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.core.Stagecraft;
 import picocli.CommandLine;
@@ -15,7 +16,9 @@ import java.util.Map;
                 + "kind (sandbox, docker, kvm, ...), runs the work, cleans up."},
         subcommands = {RunCommand.class, SelectCommand.class, PluginsCommand.class, DoctorCommand.class, EnvCommand.class},
         footer = {"", "Exit codes: the command's own for run and env exec; 124 timed out; 125 no environment could be made; "
-                + "2 bad input; 1 other errors.", "Set STAGECRAFT_DEBUG=1 to see stack traces."})
+                + "126 the command could not be run in it; 3 no such environment (or file, for env cp); 2 bad input; "
+                + "1 other errors.", "With --json a failure prints {\"error\":{\"code\":...}} on stdout too.",
+                "Set STAGECRAFT_DEBUG=1 to see stack traces."})
 public final class Main implements Runnable {
     @picocli.CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -29,25 +32,36 @@ public final class Main implements Runnable {
         CommandLine commandLine = new CommandLine(new Main(), factory(cli));
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
+        boolean json = asksForJson(args);
         commandLine.setParameterExceptionHandler((e, arguments) -> {
-            err.println("stagecraft: " + e.getMessage());
+            int code = cli.fail(ErrorCode.INVALID_REQUIREMENT, e.getMessage(), json);
             err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
-            return Cli.EXIT_USAGE;
+            return code;
         });
         commandLine.setExecutionExceptionHandler((e, line, parsed) -> {
-            boolean run = line.getCommand() instanceof RunCommand;
             if (environment.containsKey("STAGECRAFT_DEBUG")) {
                 e.printStackTrace(err);
             }
             if (e instanceof StagecraftException) {
                 StagecraftException failure = (StagecraftException) e;
-                err.println("stagecraft: " + failure.describe());
-                return Cli.exitCode(failure, run);
+                return cli.fail(failure.code(), failure.getMessage(), json);
             }
-            err.println("stagecraft: internal error: " + e);
-            return run ? Cli.EXIT_NO_ENVIRONMENT : 1;
+            return cli.fail(ErrorCode.INTERNAL, "internal error: " + e, json);
         });
         return commandLine.execute(args);
+    }
+
+    /** Whether {@code --json} was given before {@code --}: known even when the rest of the line does not parse. */
+    private static boolean asksForJson(String[] args) {
+        for (String arg : args) {
+            if (arg.equals("--")) {
+                return false;
+            }
+            if (arg.equals("--json")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

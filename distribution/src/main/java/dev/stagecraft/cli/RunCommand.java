@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Select an environment for the requirement, create it, run one command in it, destroy it.",
                 "Prints the command's output and exits with its exit code: 124 when it timed out, 125 when no "
-                        + "environment could be made, 2 for bad input."},
+                        + "environment could be made, 126 when the command could not be run in it, 2 for bad input."},
         footer = {"", "Example:", "  stagecraft run --explain --security medium -- sh -c 'echo hi'"})
 final class RunCommand implements Callable<Integer> {
     @Mixin RequirementOptions requirement;
@@ -38,13 +38,16 @@ final class RunCommand implements Callable<Integer> {
         EnvironmentRequirement wanted = requirement.toRequirement();
         ExecRequest request = exec.toRequest();
         try (Stagecraft stagecraft = cli.open(global, false)) {
+            cli.step(ExitCodes.Step.CREATE);
             Selection selection = stagecraft.select(wanted);
             if (explain && !global.json) {
                 cli.err.print(selection.explain());
             }
             Progress.creating(cli, stagecraft, selection, global.json);
             try (Lease lease = stagecraft.manager().acquire(selection)) {
+                cli.step(ExitCodes.Step.EXEC);
                 ExecResult result = global.json ? lease.execute(request) : lease.execute(request, streamTo(cli.out, cli.err));
+                cli.step(ExitCodes.Step.OTHER);
                 if (global.json) {
                     var document = Json.run(lease.kind(), lease.id(), result);
                     if (explain) {
@@ -62,7 +65,7 @@ final class RunCommand implements Callable<Integer> {
                         cli.err.println("stagecraft: " + result.detail());
                     }
                 }
-                return result.timedOut() ? ExecResult.TIMEOUT_EXIT_CODE : result.exitCode();
+                return ExitCodes.of(result);
             }
         }
     }

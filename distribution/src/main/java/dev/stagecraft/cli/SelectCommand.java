@@ -1,5 +1,6 @@
 package dev.stagecraft.cli;
 
+import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.core.Stagecraft;
 import dev.stagecraft.core.selection.Selection;
 import picocli.CommandLine.Command;
@@ -37,10 +38,8 @@ final class SelectCommand implements Callable<Integer> {
                 cli.out.println(selection.chosenKind().orElse("none"));
             }
             if (selection.chosenKind().isEmpty()) {
-                if (!global.json) {
-                    cli.err.println("stagecraft: NO_PROVIDER: " + selection.noProviderMessage());
-                }
-                return Cli.EXIT_NO_ENVIRONMENT;
+                cli.err.println("stagecraft: " + ErrorCode.NO_PROVIDER + ": " + selection.noProviderMessage());
+                return ExitCodes.NO_ENVIRONMENT;
             }
             return 0;
         }

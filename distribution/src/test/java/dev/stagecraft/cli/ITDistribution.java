@@ -144,11 +144,20 @@ class ITDistribution {
         Outcome read = stagecraft("env", "exec", id, "--", "cat", "note.txt");
         assertThat(read.out()).isEqualTo("kept\n");
         assertThat(stagecraft("env", "ls", "--label", "team=blue").out()).contains(id).contains("team=blue");
+        Path copy = work.resolve("note-copy.txt");
+        Outcome copied = stagecraft("env", "cp", id + ":note.txt", copy.toString());
+        assertThat(copied.exitCode()).as(copied.err()).isZero();
+        assertThat(copy).hasContent("kept");
+        assertThat(stagecraft("env", "stop", id).out().trim()).isEqualTo(id + " STOPPED");
+        assertThat(stagecraft("env", "status", id).out()).contains("status: STOPPED");
         assertThat(stagecraft("env", "rm", id).exitCode()).isZero();
         assertThat(stagecraft("env", "ls").out()).doesNotContain(id);
         Outcome gone = stagecraft("env", "exec", id, "--", "true");
-        assertThat(gone.exitCode()).isEqualTo(1);
+        assertThat(gone.exitCode()).isEqualTo(3);
         assertThat(gone.err()).contains("NOT_FOUND");
+        Outcome goneJson = stagecraft("env", "status", "--json", id);
+        assertThat(goneJson.exitCode()).isEqualTo(3);
+        assertThat(new ObjectMapper().readTree(goneJson.out()).at("/error/code").asText()).isEqualTo("NOT_FOUND");
     }
 
     /** The locally built test images stand in for the seed's registry images; pulling is off (no registry here). */

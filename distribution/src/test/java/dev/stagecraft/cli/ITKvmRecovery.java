@@ -133,7 +133,7 @@ class ITKvmRecovery {
         assertThat(domains()).doesNotContain(domain);
         assertThat(filesNamed(id)).isEmpty();
         Outcome gone = stagecraft("env", "exec", id, "--", "true");
-        assertThat(gone.exitCode()).isEqualTo(1);
+        assertThat(gone.exitCode()).isEqualTo(3);
         assertThat(gone.err()).contains("NOT_FOUND");
     }
 

@@ -1,17 +1,14 @@
 package dev.stagecraft.cli;
 
+import dev.stagecraft.cli.InProcess.Outcome;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,15 +17,8 @@ class TestCli {
     @TempDir
     Path state;
 
-    private record Outcome(int exitCode, String out, String err) {
-    }
-
     private Outcome run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.execute(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), Map.of("STAGECRAFT_STATE_DIR", state.toString()));
-        return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return new InProcess(state).run(args);
     }
 
     @ParameterizedTest
@@ -79,7 +69,7 @@ class TestCli {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"run", "select", "plugins", "doctor", "env", "env create", "env ls", "env exec", "env rm"})
+    @ValueSource(strings = {"run", "select", "plugins", "doctor", "env", "env create", "env ls", "env exec", "env status", "env stop", "env rm", "env cp"})
     void everyCommandHasHelp(String command) {
         String[] args = (command + " --help").split(" ");
         Outcome outcome = run(args);
@@ -95,8 +85,8 @@ class TestCli {
     }
 
     @Test
-    void noProviderOnTheClassPathIsExit125WithAReason() {
-        Outcome outcome = run("run", "--plugins-dir", state.resolve("empty").toString(), "--", "true");
+    void noProviderForTheRequirementIsExit125WithAReason() {
+        Outcome outcome = run("run", "--plugins-dir", state.resolve("empty").toString(), "--security", "critical", "--", "true");
         assertThat(outcome.exitCode()).isEqualTo(125);
         assertThat(outcome.err()).contains("NO_PROVIDER");
     }
