@@ -23,11 +23,14 @@ import static java.util.Objects.requireNonNull;
  * @param ttl               how long the environment may live before it is reaped; zero: the configured default
  * @param labels            the caller's own labels, copied onto every resource made
  * @param options           provider-specific hints, e.g. {@code image} for containers
+ * @param egress            where a networked environment may connect ({@link EgressPolicy#ANY}: any public
+ *                          address); an allowlist needs {@code network}
  */
 public record EnvironmentRequirement(String toolType, SecurityLevel securityLevel, Optional<IsolationLevel> isolation,
                                      Resources resources, Duration expectedDuration, boolean network,
                                      boolean persistentStorage, Optional<String> provider, Duration ttl,
-                                     Map<String, String> labels, Map<String, String> options) {
+                                     Map<String, String> labels, Map<String, String> options,
+                                     EgressPolicy egress) {
     private static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,62}");
 
     public EnvironmentRequirement {
@@ -59,6 +62,20 @@ public record EnvironmentRequirement(String toolType, SecurityLevel securityLeve
             }
         }
         options = SortedCopy.of(requireNonNull(options, "options is null"), "options");
+        requireNonNull(egress, "egress is null");
+        if (egress.restricted() && !network) {
+            throw StagecraftException.invalidRequirement("an egress allowlist (" + egress.describe()
+                    + ") needs network access: ask for network too");
+        }
+    }
+
+    /** The shape before {@link #egress} existed: no allowlist. */
+    public EnvironmentRequirement(String toolType, SecurityLevel securityLevel, Optional<IsolationLevel> isolation,
+                                  Resources resources, Duration expectedDuration, boolean network,
+                                  boolean persistentStorage, Optional<String> provider, Duration ttl,
+                                  Map<String, String> labels, Map<String, String> options) {
+        this(toolType, securityLevel, isolation, resources, expectedDuration, network, persistentStorage, provider, ttl,
+                labels, options, EgressPolicy.ANY);
     }
 
     public boolean gpu() {
@@ -82,6 +99,8 @@ public record EnvironmentRequirement(String toolType, SecurityLevel securityLeve
         b.ttl = ttl;
         b.labels.putAll(labels);
         b.options.putAll(options);
+        b.allowHosts.addAll(egress.allowHosts());
+        b.allowCidrs.addAll(egress.allowCidrs());
         return b;
     }
 
@@ -98,6 +117,8 @@ public record EnvironmentRequirement(String toolType, SecurityLevel securityLeve
         private Duration ttl = Duration.ZERO;
         private final Map<String, String> labels = new TreeMap<>();
         private final Map<String, String> options = new TreeMap<>();
+        private final java.util.List<String> allowHosts = new java.util.ArrayList<>();
+        private final java.util.List<String> allowCidrs = new java.util.ArrayList<>();
 
         private Builder() {
         }
@@ -117,10 +138,13 @@ public record EnvironmentRequirement(String toolType, SecurityLevel securityLeve
         public Builder ttl(Duration value) { this.ttl = value; return this; }
         public Builder label(String key, String value) { this.labels.put(key, value); return this; }
         public Builder option(String key, String value) { this.options.put(key, value); return this; }
+        public Builder allowHost(String name) { this.allowHosts.add(name); return this; }
+        public Builder allowCidr(String range) { this.allowCidrs.add(range); return this; }
 
         public EnvironmentRequirement build() {
             return new EnvironmentRequirement(toolType, securityLevel, Optional.ofNullable(isolation), resources,
-                    expectedDuration, network, persistentStorage, Optional.ofNullable(provider), ttl, labels, options);
+                    expectedDuration, network, persistentStorage, Optional.ofNullable(provider), ttl, labels, options,
+                    new EgressPolicy(allowHosts, allowCidrs));
         }
     }
 }

@@ -18,15 +18,17 @@ import static java.util.Objects.requireNonNull;
  * @param network             whether it can give an environment network access
  * @param persistentStorage   whether a workspace can outlive the environment
  * @param ceiling             the most one environment may have (zero fields: no ceiling)
+ * @param egress              how far it can hold a networked environment's connections to an {@link EgressPolicy}
  */
 public record ProviderCapabilities(String kind, Set<IsolationLevel> isolationLevels, Duration startupEstimate,
                                    int executionEfficiency, double costPerHour, boolean gpu, boolean network,
-                                   boolean persistentStorage, Resources ceiling) {
+                                   boolean persistentStorage, Resources ceiling, EgressControl egress) {
     public ProviderCapabilities {
         requireNonNull(kind, "kind is null");
         requireNonNull(isolationLevels, "isolationLevels is null");
         requireNonNull(startupEstimate, "startupEstimate is null");
         requireNonNull(ceiling, "ceiling is null");
+        requireNonNull(egress, "egress is null");
         if (isolationLevels.isEmpty()) {
             throw new IllegalArgumentException("provider '" + kind + "' offers no isolation level");
         }
@@ -34,6 +36,14 @@ public record ProviderCapabilities(String kind, Set<IsolationLevel> isolationLev
         if (executionEfficiency < 0 || executionEfficiency > 10) {
             throw new IllegalArgumentException("executionEfficiency must be 0-10, got " + executionEfficiency);
         }
+    }
+
+    /** The shape before {@link #egress} existed: a provider that says nothing of egress enforces none. */
+    public ProviderCapabilities(String kind, Set<IsolationLevel> isolationLevels, Duration startupEstimate,
+                                int executionEfficiency, double costPerHour, boolean gpu, boolean network,
+                                boolean persistentStorage, Resources ceiling) {
+        this(kind, isolationLevels, startupEstimate, executionEfficiency, costPerHour, gpu, network, persistentStorage,
+                ceiling, EgressControl.NONE);
     }
 
     /** The weakest isolation class offered that is at least {@code minimum}, if any. */

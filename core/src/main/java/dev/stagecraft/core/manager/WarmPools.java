@@ -27,10 +27,11 @@ final class WarmPools implements AutoCloseable {
 
     /** What must match for a pooled environment to serve a request: all but labels, TTL and expected duration. */
     record Profile(String kind, String toolType, SecurityLevel level, Optional<IsolationLevel> isolation, Resources resources,
-                   boolean network, boolean persistentStorage, Optional<String> provider, Map<String, String> options) {
+                   boolean network, boolean persistentStorage, Optional<String> provider, Map<String, String> options,
+                   dev.stagecraft.api.EgressPolicy egress) {
         static Profile of(String kind, EnvironmentRequirement r) {
             return new Profile(kind, r.toolType(), r.securityLevel(), r.isolation(), r.resources(), r.network(),
-                    r.persistentStorage(), r.provider(), r.options());
+                    r.persistentStorage(), r.provider(), r.options(), r.egress());
         }
     }
 

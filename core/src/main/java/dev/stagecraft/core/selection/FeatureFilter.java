@@ -12,7 +12,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * GPU, network and persistent-storage needs. Network is also refused outright at the levels listed in
+ * GPU, network and persistent-storage needs; for network, also the egress policy (a kind that cannot keep networked
+ * code off the host and private ranges, or cannot hold the requirement's allowlist, is dropped). Network is also refused outright at the levels listed in
  * {@code selection.features.network-forbidden-at} (default: critical, where the VM runs with network off).
  */
 public final class FeatureFilter implements SelectionFilter {
@@ -52,6 +53,12 @@ public final class FeatureFilter implements SelectionFilter {
         }
         if (requirement.network() && !candidate.network()) {
             return Optional.of("cannot give network access");
+        }
+        if (requirement.network()) {
+            String shortfall = candidate.egress().shortfall(requirement.egress());
+            if (shortfall != null) {
+                return Optional.of(shortfall);
+            }
         }
         if (requirement.persistentStorage() && !candidate.persistentStorage()) {
             return Optional.of("has no persistent storage");

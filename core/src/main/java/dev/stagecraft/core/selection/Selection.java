@@ -51,6 +51,9 @@ public record Selection(EnvironmentRequirement requirement, Optional<String> cho
                 .append(requirement.persistentStorage() ? ", persistent storage" : "")
                 .append(requirement.gpu() ? ", " + requirement.resources().gpus() + " gpu(s)" : "")
                 .append(requirement.provider().map(p -> ", provider " + p).orElse("")).append('\n');
+        if (requirement.network()) {
+            out.append("  network: ").append(requirement.egress().describe()).append('\n');
+        }
         for (CandidateReport report : candidates) {
             if (!report.kept()) {
                 out.append(String.format("  - %-10s dropped by %s: %s%n", report.kind(), report.droppedBy().get(), report.reason()));

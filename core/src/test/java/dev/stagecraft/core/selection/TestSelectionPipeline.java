@@ -1,5 +1,6 @@
 package dev.stagecraft.core.selection;
 
+import dev.stagecraft.api.EgressControl;
 import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.IsolationLevel;
@@ -47,23 +48,26 @@ class TestSelectionPipeline {
      * storage, the host's size as its ceiling (here a host of 16 cpus / 32g, so that the rows do not depend on
      * the machine running them).
      */
+    /** Networked environments kept off the host and private ranges, address allowlists held, host names not. */
+    static final EgressControl CONTAINED = new EgressControl(true, true, false);
+
     static final ProviderCapabilities SANDBOX = new ProviderCapabilities("sandbox", EnumSet.of(CONTAINER),
-            Duration.ofMillis(1500), 6, 0, false, true, false, new Resources(16, 32L << 30, 0, 0));
+            Duration.ofMillis(1500), 6, 0, false, true, false, new Resources(16, 32L << 30, 0, 0), CONTAINED);
     /** Docker with runc and gVisor: network and volumes. */
     static final ProviderCapabilities DOCKER = new ProviderCapabilities("docker", EnumSet.of(CONTAINER, USER_KERNEL),
-            Duration.ofSeconds(2), 8, 0, false, true, true, Resources.NONE);
+            Duration.ofSeconds(2), 8, 0, false, true, true, Resources.NONE, CONTAINED);
     /** KVM microVM: network (unless the level forbids it) and a persistent disk. */
     static final ProviderCapabilities KVM = new ProviderCapabilities("kvm", EnumSet.of(VM),
-            Duration.ofSeconds(30), 9, 0, false, true, true, Resources.NONE);
+            Duration.ofSeconds(30), 9, 0, false, true, true, Resources.NONE, CONTAINED);
     /**
      * A local function runner: each invocation a plain process with limits (process class, the weakest), fast
      * start, network for API calls, nothing persistent, at most 2 cpus / 2g.
      */
     static final ProviderCapabilities LAMBDA = new ProviderCapabilities("lambda", EnumSet.of(PROCESS),
-            Duration.ofMillis(100), 7, 0, false, true, false, new Resources(2, 2L << 30, 0, 0));
+            Duration.ofMillis(100), 7, 0, false, true, false, new Resources(2, 2L << 30, 0, 0), CONTAINED);
     /** GPU containers: the only kind that attaches GPUs; costs 3.6 per hour; no ceiling stated. */
     static final ProviderCapabilities GPU = new ProviderCapabilities("gpu", EnumSet.of(CONTAINER),
-            Duration.ofSeconds(10), 10, 3.6, true, true, false, Resources.NONE);
+            Duration.ofSeconds(10), 10, 3.6, true, true, false, Resources.NONE, CONTAINED);
 
     static final List<ProviderCapabilities> PLANNED = List.of(SANDBOX, DOCKER, KVM, LAMBDA, GPU);
 
@@ -207,6 +211,30 @@ class TestSelectionPipeline {
         Selection selection = SelectionPipeline.defaults(Settings.empty("selection"))
                 .select(requirement, List.of(new Candidate("kvm", offline, HEALTHY)));
         assertThat(report(selection, "kvm").describe()).isEqualTo("kvm: dropped by features: cannot give network access");
+    }
+
+    @Test
+    void aKindThatCannotHoldTheEgressPolicyIsDroppedSayingWhy() {
+        ProviderCapabilities open = new ProviderCapabilities("open", EnumSet.of(CONTAINER), Duration.ofSeconds(1), 6, 0,
+                false, true, false, Resources.NONE);
+        List<Candidate> both = List.of(new Candidate("open", open, HEALTHY), new Candidate("sandbox", SANDBOX, HEALTHY));
+        SelectionPipeline pipeline = SelectionPipeline.defaults(Settings.empty("selection"));
+
+        Selection networked = pipeline.select(EnvironmentRequirement.builder().network(true).build(), both);
+        assertThat(report(networked, "open").describe())
+                .isEqualTo("open: dropped by features: cannot keep networked code off the host, link-local and private addresses");
+        assertThat(networked.chosenKind()).contains("sandbox");
+        assertThat(networked.explain()).contains("  network: any public address; host, link-local and private ranges denied\n");
+        assertThat(pipeline.select(EnvironmentRequirement.builder().build(), both).candidates()).allMatch(CandidateReport::kept);
+
+        Selection byCidr = pipeline.select(EnvironmentRequirement.builder().network(true).allowCidr("203.0.113.0/24").build(), both);
+        assertThat(byCidr.chosenKind()).contains("sandbox");
+        assertThat(byCidr.explain()).contains("  network: only 203.0.113.0/24 (and DNS)");
+
+        Selection byName = pipeline.select(EnvironmentRequirement.builder().network(true).allowHost("example.com").build(), both);
+        assertThat(byName.chosenKind()).isEmpty();
+        assertThat(report(byName, "sandbox").describe())
+                .isEqualTo("sandbox: dropped by features: cannot limit connections to allowed host names");
     }
 
     @Test
