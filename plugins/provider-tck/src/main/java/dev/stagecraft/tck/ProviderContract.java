@@ -108,6 +108,14 @@ public abstract class ProviderContract {
         return Set.of("PWD", "SHLVL", "_", "OLDPWD");
     }
 
+    /**
+     * Variables the kind sets on its own in every command, with their values (e.g. the sandbox's {@code HOME} and
+     * {@code LANG}); never the host's. A request's own value overrides them.
+     */
+    protected Map<String, String> environmentDefaults() {
+        return Map.of();
+    }
+
     @BeforeEach
     void startProvider() {
         provider = track(newProvider(stateDir));
@@ -284,6 +292,8 @@ public abstract class ProviderContract {
                 .containsKey("PATH");
         Set<String> allowed = new HashSet<>(toleratedEnvNames());
         allowed.addAll(Set.of("PATH", "TCK_GREETING", "TCK_EMPTY"));
+        allowed.addAll(environmentDefaults().keySet());
+        environmentDefaults().forEach((name, value) -> assertThat(inside).as("the kind's own " + name).containsEntry(name, value));
         assertThat(inside.keySet()).as("variables inside the environment").isSubsetOf(allowed);
         Set<String> hostOnly = new HashSet<>(System.getenv().keySet());
         hostOnly.removeAll(allowed);

@@ -59,6 +59,8 @@ final class BubblewrapProcess {
         HostProcess process;
         try {
             process = starter.start();
+        } catch (UserModeNetwork.Failed e) {
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, what + " could not get its network: " + e.getMessage(), e);
         } catch (DirectLaunch.JoinFailed e) {
             throw new StagecraftException(ErrorCode.EXEC_FAILED, what + " could not join its cgroup: " + e.getMessage(), e);
         } catch (IOException e) {

@@ -59,11 +59,22 @@ final class BwrapCommand {
         }
     }
 
+    /**
+     * What a sandbox sees beyond the read-only {@code /usr}: its workspace and home (none for the probe's trial run),
+     * the generated {@code /etc} files ({@link SandboxEtc}), whether it has its own user-mode network, and the
+     * configured read-only host paths.
+     */
+    record Layout(Path workspace, Path home, Path etc, boolean network, List<Path> readOnlyPaths) {
+        static Layout trial() {
+            return new Layout(null, null, null, false, List.of());
+        }
+    }
+
     private BwrapCommand() {
     }
 
-    static List<String> build(String bwrap, List<Path> cgroupProcs, SeccompFilter.Programs seccomp, Rlimits rlimits, Path workspace,
-                              String workingDir, boolean network, long tmpSizeBytes, Map<String, String> env,
+    static List<String> build(String bwrap, List<Path> cgroupProcs, SeccompFilter.Programs seccomp, Rlimits rlimits, Layout layout,
+                              String workingDir, long tmpSizeBytes, Map<String, String> env,
                               List<String> argv) {
         List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", WRAPPER, "stagecraft-join",
                 Integer.toString(cgroupProcs.size())));
@@ -71,7 +82,7 @@ final class BwrapCommand {
         cmd.add(seccomp.main().toString());
         cmd.add(seccomp.veto().toString());
         cmd.addAll(rlimits.wrapperArgs());
-        List<String> sandbox = sandboxArgs(bwrap, workspace, workingDir, network, tmpSizeBytes, env);
+        List<String> sandbox = sandboxArgs(bwrap, layout, workingDir, tmpSizeBytes, env);
         sandbox.addAll(sandbox.size() - 1, List.of("--add-seccomp-fd", Integer.toString(SECCOMP_FD),
                 "--add-seccomp-fd", Integer.toString(SECCOMP_VETO_FD)));
         cmd.addAll(sandbox);
@@ -83,9 +94,9 @@ final class BwrapCommand {
      * The command line {@link DirectLaunch} starts: bubblewrap with the seccomp programs on descriptors 3 and 4, its
      * report on {@link DirectLaunch#INFO_FD} and its pause on {@link DirectLaunch#BLOCK_FD}, then the program.
      */
-    static List<String> direct(String bwrap, Path workspace, String workingDir, boolean network, long tmpSizeBytes,
+    static List<String> direct(String bwrap, Layout layout, String workingDir, long tmpSizeBytes,
                                Map<String, String> env, List<String> argv) {
-        List<String> cmd = sandboxArgs(bwrap, workspace, workingDir, network, tmpSizeBytes, env);
+        List<String> cmd = sandboxArgs(bwrap, layout, workingDir, tmpSizeBytes, env);
         cmd.addAll(cmd.size() - 1, List.of("--add-seccomp-fd", Integer.toString(SECCOMP_FD),
                 "--add-seccomp-fd", Integer.toString(SECCOMP_VETO_FD),
                 "--info-fd", Integer.toString(DirectLaunch.INFO_FD), "--block-fd", Integer.toString(DirectLaunch.BLOCK_FD)));
@@ -106,7 +117,7 @@ final class BwrapCommand {
     }
 
     /** bubblewrap and its options up to the sandboxed program; also what the probe's trial run uses. */
-    static List<String> sandboxArgs(String bwrap, Path workspace, String workingDir, boolean network,
+    static List<String> sandboxArgs(String bwrap, Layout layout, String workingDir,
                                     long tmpSizeBytes, Map<String, String> env) {
         List<String> cmd = new ArrayList<>(List.of(bwrap,
                 "--unshare-all", "--unshare-user", "--disable-userns",
@@ -118,14 +129,26 @@ final class BwrapCommand {
                 "--proc", "/proc", "--dev", "/dev",
                 "--size", Long.toString(tmpSizeBytes), "--tmpfs", "/dev/shm",
                 "--size", Long.toString(tmpSizeBytes), "--tmpfs", "/tmp"));
-        if (network) {
-            cmd.add(3, "--share-net");
-            for (String file : List.of("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl", "/etc/ca-certificates")) {
-                cmd.addAll(List.of("--ro-bind-try", file, file));
+        if (layout.etc() != null) {
+            for (String file : SandboxEtc.FILES) {
+                cmd.addAll(List.of("--ro-bind", layout.etc().resolve(file).toString(), "/etc/" + file));
             }
         }
-        if (workspace != null) {
-            cmd.addAll(List.of("--bind", workspace.toString(), WORKSPACE,
+        if (layout.network()) {
+            // its own namespace (--unshare-all), given a user-mode network by the launcher; the resolver is that network's
+            cmd.addAll(List.of("--ro-bind", layout.etc().resolve(SandboxEtc.RESOLV_CONF).toString(), "/etc/resolv.conf"));
+            for (String dir : List.of("/etc/ssl", "/etc/ca-certificates")) {
+                cmd.addAll(List.of("--ro-bind-try", dir, dir));
+            }
+        }
+        for (Path path : layout.readOnlyPaths()) {
+            cmd.addAll(List.of("--ro-bind", path.toString(), path.toString()));
+        }
+        if (layout.home() != null) {
+            cmd.addAll(List.of("--bind", layout.home().toString(), SandboxEtc.HOME));
+        }
+        if (layout.workspace() != null) {
+            cmd.addAll(List.of("--bind", layout.workspace().toString(), WORKSPACE,
                     "--chdir", workingDir.isEmpty() ? WORKSPACE : WORKSPACE + "/" + workingDir));
         }
         cmd.add("--clearenv");

@@ -49,8 +49,18 @@ final class DirectLaunch {
     }
 
     /** The descriptors bubblewrap starts with; {@code command} must name {@link #INFO_FD} and {@link #BLOCK_FD}. */
+    /** A networked command's user-mode network: the egress rules for its namespace and the tools that set it up. */
+    record NetworkPlan(String rules, SandboxSettings.Network tools) {
+    }
+
     static HostProcess start(List<String> command, SeccompFilter.Programs seccomp, List<Path> cgroupProcs,
                              BwrapCommand.Rlimits rlimits) throws IOException {
+        return start(command, seccomp, cgroupProcs, rlimits, null);
+    }
+
+    /** As above; with a {@code network}, the sandbox's namespace gets it in the pause, and it ends with the command. */
+    static HostProcess start(List<String> command, SeccompFilter.Programs seccomp, List<Path> cgroupProcs,
+                             BwrapCommand.Rlimits rlimits, NetworkPlan network) throws IOException {
         NativeSpawn.Spawned spawned = NativeSpawn.spawn(command, ENV, List.of(new NativeSpawn.ChildReads(),
                 new NativeSpawn.ChildWrites(), new NativeSpawn.ChildWrites(), new NativeSpawn.ReadOnlyFile(seccomp.main()),
                 new NativeSpawn.ReadOnlyFile(seccomp.veto()), new NativeSpawn.ChildWrites(), new NativeSpawn.ChildReads()));
@@ -69,6 +79,10 @@ final class DirectLaunch {
                 join(init, cgroupProcs, rlimits);
             } catch (InitGone gone) {
                 return process;
+            }
+            if (network != null) {
+                UserModeNetwork attached = UserModeNetwork.attach(init, network.rules(), network.tools());
+                process.whenEnded(attached::close);
             }
             try {
                 block.write(1);

@@ -31,6 +31,11 @@ record EnvironmentDirectory(Path dir) {
         return dir.resolve("workspace");
     }
 
+    /** The sandbox user's home ({@link SandboxEtc#HOME} inside), kept for the environment's life. */
+    Path home() {
+        return dir.resolve("home");
+    }
+
     Path labelsFile() {
         return dir.resolve(LABELS);
     }
@@ -61,6 +66,7 @@ record EnvironmentDirectory(Path dir) {
             Files.deleteIfExists(dir.resolve(CONFIG));
             Files.deleteIfExists(dir.resolve(STOPPED));
             Files.deleteIfExists(workspace());
+            Files.deleteIfExists(home());
             Files.deleteIfExists(dir);
         } catch (IOException e) {
             WorkspaceFiles.deleteTree(dir);
@@ -76,10 +82,12 @@ record EnvironmentDirectory(Path dir) {
     }
 
     /** Written in place: it is written before the labels, and without labels the directory is not an environment. */
-    void writeConfig(Limits limits, boolean network, IsolationLevel isolation) throws IOException {
-        // numbers, a boolean and a label: properties syntax without escapes, written in one call
+    void writeConfig(Limits limits, boolean network, dev.stagecraft.api.EgressPolicy egress, IsolationLevel isolation)
+            throws IOException {
+        // numbers, a boolean, normalised ranges and a label: properties syntax without escapes, written in one call
         Files.writeString(dir.resolve(CONFIG), "memory-bytes=" + limits.memoryBytes() + "\ncpus=" + limits.cpus()
-                + "\npids=" + limits.pids() + "\nnetwork=" + network + "\nisolation=" + isolation.label() + "\n",
+                + "\npids=" + limits.pids() + "\nnetwork=" + network + "\nallow-cidrs=" + String.join(",", egress.allowCidrs())
+                + "\nisolation=" + isolation.label() + "\n",
                 StandardCharsets.UTF_8);
     }
 

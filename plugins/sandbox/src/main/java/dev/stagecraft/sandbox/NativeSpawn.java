@@ -24,7 +24,7 @@ import jnr.ffi.byref.IntByReference;
  */
 final class NativeSpawn {
     /** What one child descriptor is. */
-    sealed interface ChildFd permits ChildReads, ChildWrites, ReadOnlyFile {
+    sealed interface ChildFd permits ChildReads, ChildWrites, ReadOnlyFile, WriteOnlyFile {
     }
 
     /** A pipe the child reads from; the parent keeps the write end. */
@@ -37,6 +37,10 @@ final class NativeSpawn {
 
     /** A file the child gets open read-only. */
     record ReadOnlyFile(Path path) implements ChildFd {
+    }
+
+    /** A file the child gets open write-only (e.g. /dev/null for output nobody reads). */
+    record WriteOnlyFile(Path path) implements ChildFd {
     }
 
     /** A started child: its pid, and the parent's end of each pipe (-1 where the child descriptor is a file). */
@@ -91,7 +95,7 @@ final class NativeSpawn {
         boolean started = false;
         try {
             for (int i = 0; i < n; i++) {
-                if (fds.get(i) instanceof ReadOnlyFile) {
+                if (fds.get(i) instanceof ReadOnlyFile || fds.get(i) instanceof WriteOnlyFile) {
                     continue;
                 }
                 int[] pipe = new int[2];
@@ -119,6 +123,8 @@ final class NativeSpawn {
                     check(c.posix_spawn_file_actions_adddup2(actions, high + i, i), "adddup2");
                 } else if (fds.get(i) instanceof ReadOnlyFile file) {
                     check(c.posix_spawn_file_actions_addopen(actions, i, file.path().toString(), LibC.O_RDONLY, 0), "addopen");
+                } else if (fds.get(i) instanceof WriteOnlyFile file) {
+                    check(c.posix_spawn_file_actions_addopen(actions, i, file.path().toString(), LibC.O_WRONLY, 0), "addopen");
                 }
             }
             check(c.posix_spawn_file_actions_addclosefrom_np(actions, n), "addclosefrom_np");

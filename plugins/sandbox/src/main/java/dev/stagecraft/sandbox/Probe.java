@@ -95,7 +95,7 @@ final class Probe {
     static String findOnPath(String name) {
         String path = System.getenv("PATH");
         List<String> dirs = new ArrayList<>(List.of((path == null ? "" : path).split(File.pathSeparator)));
-        dirs.addAll(List.of("/usr/bin", "/bin", "/usr/local/bin"));
+        dirs.addAll(List.of("/usr/bin", "/bin", "/usr/local/bin", "/usr/sbin", "/sbin"));
         for (String dir : dirs) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, name))) {
                 return Path.of(dir, name).toString();
@@ -137,11 +137,11 @@ final class Probe {
         BwrapCommand.Rlimits rlimits = BwrapCommand.Rlimits.of(settings);
         Map<String, String> env = Map.of("PATH", settings.path());
         if (!settings.directLaunch()) {
-            return exec(BwrapCommand.build(settings.bwrap(), List.of(), filter, rlimits, null, "", false,
+            return exec(BwrapCommand.build(settings.bwrap(), List.of(), filter, rlimits, BwrapCommand.Layout.trial(), "",
                     settings.tmpSizeBytes(), env, List.of("true")));
         }
         try {
-            HostProcess process = DirectLaunch.start(BwrapCommand.direct(settings.bwrap(), null, "", false,
+            HostProcess process = DirectLaunch.start(BwrapCommand.direct(settings.bwrap(), BwrapCommand.Layout.trial(), "",
                     settings.tmpSizeBytes(), env, List.of("true")), filter, List.of(), rlimits);
             try (var in = process.stdin(); var stdout = process.stdout(); var stderr = process.stderr()) {
                 in.close();

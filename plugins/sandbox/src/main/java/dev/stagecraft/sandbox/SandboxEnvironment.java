@@ -14,6 +14,7 @@ import dev.stagecraft.api.Termination;
 import dev.stagecraft.api.Terminations;
 import dev.stagecraft.api.WorkspacePath;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -47,6 +48,7 @@ final class SandboxEnvironment implements ExecutionEnvironment {
     private final EnvironmentDirectory directory;
     private final Limits limits;
     private final boolean network;
+    private final dev.stagecraft.api.EgressPolicy egress;
     private final EnvironmentCgroup cgroup;
     private final SpareCgroups spares;
     private final SandboxSettings settings;
@@ -63,7 +65,7 @@ final class SandboxEnvironment implements ExecutionEnvironment {
     private long lastCpuSampleNanos;
 
     SandboxEnvironment(String id, Labels labels, IsolationLevel isolation, EnvironmentDirectory directory,
-                       Limits limits, boolean network, EnvironmentCgroup cgroup, SpareCgroups spares, SandboxSettings settings,
+                       Limits limits, boolean network, dev.stagecraft.api.EgressPolicy egress, EnvironmentCgroup cgroup, SpareCgroups spares, SandboxSettings settings,
                        java.nio.file.Path stateDir, boolean stopped, Runnable onDestroyed) {
         this.stateDir = stateDir;
         this.id = id;
@@ -72,6 +74,7 @@ final class SandboxEnvironment implements ExecutionEnvironment {
         this.directory = directory;
         this.limits = limits;
         this.network = network;
+        this.egress = egress;
         this.cgroup = cgroup;
         this.spares = spares;
         this.settings = settings;
@@ -247,7 +250,18 @@ final class SandboxEnvironment implements ExecutionEnvironment {
     private ExecResult runProcess(ExecRequest request, OutputListener listener, String workingDir, long generation) {
         Map<String, String> env = new TreeMap<>();
         env.put("PATH", settings.path());
+        env.put("HOME", SandboxEtc.HOME);
+        env.put("LANG", "C.UTF-8");
         env.putAll(request.env());
+        BwrapCommand.Layout layout;
+        try {
+            Files.createDirectories(directory.home());
+            layout = new BwrapCommand.Layout(directory.workspace(), directory.home(), SandboxEtc.ensure(stateDir), network,
+                    settings.readOnlyPaths());
+        } catch (IOException e) {
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "': cannot prepare its home and /etc: "
+                    + e.getMessage(), e);
+        }
         SeccompFilter.Programs filter;
         try {
             filter = SeccompFilter.ensure(stateDir, SeccompPolicy.standard());
@@ -258,12 +272,17 @@ final class SandboxEnvironment implements ExecutionEnvironment {
         BwrapCommand.Rlimits rlimits = BwrapCommand.Rlimits.of(settings);
         BubblewrapProcess.Starter starter;
         if (settings.directLaunch()) {
-            List<String> command = BwrapCommand.direct(settings.bwrap(), directory.workspace(), workingDir, network,
-                    settings.tmpSizeBytes(), env, request.argv());
-            starter = () -> DirectLaunch.start(command, filter, cgroup.procsFiles(), rlimits);
+            List<String> command = BwrapCommand.direct(settings.bwrap(), layout, workingDir, settings.tmpSizeBytes(), env,
+                    request.argv());
+            DirectLaunch.NetworkPlan plan = network ? new DirectLaunch.NetworkPlan(EgressRules.of(egress,
+                    settings.network().openCidrs(), EgressRules.hostAddresses(), UserModeNetwork.DNS), settings.network()) : null;
+            starter = () -> DirectLaunch.start(command, filter, cgroup.procsFiles(), rlimits, plan);
+        } else if (network) {
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "' has network, which needs the direct"
+                    + " launcher (glibc 2.34 or later; providers.sandbox.launcher: auto or direct)");
         } else {
             starter = BubblewrapProcess.jdk(BwrapCommand.build(settings.bwrap(), cgroup.procsFiles(), filter, rlimits,
-                    directory.workspace(), workingDir, network, settings.tmpSizeBytes(), env, request.argv()));
+                    layout, workingDir, settings.tmpSizeBytes(), env, request.argv()));
         }
         long oomBefore = cgroup.oomKills();
         long pidsBefore = cgroup.pidsLimitHits();

@@ -1,5 +1,7 @@
 package dev.stagecraft.sandbox;
 
+import dev.stagecraft.api.EgressControl;
+import dev.stagecraft.api.EgressPolicy;
 import dev.stagecraft.api.EnvironmentProvider;
 import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.EnvironmentSpec;
@@ -61,7 +63,8 @@ public final class SandboxProvider implements EnvironmentProvider {
             throw context.settings().invalid("launcher", "direct needs glibc 2.34 or later (posix_spawn with closefrom);"
                     + " use auto or shell");
         }
-        parsed = parsed.withLauncher(direct ? SandboxSettings.DIRECT : SandboxSettings.SHELL);
+        parsed = parsed.withLauncher(direct ? SandboxSettings.DIRECT : SandboxSettings.SHELL)
+                .withNetwork(NetworkTools.resolved(parsed.network()));
         this.settings = parsed.bwrap().contains("/") ? parsed : parsed.withBwrap(Probe.findOnPath(parsed.bwrap()));
         this.stateDir = context.stateDirectory();
         this.cgroups = CgroupHierarchy.detect(parsed.cgroupRoot(), parsed.cgroupParent());
@@ -95,7 +98,8 @@ public final class SandboxProvider implements EnvironmentProvider {
         SandboxSettings s = settings();
         return new ProviderCapabilities(KIND, EnumSet.of(IsolationLevel.CONTAINER), s.startupEstimate(),
                 s.executionEfficiency(), s.costPerHour(), false, true, false,
-                new Resources(Runtime.getRuntime().availableProcessors(), Probe.hostMemoryBytes(), 0, 0));
+                new Resources(Runtime.getRuntime().availableProcessors(), Probe.hostMemoryBytes(), 0, 0),
+                NetworkTools.missing(s) == null ? new EgressControl(true, true, false) : EgressControl.NONE);
     }
 
     @Override
@@ -113,6 +117,9 @@ public final class SandboxProvider implements EnvironmentProvider {
         }
         EnvironmentRequirement requirement = spec.requirement();
         refuseBeyondContainerClass(spec);
+        if (requirement.network()) {
+            refuseUnheldNetwork(spec, s);
+        }
         try {
             SeccompFilter.ensure(stateDir, SeccompPolicy.standard());
         } catch (IOException | LinkageError | RuntimeException e) {
@@ -134,15 +141,16 @@ public final class SandboxProvider implements EnvironmentProvider {
         }
         try {
             Files.createDirectory(directory.workspace(), Probe.ownerOnly());
+            Files.createDirectory(directory.home(), Probe.ownerOnly());
             spares.make(cgroup, limits);
-            directory.writeConfig(limits, requirement.network(), spec.isolation());
+            directory.writeConfig(limits, requirement.network(), requirement.egress(), spec.isolation());
             directory.writeLabels(labels);
         } catch (IOException | RuntimeException e) {
             cleanUpFailedCreate(directory, cgroup);
             throw new ProvisioningException("cannot create sandbox '" + spec.id() + "': " + e.getMessage(), e);
         }
         SandboxEnvironment env = new SandboxEnvironment(spec.id(), labels, spec.isolation(), directory, limits,
-                requirement.network(), cgroup, spares, s, stateDir, false, () -> known.remove(spec.id()));
+                requirement.network(), requirement.egress(), cgroup, spares, s, stateDir, false, () -> known.remove(spec.id()));
         known.put(spec.id(), env);
         return env;
     }
@@ -162,6 +170,18 @@ public final class SandboxProvider implements EnvironmentProvider {
         if (spec.isolation().atLeast(IsolationLevel.USER_KERNEL)) {
             throw new ProvisioningException("sandbox '" + spec.id() + "': isolation " + spec.isolation().label()
                     + " was asked for; the sandbox offers container-class isolation only");
+        }
+    }
+
+    /** A networked sandbox needs its tools and the direct launcher, and cannot hold a host-name allowlist. */
+    private static void refuseUnheldNetwork(EnvironmentSpec spec, SandboxSettings s) {
+        String missing = NetworkTools.missing(s);
+        if (missing != null) {
+            throw new ProvisioningException("sandbox '" + spec.id() + "': network was asked for, but " + missing);
+        }
+        if (!spec.requirement().egress().allowHosts().isEmpty()) {
+            throw new ProvisioningException("sandbox '" + spec.id() + "': cannot limit connections to allowed host names ("
+                    + String.join(", ", spec.requirement().egress().allowHosts()) + "); allow address ranges instead");
         }
     }
 
@@ -220,7 +240,9 @@ public final class SandboxProvider implements EnvironmentProvider {
                     Long.parseLong(config.getOrDefault("pids", Long.toString(s.pids()))));
             IsolationLevel isolation = IsolationLevel.parse(config.getOrDefault("isolation", "container"));
             boolean network = Boolean.parseBoolean(config.getOrDefault("network", "false"));
-            SandboxEnvironment env = new SandboxEnvironment(id, labels, isolation, directory, limits, network,
+            String allowed = config.getOrDefault("allow-cidrs", "");
+            EgressPolicy egress = new EgressPolicy(List.of(), allowed.isEmpty() ? List.of() : List.of(allowed.split(",")));
+            SandboxEnvironment env = new SandboxEnvironment(id, labels, isolation, directory, limits, network, egress,
                     cgroups.forEnvironment(id), spares, s, stateDir, directory.stopped(), () -> known.remove(id));
             SandboxEnvironment raced = known.putIfAbsent(id, env);
             if (raced != null && !raced.destroyedOrGone()) {

@@ -22,6 +22,7 @@ import java.time.Duration;
  * @param openFiles           RLIMIT_NOFILE of every sandboxed process (soft and hard)
  * @param fileSizeBytes       RLIMIT_FSIZE: the largest file a sandboxed process may write (a multiple of 512)
  * @param cpuTime             RLIMIT_CPU of each sandboxed process (zero: none; the wall-clock timeout still holds)
+ * @param network             the tools of a networked sandbox and the ranges opened on purpose
  * @param launcher            how bubblewrap is started: {@code direct} ({@link DirectLaunch}), {@code shell} (behind
  *                            the wrapper shell of {@link BwrapCommand#build}) or {@code auto} (direct where the C
  *                            library allows it); resolved to one of the first two when the provider starts
@@ -29,7 +30,7 @@ import java.time.Duration;
 record SandboxSettings(String bwrap, long memoryBytes, double cpus, long pids, long tmpSizeBytes, String path,
                        Path cgroupRoot, String cgroupParent, Duration startupEstimate, int executionEfficiency,
                        double costPerHour, long openFiles, long fileSizeBytes, Duration cpuTime,
-                       String launcher) {
+                       String launcher, Network network, java.util.List<Path> readOnlyPaths) {
     static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
     static final long DEFAULT_OPEN_FILES = 1024;
     static final long DEFAULT_FILE_SIZE = 1L << 30;
@@ -40,12 +41,32 @@ record SandboxSettings(String bwrap, long memoryBytes, double cpus, long pids, l
 
     SandboxSettings withBwrap(String path) {
         return new SandboxSettings(path, memoryBytes, cpus, pids, tmpSizeBytes, this.path, cgroupRoot, cgroupParent,
-                startupEstimate, executionEfficiency, costPerHour, openFiles, fileSizeBytes, cpuTime, launcher);
+                startupEstimate, executionEfficiency, costPerHour, openFiles, fileSizeBytes, cpuTime, launcher, network,
+                readOnlyPaths);
+    }
+
+    SandboxSettings withNetwork(Network resolved) {
+        return new SandboxSettings(bwrap, memoryBytes, cpus, pids, tmpSizeBytes, path, cgroupRoot, cgroupParent,
+                startupEstimate, executionEfficiency, costPerHour, openFiles, fileSizeBytes, cpuTime, launcher, resolved,
+                readOnlyPaths);
     }
 
     SandboxSettings withLauncher(String resolved) {
         return new SandboxSettings(bwrap, memoryBytes, cpus, pids, tmpSizeBytes, path, cgroupRoot, cgroupParent,
-                startupEstimate, executionEfficiency, costPerHour, openFiles, fileSizeBytes, cpuTime, resolved);
+                startupEstimate, executionEfficiency, costPerHour, openFiles, fileSizeBytes, cpuTime, resolved, network,
+                readOnlyPaths);
+    }
+
+    /**
+     * What a networked sandbox needs on the host, and the denied ranges the configuration opens on purpose.
+     *
+     * @param slirp4netns the user-mode network ({@code slirp4netns}: looked up on PATH when the network starts)
+     * @param nsenter     enters the sandbox's network namespace to load the rules
+     * @param nft         loads them
+     * @param openCidrs   {@code open-cidrs}: ranges of {@link dev.stagecraft.api.EgressPolicy#DENIED_RANGES} that
+     *                    networked sandboxes may reach after all
+     */
+    record Network(String slirp4netns, String nsenter, String nft, java.util.List<dev.stagecraft.api.Cidr> openCidrs) {
     }
 
     boolean directLaunch() {
@@ -86,9 +107,20 @@ record SandboxSettings(String bwrap, long memoryBytes, double cpus, long pids, l
         if (!launcher.equals(AUTO) && !launcher.equals(DIRECT) && !launcher.equals(SHELL)) {
             throw s.invalid("launcher", "'" + launcher + "' must be auto, direct or shell");
         }
+        java.util.List<dev.stagecraft.api.Cidr> open = new java.util.ArrayList<>();
+        for (String range : s.strings("open-cidrs", java.util.List.of())) {
+            try {
+                open.add(dev.stagecraft.api.Cidr.parse(range));
+            } catch (RuntimeException e) {
+                throw s.invalid("open-cidrs", e.getMessage());
+            }
+        }
+        Network network = new Network(s.string("slirp4netns", "slirp4netns"), s.string("nsenter", "nsenter"),
+                s.string("nft", "nft"), java.util.List.copyOf(open));
         return new SandboxSettings(s.string("bwrap", "bwrap"), memory, cpus, s.integer("pids", 256, 8, 4_194_304),
                 tmp, s.string("path", DEFAULT_PATH), Path.of(s.string("cgroup-root", "/sys/fs/cgroup")), parent,
                 startup, (int) s.integer("execution-efficiency", 6, 0, 10), cost,
-                s.integer("open-files", DEFAULT_OPEN_FILES, 16, 1_048_576), fileSize, cpuTime, launcher);
+                s.integer("open-files", DEFAULT_OPEN_FILES, 16, 1_048_576), fileSize, cpuTime, launcher, network,
+                ReadOnlyPaths.from(s));
     }
 }

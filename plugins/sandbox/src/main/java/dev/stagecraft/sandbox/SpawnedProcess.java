@@ -46,6 +46,11 @@ final class SpawnedProcess implements HostProcess {
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal;
     }
 
+    /** Runs {@code action} once it has ended (at once if it has), on the thread that reaped it. */
+    void whenEnded(Runnable action) {
+        exit.whenComplete((code, failure) -> action.run());
+    }
+
     /** Closes this side of its pipes, for a start that failed before anything read them. */
     void closeStreams() {
         stdin.close();

@@ -105,7 +105,7 @@ class TestDirectLaunch {
     void aCgroupThatCannotBeJoinedFailsTheStartAndLeavesNoProcess() throws Exception {
         requireSpawn();
         SeccompFilter.Programs filter = SeccompFilter.ensure(stateDir, SeccompPolicy.standard());
-        List<String> command = BwrapCommand.direct(Probe.findOnPath("bwrap"), null, "", false, 1 << 20,
+        List<String> command = BwrapCommand.direct(Probe.findOnPath("bwrap"), BwrapCommand.Layout.trial(), "", 1 << 20,
                 Map.of("PATH", "/usr/bin"), List.of("sleep", "300"));
         Path missing = stateDir.resolve("no-such-cgroup").resolve("cgroup.procs");
         assertThatThrownBy(() -> DirectLaunch.start(command, filter, List.of(missing), rlimits()))
@@ -119,7 +119,7 @@ class TestDirectLaunch {
     void bubblewrapFailingBeforeItsSandboxSaysWhyOnStderr() throws Exception {
         requireSpawn();
         SeccompFilter.Programs filter = SeccompFilter.ensure(stateDir, SeccompPolicy.standard());
-        List<String> command = new ArrayList<>(BwrapCommand.direct(Probe.findOnPath("bwrap"), null, "", false, 1 << 20,
+        List<String> command = new ArrayList<>(BwrapCommand.direct(Probe.findOnPath("bwrap"), BwrapCommand.Layout.trial(), "", 1 << 20,
                 Map.of("PATH", "/usr/bin"), List.of("true")));
         command.add(1, "--no-such-option");
         assertThat(stderrOfFailedStart(command, filter)).contains("--no-such-option");
@@ -130,7 +130,7 @@ class TestDirectLaunch {
         requireSpawn();
         SeccompFilter.Programs filter = SeccompFilter.ensure(stateDir, SeccompPolicy.standard());
         Path missing = stateDir.resolve("no-such-workspace");
-        List<String> command = BwrapCommand.direct(Probe.findOnPath("bwrap"), missing, "", false, 1 << 20,
+        List<String> command = BwrapCommand.direct(Probe.findOnPath("bwrap"), new BwrapCommand.Layout(missing, null, null, false, List.of()), "", 1 << 20,
                 Map.of("PATH", "/usr/bin"), List.of("true"));
         assertThat(stderrOfFailedStart(command, filter)).startsWith("bwrap: ").contains(missing.toString());
     }

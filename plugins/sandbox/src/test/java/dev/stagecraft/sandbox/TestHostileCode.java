@@ -284,8 +284,12 @@ class TestHostileCode {
         // PWD is the sandboxed shell's own (it sets it on start), not the host's.
         assertThat(result.stdoutText().lines().filter(l -> l.startsWith("PWD="))).isNotEmpty()
                 .allMatch(l -> l.equals("PWD=/workspace"));
-        List<String> hostNames = System.getenv().keySet().stream().filter(n -> !n.equals("PATH") && !n.equals("PWD")).toList();
-        assertThat(names).doesNotContainAnyElementsOf(hostNames).isSubsetOf("PATH", "CANARY_MINE", "PWD");
+        // PATH, PWD, and the sandbox's own HOME and LANG (its values, checked in the provider contract) are not the host's
+        List<String> hostNames = System.getenv().keySet().stream()
+                .filter(n -> !List.of("PATH", "PWD", "HOME", "LANG").contains(n)).toList();
+        assertThat(names).doesNotContainAnyElementsOf(hostNames).isSubsetOf("PATH", "CANARY_MINE", "PWD", "HOME", "LANG");
+        assertThat(result.stdoutText().lines().filter(l -> l.startsWith("HOME=") || l.startsWith("LANG=")))
+                .allMatch(l -> l.equals("HOME=/home/sandbox") || l.equals("LANG=C.UTF-8"));
     }
 
     @Test

@@ -94,7 +94,9 @@ class TestSandboxPosture {
 
     @Test
     void hostFilesAreOutOfSightAndUsrIsReadOnly() {
-        assertThat(run("ls /")).doesNotContain("root\n").doesNotContain("home\n").doesNotContain("etc\n");
+        assertThat(run("ls /")).doesNotContain("root\n").doesNotContain("var\n").doesNotContain("run\n");
+        assertThat(run("ls -A /etc")).as("only the generated files").isEqualTo("group\nhosts\nnsswitch.conf\npasswd\n");
+        assertThat(run("ls -A /home")).as("only the sandbox user's home").isEqualTo("sandbox\n");
         ExecResult write = env.execute(ExecRequest.of("sh", "-c", "echo x > /usr/stagecraft-test"));
         assertThat(write.exitCode()).isNotZero();
         assertThat(Path.of("/usr/stagecraft-test")).doesNotExist();

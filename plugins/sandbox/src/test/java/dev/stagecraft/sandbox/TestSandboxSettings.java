@@ -9,7 +9,9 @@ import dev.stagecraft.api.IsolationLevel;
 import dev.stagecraft.api.ProviderCapabilities;
 import dev.stagecraft.api.Settings;
 import dev.stagecraft.api.StagecraftException;
+import dev.stagecraft.api.Cidr;
 import java.nio.file.Path;
+import java.util.List;
 import java.time.Duration;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -25,7 +27,8 @@ class TestSandboxSettings {
         SandboxSettings s = SandboxSettings.from(Settings.empty("providers.sandbox"));
         assertThat(s).isEqualTo(new SandboxSettings("bwrap", 512L << 20, 1.0, 256, 64L << 20,
                 "/usr/local/bin:/usr/bin:/bin", Path.of("/sys/fs/cgroup"), "stagecraft", Duration.ofMillis(1500), 6, 0,
-                1024, 1L << 30, Duration.ZERO, "auto"));
+                1024, 1L << 30, Duration.ZERO, "auto",
+                new SandboxSettings.Network("slirp4netns", "nsenter", "nft", List.of()), List.of()));
     }
 
     @Test
@@ -36,9 +39,29 @@ class TestSandboxSettings {
                 Map.entry("cgroup-root", "/cg"), Map.entry("cgroup-parent", "sc/envs"),
                 Map.entry("startup-estimate", "50ms"), Map.entry("execution-efficiency", 7),
                 Map.entry("cost-per-hour", "0.25"), Map.entry("open-files", 256), Map.entry("file-size", "100m"),
-                Map.entry("cpu-time", "90s"), Map.entry("launcher", "shell"))));
+                Map.entry("cpu-time", "90s"), Map.entry("launcher", "shell"), Map.entry("slirp4netns", "/opt/slirp"),
+                Map.entry("nsenter", "/opt/nsenter"), Map.entry("nft", "/opt/nft"),
+                Map.entry("open-cidrs", List.of("10.1.0.0/16", "fd12::/16")), Map.entry("read-only-paths", List.of("/usr/share")))));
         assertThat(s).isEqualTo(new SandboxSettings("/opt/bwrap", 1L << 30, 0.5, 100, 16L << 20, "/usr/bin",
-                Path.of("/cg"), "sc/envs", Duration.ofMillis(50), 7, 0.25, 256, 100L << 20, Duration.ofSeconds(90), "shell"));
+                Path.of("/cg"), "sc/envs", Duration.ofMillis(50), 7, 0.25, 256, 100L << 20, Duration.ofSeconds(90), "shell",
+                new SandboxSettings.Network("/opt/slirp", "/opt/nsenter", "/opt/nft",
+                        List.of(Cidr.parse("10.1.0.0/16"), Cidr.parse("fd12::/16"))), List.of(Path.of("/usr/share"))));
+    }
+
+    @Test
+    void readOnlyPathsMustBeAbsoluteExistingAndNoSecretPlace() {
+        for (Object[] bad : new Object[][] {{"opt/x", "must be an absolute path"}, {"/opt/../etc", "without '.' or '..'"},
+                {"/no/such/dir", "does not exist"}, {"/", "is the host's root"}, {"/root", "is or holds /root"},
+                {"/etc/shadow", "is or holds /etc"}, {"/var", "is or holds /var/"}, {"/run", "is or holds /run"},
+                {"/home", "is or holds /home"}}) {
+            assertThatThrownBy(() -> SandboxSettings.from(new Settings("f.yaml", "providers.sandbox",
+                    Map.of("read-only-paths", List.of(bad[0])))))
+                    .as(bad[0].toString()).hasMessageStartingWith("f.yaml: providers.sandbox.read-only-paths: ")
+                    .hasMessageContaining((String) bad[1]);
+        }
+        assertThatThrownBy(() -> SandboxSettings.from(new Settings("f.yaml", "providers.sandbox",
+                Map.of("open-cidrs", List.of("10.0.0.0/33")))))
+                .hasMessageStartingWith("f.yaml: providers.sandbox.open-cidrs: '10.0.0.0/33' is not an address range");
     }
 
     @Test

@@ -11,6 +11,7 @@ import jnr.ffi.byref.IntByReference;
  */
 public interface LibC {
     int O_RDONLY = 0;
+    int O_WRONLY = 1;
     int O_CLOEXEC = 0x80000;
     short POSIX_SPAWN_SETSIGDEF = 0x04;
     short POSIX_SPAWN_SETSIGMASK = 0x08;

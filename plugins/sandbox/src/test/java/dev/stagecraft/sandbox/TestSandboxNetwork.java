@@ -1,0 +1,128 @@
+package dev.stagecraft.sandbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.stagecraft.api.EnvironmentRequirement;
+import dev.stagecraft.api.ExecRequest;
+import dev.stagecraft.api.ExecResult;
+import dev.stagecraft.api.ExecutionEnvironment;
+import dev.stagecraft.tck.BackendRequirement;
+import dev.stagecraft.tck.HostAddresses;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A networked sandbox has a network namespace of its own (slirp4netns), never the host's: the host's loopback, its
+ * addresses, the metadata address and the private ranges are refused at once, and DNS works through the user-mode
+ * network's resolver. (The provider kit's egress contract adds the reachable side, with a stand-in internet.)
+ */
+class TestSandboxNetwork {
+    @TempDir
+    Path stateDir;
+    private SandboxProvider provider;
+    private ExecutionEnvironment env;
+
+    @BeforeEach
+    void networkedSandbox() {
+        provider = SandboxFixtures.usableProvider(stateDir, Map.of());
+        String missing = NetworkTools.missing(SandboxSettings.from(new dev.stagecraft.api.Settings("test", "providers.sandbox",
+                Map.of())).withLauncher(SandboxSettings.DIRECT));
+        if (missing != null) {
+            BackendRequirement.missing(missing);
+        }
+        env = provider.create(SandboxFixtures.spec(EnvironmentRequirement.builder().network(true).build()));
+    }
+
+    @AfterEach
+    void destroy() {
+        if (env != null) {
+            env.destroy();
+        }
+        provider.close();
+    }
+
+    private ExecResult sh(String script, String... args) {
+        List<String> argv = new java.util.ArrayList<>(List.of("sh", "-c", script, "sh"));
+        argv.addAll(List.of(args));
+        return env.execute(ExecRequest.builder(argv.toArray(String[]::new)).timeout(Duration.ofSeconds(20)).build());
+    }
+
+    @Test
+    void itsOwnNamespaceWithOneTapDeviceAndADefaultRoute() throws IOException {
+        ExecResult links = sh("tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; tail -n +2 /proc/net/route | cut -f1,2 | tr '\\t' ' '");
+        assertThat(links.stdoutText().lines()).contains("lo", "tap0", "tap0 00000000").doesNotContain("eth0", "docker0");
+        String hostNet = java.nio.file.Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
+        assertThat(sh("readlink /proc/self/ns/net").stdoutText().trim()).isNotEqualTo(hostNet);
+    }
+
+    @Test
+    void theHostsLoopbackAndAddressesAndTheMetadataServiceAreRefusedAtOnce() throws IOException {
+        try (ServerSocketChannel loopback = ServerSocketChannel.open(); ServerSocketChannel anyAddress = ServerSocketChannel.open()) {
+            loopback.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            anyAddress.bind(new InetSocketAddress(0));
+            loopback.configureBlocking(false);
+            anyAddress.configureBlocking(false);
+            int loopbackPort = ((InetSocketAddress) loopback.getLocalAddress()).getPort();
+            int anyPort = ((InetSocketAddress) anyAddress.getLocalAddress()).getPort();
+            List<String[]> targets = new java.util.ArrayList<>(List.of(new String[] {"127.0.0.1", Integer.toString(loopbackPort)},
+                    new String[] {"10.0.2.2", Integer.toString(loopbackPort)}, new String[] {"169.254.169.254", "80"},
+                    new String[] {"172.17.0.1", Integer.toString(anyPort)}, new String[] {"10.0.2.2", "22"},
+                    new String[] {"192.168.1.1", "80"}));
+            HostAddresses.firstIpv4().ifPresent(a -> targets.add(new String[] {a, Integer.toString(anyPort)}));
+            for (String[] target : targets) {
+                long started = System.nanoTime();
+                ExecResult r = sh("busybox nc -w 5 \"$1\" \"$2\" </dev/null", target[0], target[1]);
+                assertThat(r.exitCode()).as(target[0]).isNotZero();
+                assertThat(r.stderrText()).as(target[0]).containsAnyOf("No route to host", "unreachable", "refused");
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).as(target[0] + " fails fast").isLessThan(Duration.ofSeconds(3));
+            }
+            assertThat(loopback.accept()).as("the host's loopback service saw nothing").isNull();
+            assertThat(anyAddress.accept()).as("the host's service on every address saw nothing").isNull();
+        }
+    }
+
+    @Test
+    void namesResolveThroughTheUserModeNetwork() throws IOException {
+        assertThat(sh("cat /etc/resolv.conf").stdoutText()).contains("nameserver " + UserModeNetwork.DNS);
+        String name = "deb.debian.org";
+        try {
+            InetAddress.getByName(name);
+        } catch (java.net.UnknownHostException e) {
+            BackendRequirement.missing("this host cannot resolve " + name + ", so a sandbox cannot either");
+        }
+        ExecResult lookup = sh("busybox nslookup \"$1\"", name);
+        assertThat(lookup.exitCode()).as(lookup.stdoutText() + lookup.stderrText()).isZero();
+        assertThat(lookup.stdoutText()).contains("Address");
+    }
+
+    @Test
+    void aHostNameAllowlistIsRefusedInOneLine() {
+        assertThatThrownBy(() -> provider.create(SandboxFixtures.spec(EnvironmentRequirement.builder().network(true)
+                .allowHost("example.com").build())))
+                .hasMessageContaining("cannot limit connections to allowed host names (example.com)");
+        assertThat(provider.describe().egress().hostAllowlist()).isFalse();
+        assertThat(provider.describe().egress().cidrAllowlist()).isTrue();
+    }
+
+    @Test
+    void withoutNetworkOnlyLoopbackAsBefore() {
+        ExecutionEnvironment offline = provider.create(SandboxFixtures.spec());
+        try {
+            ExecResult links = offline.execute(ExecRequest.of("sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"));
+            assertThat(links.stdoutText().lines()).containsExactly("lo");
+        } finally {
+            offline.destroy();
+        }
+    }
+}
