@@ -109,6 +109,11 @@ public final class EnvironmentManager implements AutoCloseable {
         return reconciler.problems();
     }
 
+    /** Why this kind's last {@code discover()} failed ({@code discover failed: why}); empty when it answered. */
+    public Optional<String> reconcileProblem(String kind) {
+        return reconciler.problem(kind);
+    }
+
     public Selection select(EnvironmentRequirement requirement) {
         return pipeline.select(requirement, providers.candidates());
     }

@@ -54,6 +54,11 @@ final class Reconciler {
         return new TreeMap<>(problems).entrySet().stream().map(e -> e.getKey() + ": " + e.getValue()).toList();
     }
 
+    /** Why this kind's last {@code discover()} failed; empty when it answered or was not asked. */
+    Optional<String> problem(String kind) {
+        return Optional.ofNullable(problems.get(kind));
+    }
+
     private void reconcile(ProviderRegistry.Entry entry) {
         if (!providers.health(entry, false).available()) {
             return;
