@@ -27,7 +27,8 @@ final class Cli {
     }
 
     /**
-     * Opens the core with the installation's configuration and plugins, printing plugin problems as warnings.
+     * Opens the core with the installation's configuration and plugins, printing plugin problems and backends that
+     * could not list their environments as warnings.
      * Commands about one environment kind pass {@code reconcileAll} false; those listing or finding
      * environments by id pass true.
      */
@@ -53,6 +54,9 @@ final class Cli {
                 .reconcileAtStart(reconcileAll)
                 .build();
         for (String problem : stagecraft.problems()) {
+            err.println("stagecraft: warning: " + problem);
+        }
+        for (String problem : stagecraft.manager().reconcileProblems()) {
             err.println("stagecraft: warning: " + problem);
         }
         return stagecraft;

@@ -76,10 +76,12 @@ final class EnvCommand implements Runnable {
                     cli.printJson(infos.stream().map(Json::environment).toList());
                     return 0;
                 }
-                cli.out.println(String.format("%-14s %-8s %-8s %-11s %-8s %-8s %s", "ID", "KIND", "STATUS", "ISOLATION", "AGE", "TTL", "LABELS"));
+                String row = "%-14s %-8s %-8s %-11s %-8s %-8s %-9s %s";
+                cli.out.println(String.format(row, "ID", "KIND", "STATUS", "ISOLATION", "AGE", "TTL", "LAST USE", "LABELS"));
                 for (EnvironmentInfo info : infos) {
-                    cli.out.println(String.format("%-14s %-8s %-8s %-11s %-8s %-8s %s", info.id(), info.kind(), info.status(),
-                            info.isolation().label(), human(info.uptime()), human(info.ttl()),
+                    Duration sinceUse = info.uptime().minus(Duration.between(info.createdAt(), info.lastUsedAt()));
+                    cli.out.println(String.format(row, info.id(), info.kind(), Json.status(info),
+                            info.isolation().label(), human(info.uptime()), human(info.ttl()), human(sinceUse) + " ago",
                             info.labels().userLabels().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
                                     .collect(Collectors.joining(","))));
                 }
@@ -144,7 +146,11 @@ final class EnvCommand implements Runnable {
                 if (global.json) {
                     cli.printJson(Json.environment(info));
                 } else {
-                    Json.environment(info).forEach((key, value) -> cli.out.println(key + ": " + value));
+                    Json.environment(info).forEach((key, value) -> {
+                        if (value != null) {
+                            cli.out.println(key + ": " + value);
+                        }
+                    });
                 }
                 return 0;
             }
@@ -170,7 +176,7 @@ final class EnvCommand implements Runnable {
                 if (global.json) {
                     cli.printJson(Json.environment(info));
                 } else {
-                    cli.out.println(id + " " + info.status());
+                    cli.out.println(id + " " + Json.status(info));
                 }
                 return 0;
             }

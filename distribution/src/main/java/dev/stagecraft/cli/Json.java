@@ -78,13 +78,21 @@ final class Json {
         map.put("id", info.id());
         map.put("kind", info.kind());
         map.put("isolation", info.isolation().label());
-        map.put("status", info.status().name());
+        map.put("status", status(info));
+        map.put("expired", info.expired());
         map.put("createdAt", info.createdAt().toString());
         map.put("uptimeSeconds", info.uptime().toSeconds());
         map.put("ttlSeconds", info.ttl().toSeconds());
+        map.put("expiresAt", info.expiresAt().map(Object::toString).orElse(null));
+        map.put("lastUsedAt", info.lastUsedAt().toString());
         map.put("labels", info.labels().userLabels());
         info.lastUsage().ifPresent(usage -> map.put("usage", usage(usage)));
         return map;
+    }
+
+    /** The backend's status, or {@code EXPIRED} for an environment past its TTL that is not reaped yet. */
+    static String status(EnvironmentInfo info) {
+        return info.expired() ? "EXPIRED" : info.status().name();
     }
 
     static Map<String, Object> usage(ResourceUsage usage) {

@@ -25,8 +25,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A test provider (kind {@code failing}, on the test class path) that fails where its setting {@code fail-at} says:
- * {@code create} (PROVISIONING_FAILED) or {@code exec}: every command fails with EXEC_FAILED, except
- * {@code bug}, which throws an unexpected exception. Without the setting its probe says it is off, so selection never picks it.
+ * {@code create} (PROVISIONING_FAILED), {@code discover} (it cannot list its environments) or {@code destroy} (it
+ * cannot remove one). Every command fails with EXEC_FAILED, except {@code bug}, which throws an unexpected
+ * exception. Without the setting its probe says it is off, so selection never picks it.
  */
 public final class FailingProvider implements EnvironmentProvider {
     static final String FAIL_AT = "STAGECRAFT_PROVIDERS__FAILING__FAIL_AT";
@@ -64,20 +65,25 @@ public final class FailingProvider implements EnvironmentProvider {
             throw new StagecraftException(ErrorCode.PROVISIONING_FAILED, "failing: create refused, as configured");
         }
         CREATED.put(spec.id(), spec);
-        return new Broken(spec);
+        return new Broken(spec, failAt);
     }
 
     @Override
     public List<ExecutionEnvironment> discover() {
-        return CREATED.values().stream().<ExecutionEnvironment>map(Broken::new).toList();
+        if (failAt.equals("discover")) {
+            throw new StagecraftException(ErrorCode.PROVIDER_UNAVAILABLE, "failing: discover refused, as configured");
+        }
+        return CREATED.values().stream().<ExecutionEnvironment>map(spec -> new Broken(spec, failAt)).toList();
     }
 
     private static final class Broken implements ExecutionEnvironment {
         private final EnvironmentSpec spec;
+        private final boolean refuseDestroy;
         private EnvironmentStatus status = EnvironmentStatus.READY;
 
-        Broken(EnvironmentSpec spec) {
+        Broken(EnvironmentSpec spec, String failAt) {
             this.spec = spec;
+            this.refuseDestroy = failAt.equals("destroy");
         }
 
         @Override public String id() { return spec.id(); }
@@ -87,7 +93,14 @@ public final class FailingProvider implements EnvironmentProvider {
         @Override public EnvironmentStatus status() { return status; }
         @Override public void start() { status = EnvironmentStatus.READY; }
         @Override public void stop() { status = EnvironmentStatus.STOPPED; }
-        @Override public void destroy() { status = EnvironmentStatus.STOPPED; CREATED.remove(spec.id()); }
+        @Override
+        public void destroy() {
+            if (refuseDestroy) {
+                throw new StagecraftException(ErrorCode.PROVIDER_UNAVAILABLE, "failing: destroy refused, as configured");
+            }
+            status = EnvironmentStatus.STOPPED;
+            CREATED.remove(spec.id());
+        }
         @Override public ResourceUsage usage() { return ResourceUsage.unknown(Instant.now()); }
         @Override public void putFile(String path, byte[] content) { }
         @Override public byte[] getFile(String path, long maxBytes) { return new byte[0]; }

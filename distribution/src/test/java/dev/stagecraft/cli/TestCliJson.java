@@ -9,6 +9,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -125,6 +126,11 @@ class TestCliJson {
         assertThat(status.get("id").asText()).isEqualTo(id);
         assertThat(status.get("status").asText()).isEqualTo("READY");
         assertThat(status.get("usage").get("pids").isNumber()).isTrue();
+        assertThat(status.get("expired").asBoolean()).isFalse();
+        assertThat(Instant.parse(status.get("expiresAt").asText()))
+                .isEqualTo(Instant.parse(created.get("createdAt").asText()).plusSeconds(created.get("ttlSeconds").asLong()));
+        assertThat(Instant.parse(status.get("lastUsedAt").asText())).as("the exec and the copy were uses")
+                .isAfter(Instant.parse(created.get("lastUsedAt").asText()));
 
         JsonNode stopped = cli.run("env", "stop", "--json", id).json();
         assertThat(stopped.get("status").asText()).isEqualTo("STOPPED");

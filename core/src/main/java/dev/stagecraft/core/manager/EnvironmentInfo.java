@@ -12,7 +12,8 @@ import java.util.Optional;
 /**
  * What {@code status} and {@code list} report about one environment.
  *
- * @param lastUsedAt the last exec, file call or start seen by any process (its creation when never used)
+ * @param lastUsedAt the last exec, file call or start seen by any process (its creation when never used; now
+ *                   while a command runs in it)
  * @param expiresAt  creation plus TTL; empty when the TTL is zero (never expires)
  * @param expired    past its TTL but not reaped yet: nothing reaps it until some process reconciles or reaps
  */

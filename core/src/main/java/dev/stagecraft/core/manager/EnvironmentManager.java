@@ -109,6 +109,11 @@ public final class EnvironmentManager implements AutoCloseable {
         return reconciler.problems();
     }
 
+    /** Why this kind's last {@code discover()} failed ({@code discover failed: why}); empty when it answered. */
+    public Optional<String> reconcileProblem(String kind) {
+        return reconciler.problem(kind);
+    }
+
     public Selection select(EnvironmentRequirement requirement) {
         return pipeline.select(requirement, providers.candidates());
     }
@@ -221,7 +226,8 @@ public final class EnvironmentManager implements AutoCloseable {
             throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "environment '" + id + "' is " + status
                     + " and cannot run commands");
         }
-        used(managed);
+        // Other processes cannot see that a command runs here: until it ends, the last use says "up to its timeout".
+        used(managed, clock.instant().plus(request.timeout()));
         AuditLog.Subject subject = AuditLog.Subject.of(environment);
         audit.record("exec", subject, "started", execFields(request));
         events.emit(EnvironmentEvent.Type.EXEC_STARTED, environment, String.join(" ", request.argv()));
@@ -229,6 +235,7 @@ public final class EnvironmentManager implements AutoCloseable {
         try {
             result = listener == null ? environment.execute(request) : environment.execute(request, listener);
         } catch (RuntimeException e) {
+            used(managed);
             audit.record("exec-result", subject, "failed", Map.of("error", String.valueOf(e.getMessage())));
             throw e;
         }
@@ -352,9 +359,13 @@ public final class EnvironmentManager implements AutoCloseable {
 
     /** Remembers a use here and where other processes see it (see {@link LastUse}). */
     private void used(ManagedEnvironment managed) {
-        Instant now = clock.instant();
-        managed.lastUsed = now;
-        lastUse.record(managed.id(), now);
+        used(managed, clock.instant());
+    }
+
+    /** As {@link #used(ManagedEnvironment)}, telling other processes it stays in use until {@code until}. */
+    private void used(ManagedEnvironment managed, Instant until) {
+        managed.lastUsed = clock.instant();
+        lastUse.record(managed.id(), until);
     }
 
     private ManagedEnvironment find(String id) {
@@ -378,7 +389,12 @@ public final class EnvironmentManager implements AutoCloseable {
         Labels labels = environment.labels();
         return new EnvironmentInfo(environment.id(), environment.kind(), environment.isolation(), environment.status(),
                 created, Duration.between(created, now), labels.ttl(), labels, Optional.ofNullable(managed.lastUsage),
-                reaper.lastUsed(managed), Reaper.expiresAt(labels), Reaper.expired(labels, now));
+                min(reaper.lastUsed(managed), now), Reaper.expiresAt(labels), Reaper.expired(labels, now));
+    }
+
+    /** A last use in the future is a command still running: in use now. */
+    private static Instant min(Instant a, Instant b) {
+        return a.isBefore(b) ? a : b;
     }
 
     private String newId() {

@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
 /**
  * The last use of each environment, where every process sees it. Labels on a backend cannot change after
  * creation, so the core keeps one empty file per environment, {@code <state-dir>/last-use/<id>}, whose
- * modification time is the instant of the last exec, file call or start. Setting a file's times writes no
+ * modification time is the instant of the last exec, file call or start (while a command runs: its deadline, so
+ * that a process that cannot see it running does not count the environment idle). Setting a file's times writes no
  * data (the JDK reads its attributes, then sets the times), so an exec does not get noticeably slower. No file
  * means never used since creation.
  */

@@ -14,7 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Rebuilds the registry from the backends, which are the source of truth: each healthy provider's
  * {@code discover()} lists what exists; this owner's environments are adopted, idle time counted from their last
- * use by any process, and those the {@link Reaper} says must go are destroyed. A kind counts as reconciled only
+ * use by any process, and those the {@link Reaper} says must go are destroyed (one whose destroy fails is adopted,
+ * so that it stays visible and the next reap tries again). A kind counts as reconciled only
  * once its {@code discover()} answered: a failure is reported (an event, and {@link #problems()}) and the kind
  * is tried again on its next use.
  */
@@ -53,6 +54,11 @@ final class Reconciler {
         return new TreeMap<>(problems).entrySet().stream().map(e -> e.getKey() + ": " + e.getValue()).toList();
     }
 
+    /** Why this kind's last {@code discover()} failed; empty when it answered or was not asked. */
+    Optional<String> problem(String kind) {
+        return Optional.ofNullable(problems.get(kind));
+    }
+
     private void reconcile(ProviderRegistry.Entry entry) {
         if (!providers.health(entry, false).available()) {
             return;
@@ -76,8 +82,8 @@ final class Reconciler {
             }
             ManagedEnvironment managed = new ManagedEnvironment(environment, labels.createdAt());
             Optional<String> reason = reaper.reason(labels, reaper.lastUsed(managed));
-            if (reason.isPresent()) {
-                reaper.destroyQuietly(environment, "reap", reason.get());
+            // One the backend would not remove is still there: adopted, so it is listed (expired) and tried again.
+            if (reason.isPresent() && reaper.destroyQuietly(environment, "reap", reason.get())) {
                 continue;
             }
             environments.put(environment.id(), managed);

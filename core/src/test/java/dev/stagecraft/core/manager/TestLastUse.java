@@ -3,6 +3,7 @@ package dev.stagecraft.core.manager;
 import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.ExecRequest;
+import dev.stagecraft.api.ExecResult;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.core.Stagecraft;
 import org.junit.jupiter.api.AfterEach;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,6 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -123,6 +127,28 @@ class TestLastUse {
         assertThat(creator.reap()).isEqualTo(1);
         assertThat(sandboxDir(id)).doesNotExist();
         assertThat(lastUseFile(id)).doesNotExist();
+    }
+
+    @Test
+    void aCommandRunningLongerThanTheIdleTimeoutIsNotReapedByAnotherProcess() throws Exception {
+        EnvironmentManager runner = open().manager();
+        String id = runner.create(hourLong()).id();
+        Instant started = clock.instant();
+        CompletableFuture<ExecResult> running = CompletableFuture.supplyAsync(() -> runner.execute(id,
+                ExecRequest.builder("sh", "-c", "sleep 2; echo done").timeout(Duration.ofSeconds(120)).build()));
+        Instant busyUntil = started.plusSeconds(120);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!Files.exists(lastUseFile(id)) || !Files.getLastModifiedTime(lastUseFile(id)).toInstant().equals(busyUntil)) {
+            assertThat(System.nanoTime()).as("the exec marks the environment in use until its timeout").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+
+        clock.advance(Duration.ofSeconds(50)); // past the 40 s idle timeout while the command still runs
+        EnvironmentManager other = open().manager(); // another command line: it reconciles and reaps at start
+        assertThat(other.status(id).lastUsedAt()).as("in use now").isEqualTo(clock.instant());
+        assertThat(other.reap()).isZero();
+        assertThat(running.get(30, TimeUnit.SECONDS).stdoutText()).isEqualTo("done\n");
+        assertThat(other.status(id).lastUsedAt()).as("the end of the command").isEqualTo(clock.instant());
     }
 
     @Test
