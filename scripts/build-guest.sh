@@ -71,7 +71,7 @@ inputs=$( { echo "$kversion"; sha256sum "$kernel" "$busybox" "$qga" $libraries "
 mkdir -p "$images"
 chmod 755 "$images" "$(dirname "$images")" 2>/dev/null || true
 mkfs_options="-q -F -L stagecraft-ws -m 0 -E lazy_itable_init=0,lazy_journal_init=0,root_owner=0:0"
-workspace_key=$( { echo "$workspace_size $mkfs_options rmdir-lost+found"; "$mkfs" -V 2>&1 | head -n 1; } \
+workspace_key=$( { echo "$workspace_size $mkfs_options rmdir-lost+found"; "$mkfs" -V 2>&1 | sed -n 1p; } \
   | sha256sum | cut -c1-16)
 workspace_file="workspace-$workspace_key.qcow2"
 if [ ! -s "$images/$workspace_file" ]; then

@@ -3,4 +3,4 @@
 # A networked sandbox: slirp4netns (its user-mode network), nftables (its egress rules, loaded with util-linux's
 # nsenter) and iproute2 (the egress tests' stand-in internet); python3-minimal for the compatibility tests.
 apt_install bubblewrap libseccomp2 busybox-static slirp4netns nftables iproute2 python3-minimal
-echo "stagecraft setup: $(bwrap --version), $(slirp4netns --version | head -n 1)" >&2
+echo "stagecraft setup: $(bwrap --version), $(slirp4netns --version | sed -n 1p)" >&2

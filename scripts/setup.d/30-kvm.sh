@@ -50,12 +50,12 @@ bash "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build-guest.sh"
 # virtualization without the CPU features). Boot the guest once under kvm and write the verdict the provider
 # reads (providers.kvm.domain-type: auto); redone only when QEMU, the host kernel or the guest image change.
 kvm_images="${STAGECRAFT_KVM_IMAGES:-/var/lib/stagecraft/kvm/images}"
-kvm_key="$(qemu-system-x86_64 --version | head -n 1) | host $(uname -r) | guest $(cat "$kvm_images/inputs.sha256" 2>/dev/null)"
+kvm_key="$(qemu-system-x86_64 --version | sed -n 1p) | host $(uname -r) | guest $(cat "$kvm_images/inputs.sha256" 2>/dev/null)"
 kvm_verdict=""
 [ -f "$kvm_images/accel.verdict" ] && kvm_verdict=$(cat "$kvm_images/accel.verdict")
 if [ "${kvm_verdict#* }" != "$kvm_key" ]; then
   kvm_result="qemu"
-  if virsh -c qemu:///system capabilities 2>/dev/null | grep -q "<domain type='kvm'"; then
+  if virsh -c qemu:///system capabilities 2>/dev/null | grep "<domain type='kvm'" >/dev/null; then
     kvm_name="stagecraft-setup-kvm-check-$$"
     virsh -c qemu:///system create /dev/stdin >/dev/null 2>&1 <<XML || true
 <domain type='kvm'>
