@@ -7,11 +7,13 @@
 # so that the provider's pull path is tested against a real registry. The provider pulls a missing image by default
 # (providers.docker.pull: true); with no other registry reachable here, the tests' fixtures set pull: false next to
 # the image mapping to the stagecraft/ images (docs/providers/docker.md).
+# nftables (nft) and util-linux (nsenter) load the egress rules into networked containers' namespaces; iproute2 makes
+# the provider kit's stand-in internet for the egress battery (docs/providers/docker.md, "Network policy").
 # Sourced by scripts/install-deps.sh (which defines apt_install). Idempotent: a re-run with everything in place
 # only checks. Images carry a recipe label; an image from an older recipe is rebuilt.
 # Knobs: STAGECRAFT_DOCKER_CACHE (default /var/cache/stagecraft), STAGECRAFT_DEBIAN_MIRROR (default: from apt's sources).
 
-apt_install docker.io runsc debootstrap busybox-static jq docker-registry curl
+apt_install docker.io runsc debootstrap busybox-static jq docker-registry curl nftables iproute2 util-linux
 
 sc_docker_log=/var/log/stagecraft-dockerd.log
 sc_docker_cache=${STAGECRAFT_DOCKER_CACHE:-/var/cache/stagecraft}

@@ -4,7 +4,8 @@
  *   threads                start threads (each sleeping) until it fails; prints "threads <n> <errno>", exits 3
  *   fds                    open /dev/null until it fails; prints "fds <n> <errno>", exits 4
  *   spin <threads>         spin on every thread, forever
- *   daemon                 double fork, setsid, ignore SIGHUP and SIGTERM, sleep; the first process returns at once
+ *   daemon                 double fork, setsid, ignore SIGHUP and SIGTERM, sleep; the first process returns 0 (and
+ *                          prints "daemon started") once the daemon runs, 6 when it could not start it
  *   connect <ipv4> <port>  one TCP connect; prints "connect <errno> <milliseconds>"
  *   whoami                 prints "euid <n> nnp <NoNewPrivs line>"
  */
@@ -79,13 +80,31 @@ int main(int argc, char **argv) {
         spinner(&counters[0]);
     }
     if (!strcmp(mode, "daemon")) {
-        if (fork() != 0) return 0;
-        setsid();
-        if (fork() != 0) _exit(0);
+        /* The first process returns 0 only once the daemon runs (it says so through a pipe): a failed fork or
+           setsid is an exit of 6, so the test cannot pass without the daemon having started. */
+        int ready[2];
+        if (pipe(ready) != 0) { perror("pipe"); return 6; }
+        pid_t first = fork();
+        if (first < 0) { perror("fork"); return 6; }
+        if (first > 0) {
+            char byte;
+            close(ready[1]);
+            ssize_t n = read(ready[0], &byte, 1);
+            if (n != 1) { fprintf(stderr, "the daemon did not start\n"); return 6; }
+            printf("daemon started\n");
+            return 0;
+        }
+        close(ready[0]);
+        if (setsid() < 0) _exit(6);
+        pid_t second = fork();
+        if (second < 0) _exit(6);
+        if (second > 0) _exit(0);
         signal(SIGHUP, SIG_IGN);
         signal(SIGTERM, SIG_IGN);
         int null = open("/dev/null", O_RDWR);
         dup2(null, 0); dup2(null, 1); dup2(null, 2);
+        if (write(ready[1], "r", 1) != 1) _exit(6);
+        close(ready[1]);
         for (;;) pause();
     }
     if (!strcmp(mode, "connect")) {

@@ -55,10 +55,8 @@ final class ContainerCreation {
                     + "' for isolation " + spec.isolation().label() + " (it lists " + i.runtimes().keySet() + "); "
                     + (runtime.equals(s.userKernelRuntime()) ? DockerProvider.registerRunscRemedy() : "set providers.docker.runtimes"));
         }
-        if (r.network() && runtime.equals(s.userKernelRuntime()) && i.runtimes().get(runtime).contains("--network=none")) {
-            throw new ProvisioningException("environment '" + id + "': network access was asked for, but the Engine's '"
-                    + runtime + "' runtime is registered with --network=none; use isolation container (runc) or register "
-                    + runtime + " without --network=none");
+        if (r.network()) {
+            refuseUnheldEgress(spec, s, runtime, i);
         }
         String toolType = r.toolType();
         String image = r.options().getOrDefault("image", s.imageFor(toolType, false));
@@ -81,6 +79,9 @@ final class ContainerCreation {
         boolean agent = s.agent();
         if (agent) {
             containerLabels.put(DockerEnvironment.AGENT_LABEL, s.path());
+        }
+        if (r.network()) {
+            containerLabels.put(ContainerFirewall.LABEL, ContainerFirewall.label(r.egress()));
         }
 
         String name = DockerEnvironment.containerName(id);
@@ -125,7 +126,7 @@ final class ContainerCreation {
             }
             env = new DockerEnvironment(id, containerId, volume, labels, spec.isolation(), agent ? s.path() : null, e, s,
                     workers, timers, locks);
-            env.networked(r.network());
+            env.egress(r.network() ? r.egress() : null);
             AgentLink.Ping ping = null;
             if (agent) {
                 // Attached and pinged before the start: the agent reads the ping as soon as it runs.
@@ -134,6 +135,7 @@ final class ContainerCreation {
             }
             String made = containerId;
             e.run(ErrorCode.PROVISIONING_FAILED, "cannot start container " + name, () -> e.client().startContainerCmd(made).exec());
+            env.loadEgressRules();
             env.awaitReady(true, ping);
             if (!agent) {
                 env.ensureWritableWorkspace();
@@ -152,6 +154,33 @@ final class ContainerCreation {
                     + "): " + message, ex);
         }
         return env;
+    }
+
+    /**
+     * Refuses a networked container whose egress policy this provider cannot hold: an allowlist of host names (no
+     * name filtering here), a gVisor runtime (registered with --network=none it has no network; with its own netstack
+     * its packets leave past the namespace's nftables rules), or no way to load rules ({@link ContainerFirewall}).
+     */
+    private static void refuseUnheldEgress(EnvironmentSpec spec, DockerSettings s, String runtime, EngineInfo i) {
+        String id = spec.id();
+        if (runtime.equals(s.userKernelRuntime())) {
+            if (i.runtimes().get(runtime).contains("--network=none")) {
+                throw new ProvisioningException("environment '" + id + "': network access was asked for, but the Engine's '"
+                        + runtime + "' runtime is registered with --network=none; use isolation container (runc)");
+            }
+            throw new ProvisioningException("environment '" + id + "': network access was asked for, but the '" + runtime
+                    + "' runtime's own network stack sends past the egress rules; use isolation container (runc)");
+        }
+        List<String> hosts = spec.requirement().egress().allowHosts();
+        if (!hosts.isEmpty()) {
+            throw new ProvisioningException("environment '" + id + "': the docker provider cannot limit connections to host"
+                    + " names (" + String.join(", ", hosts) + "); allow address ranges instead, or use a kind that filters names");
+        }
+        String unavailable = ContainerFirewall.unavailable(s);
+        if (unavailable != null) {
+            throw new ProvisioningException("environment '" + id + "': network access was asked for, but its egress policy"
+                    + " cannot be held: " + unavailable);
+        }
     }
 
     /** The host side of the hardening that {@link DockerProvider} lists, with the spec's limits and network. */

@@ -3,6 +3,7 @@ package dev.stagecraft.docker;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
+import dev.stagecraft.api.EgressPolicy;
 import dev.stagecraft.api.EnvironmentNotFoundException;
 import dev.stagecraft.api.EnvironmentStatus;
 import dev.stagecraft.api.ErrorCode;
@@ -63,6 +64,7 @@ final class DockerEnvironment implements ExecutionEnvironment {
     private volatile boolean destroyed;
     private volatile long stopGeneration;
     private volatile LocalCgroup cgroup;
+    private volatile EgressPolicy egress;
 
     DockerEnvironment(String id, String containerId, String volume, Labels labels, IsolationLevel isolation, String agentPath,
                       Engine engine, DockerSettings settings, ExecutorService workers, ScheduledExecutorService timers,
@@ -149,9 +151,34 @@ final class DockerEnvironment implements ExecutionEnvironment {
         return agent;
     }
 
-    /** Whether the container was made with a network (else usage needs an inspect to find out). */
-    void networked(boolean value) {
-        usage.networked(value);
+    /**
+     * The egress policy of a container made with a network, null without one (else usage needs an inspect to find out
+     * whether it has a network).
+     */
+    void egress(EgressPolicy policy) {
+        egress = policy;
+        usage.networked(policy != null);
+    }
+
+    /**
+     * Loads the egress rules into the started container's new network namespace, before any command runs; a container
+     * whose rules cannot be loaded is stopped, never left running without them.
+     */
+    void loadEgressRules() {
+        EgressPolicy policy = egress;
+        if (policy == null) {
+            return;
+        }
+        try {
+            ContainerFirewall.apply(engine, id, containerId, policy, settings.openCidrs());
+        } catch (RuntimeException e) {
+            try {
+                engine.client().killContainerCmd(containerId).exec();
+            } catch (RuntimeException notRunning) {
+                e.addSuppressed(notRunning);
+            }
+            throw e;
+        }
     }
 
     /** Whether the container runs: from its cgroup (runc, local Engine), else from the Engine. */
@@ -208,6 +235,7 @@ final class DockerEnvironment implements ExecutionEnvironment {
             } catch (RuntimeException e) {
                 throw new ProvisioningException("cannot start environment '" + id + "': " + Engine.engineMessage(e.getMessage()), e);
             }
+            loadEgressRules();
             agent.reset();
             awaitReady();
         }

@@ -1,6 +1,7 @@
 package dev.stagecraft.docker;
 
 import com.github.dockerjava.api.model.Version;
+import dev.stagecraft.api.EgressControl;
 import dev.stagecraft.api.EnvironmentProvider;
 import dev.stagecraft.api.EnvironmentSpec;
 import dev.stagecraft.api.ExecutionEnvironment;
@@ -33,8 +34,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Hardening of every container: read-only root, a size-limited tmpfs /tmp, the workspace a labelled named volume
  * at /workspace, uid/gid 1000, all capabilities dropped (a tool type may add back named ones), no-new-privileges,
- * network none unless the requirement asks, memory (no swap), CPU and pids limits, a /dev/shm the size of /tmp, the
- * nofile and fsize ulimits (and nproc with runsc), docker-init as PID 1.
+ * network none unless the requirement asks (then held to its egress policy by {@code ContainerFirewall}), memory (no
+ * swap), CPU and pids limits, a /dev/shm the size of /tmp, the nofile and fsize ulimits (and nproc with runsc),
+ * docker-init as PID 1.
  *
  * <p>Commands run through an exec agent, the container's main process, over the container's attach stream
  * ({@link AgentLink}); an Engine exec per command is the fallback ({@link CommandRunner}).
@@ -137,7 +139,16 @@ public final class DockerProvider implements EnvironmentProvider {
             ceiling = new Resources(i.cpus(), i.memoryBytes(), 0, 0);
         }
         return new ProviderCapabilities(KIND, levels, s.startupEstimate(), s.executionEfficiency(), s.costPerHour(),
-                false, true, true, ceiling);
+                false, true, true, ceiling, egressControl(s));
+    }
+
+    /**
+     * Address rules in each runc container's own namespace where they can be loaded: the host and private ranges
+     * denied, an address allowlist held, host names not. One value for the kind: a networked gVisor container is
+     * refused at create (see {@code ContainerCreation}), so whatever network it gives is runc's.
+     */
+    private static EgressControl egressControl(DockerSettings s) {
+        return ContainerFirewall.unavailable(s) == null ? new EgressControl(true, true, false) : EgressControl.NONE;
     }
 
     @Override
@@ -171,6 +182,9 @@ public final class DockerProvider implements EnvironmentProvider {
         details.put("runtimes", String.join(",", i.runtimes().keySet()));
         details.put("default-runtime", i.defaultRuntime());
         details.put("storage-driver", i.storageDriver());
+        String noEgressRules = ContainerFirewall.unavailable(s);
+        details.put("egress", noEgressRules == null ? "nftables rules in each networked container's namespace"
+                : "not enforced, so networked requirements go elsewhere: " + noEgressRules);
         details.put("cgroup-driver", i.cgroupDriver());
         List<String> userKernelArgs = i.runtimes().get(s.userKernelRuntime());
         if (userKernelArgs != null) {
@@ -183,6 +197,12 @@ public final class DockerProvider implements EnvironmentProvider {
         }
         String reason = "Docker Engine " + version.getVersion() + " (API " + version.getApiVersion() + ") at " + s.host()
                 + ", runtimes " + i.runtimes().keySet();
+        if (noEgressRules != null) {
+            // Available without network; doctor says why networked requirements pass it by.
+            return new ProviderHealth(true, reason + "; networked containers cannot be held to an egress policy ("
+                    + noEgressRules + ")", List.of("run stagecraft as root next to a local Engine, with nftables and"
+                    + " util-linux installed (scripts/setup.d/20-docker.sh)"), details);
+        }
         if (userKernelArgs == null) {
             // Available for the container class; doctor shows how to add the user-kernel class.
             return new ProviderHealth(true, reason + "; no '" + s.userKernelRuntime() + "' runtime, so no user-kernel isolation",

@@ -1,6 +1,8 @@
 package dev.stagecraft.docker;
 
+import dev.stagecraft.api.Cidr;
 import dev.stagecraft.api.Settings;
+import dev.stagecraft.api.StagecraftException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -39,13 +41,15 @@ import java.util.TreeMap;
  * @param startupEstimate     reported to selection
  * @param executionEfficiency reported to selection (0-10)
  * @param costPerHour         reported to selection
+ * @param openCidrs           ranges a networked container may reach although they are denied by default (the host's
+ *                            own addresses, link-local and private ranges): {@code open-cidrs}, opened on purpose
  */
 record DockerSettings(URI host, Map<String, String> images, Map<String, String> gpuImages, boolean pull,
                       String runcRuntime, String userKernelRuntime, Map<String, Limit> limits, long pids, long userKernelPids,
                       long tmpSizeBytes, long openFiles, long fileSizeBytes, boolean readOnlyRoot, int uid, int gid, String path,
                       Map<String, List<String>> capabilities, List<String> initCommand, List<String> readinessCommand,
                       Duration readinessTimeout, Duration stopTimeout, Duration apiTimeout, Duration startupEstimate,
-                      int executionEfficiency, double costPerHour) {
+                      int executionEfficiency, double costPerHour, List<Cidr> openCidrs) {
     static final String DEFAULT_HOST = "unix:///var/run/docker.sock";
     static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     static final String DEFAULT_KEY = "default";
@@ -184,7 +188,19 @@ record DockerSettings(URI host, Map<String, String> images, Map<String, String> 
                 (int) s.integer("uid", 1000, 1, 2_147_483_646), (int) s.integer("gid", 1000, 1, 2_147_483_646),
                 s.string("path", DEFAULT_PATH), Map.copyOf(capabilities), init, readiness, readinessTimeout, stopTimeout,
                 apiTimeout, s.duration("startup-estimate", Duration.ofSeconds(2)),
-                (int) s.integer("execution-efficiency", 8, 0, 10), cost);
+                (int) s.integer("execution-efficiency", 8, 0, 10), cost, openCidrs(s));
+    }
+
+    private static List<Cidr> openCidrs(Settings s) {
+        List<Cidr> open = new java.util.ArrayList<>();
+        for (String range : s.strings("open-cidrs", List.of())) {
+            try {
+                open.add(Cidr.parse(range));
+            } catch (StagecraftException e) {
+                throw s.invalid("open-cidrs", e.getMessage());
+            }
+        }
+        return List.copyOf(open);
     }
 
     private static Duration positive(Settings s, String key, Duration defaultValue) {

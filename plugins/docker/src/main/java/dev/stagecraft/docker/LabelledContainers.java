@@ -2,6 +2,7 @@ package dev.stagecraft.docker;
 
 import com.github.dockerjava.api.command.InspectVolumeResponse;
 import com.github.dockerjava.api.model.Container;
+import dev.stagecraft.api.EgressPolicy;
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.ExecutionEnvironment;
 import dev.stagecraft.api.IsolationLevel;
@@ -74,6 +75,11 @@ final class LabelledContainers {
             }
             DockerEnvironment env = new DockerEnvironment(id, c.getId(), all.getOrDefault(DockerEnvironment.VOLUME_LABEL, ""),
                     DockerEnvironment.publicLabels(all), isolationOf(all), agentPath(all), e, s, workers, timers, locks);
+            // Its rules, if it runs, were loaded when this provider started it; a later start loads them again.
+            EgressPolicy egress = ContainerFirewall.policyOf(all);
+            if (egress != null) {
+                env.egress(egress);
+            }
             known.put(id, env);
             found.add(env);
         }

@@ -38,6 +38,7 @@ class TestDockerSettings {
         assertThat(s.imageFor("ml_inference", true)).contains("pytorch");
         assertThat(s.limitFor("other")).isEqualTo(new DockerSettings.Limit(512L << 20, 0.5));
         assertThat(s.limitFor("data_analysis")).isEqualTo(new DockerSettings.Limit(2L << 30, 1.0));
+        assertThat(s.openCidrs()).as("nothing denied is opened").isEmpty();
         assertThat(s.limitFor("ml_inference")).isEqualTo(new DockerSettings.Limit(4L << 30, 2.0));
         assertThat(s.limitFor("web_scraping")).isEqualTo(new DockerSettings.Limit(1L << 30, 1.0));
         assertThat(s.tmpSizeBytes()).isEqualTo(100L << 20);
@@ -95,6 +96,10 @@ class TestDockerSettings {
         assertThat(error(Map.of("capabilities", Map.of("python", List.of("rm -rf")))))
                 .contains("providers.docker.capabilities.python");
         assertThat(error(Map.of("runtimes", Map.of("user-kernel", "a b")))).contains("providers.docker.runtimes.user-kernel");
+        assertThat(error(Map.of("open-cidrs", List.of("10.1.0.0/16", "intranet")))).doesNotContain("\n")
+                .contains("providers.docker.open-cidrs").contains("'intranet' is not an address range");
+        assertThat(read(Map.of("open-cidrs", List.of("10.1.2.3/16"))).openCidrs()).extracting(Object::toString)
+                .containsExactly("10.1.0.0/16");
         for (String message : List.of(error(Map.of("pull", "maybe")), error(Map.of("readiness-command", List.of())))) {
             assertThat(message).doesNotContain("\n");
         }

@@ -6,16 +6,12 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.stagecraft.api.EnvironmentProvider;
 import dev.stagecraft.api.EnvironmentRequirement;
-import dev.stagecraft.api.EnvironmentSpec;
 import dev.stagecraft.api.EnvironmentStatus;
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.ExecRequest;
 import dev.stagecraft.api.ExecResult;
 import dev.stagecraft.api.ExecutionEnvironment;
-import dev.stagecraft.api.IsolationLevel;
-import dev.stagecraft.api.Labels;
 import dev.stagecraft.api.PathEscapeException;
-import dev.stagecraft.api.ProviderCapabilities;
 import dev.stagecraft.api.ResourceUsage;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.api.Termination;
@@ -26,12 +22,10 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -189,11 +183,7 @@ public abstract class HostileContract {
     }
 
     protected ExecutionEnvironment create(EnvironmentRequirement requirement) {
-        String id = "tck-" + UUID.randomUUID().toString().substring(0, 12);
-        ProviderCapabilities capabilities = provider.describe();
-        IsolationLevel isolation = requirement.isolation().flatMap(capabilities::weakestAtLeast).orElse(capabilities.strongest());
-        Labels labels = Labels.of("tck", id, Instant.now(), Duration.ofMinutes(10)).with(Labels.KIND, provider.kind());
-        env = provider.create(new EnvironmentSpec(id, requirement, isolation, labels));
+        env = ContractEnvironments.create(provider, requirement);
         return env;
     }
 
@@ -202,9 +192,7 @@ public abstract class HostileContract {
     }
 
     protected ExecResult sh(Duration timeout, String script, String... args) {
-        List<String> argv = new ArrayList<>(List.of("sh", "-c", script, "sh"));
-        argv.addAll(List.of(args));
-        return env.execute(ExecRequest.builder(argv.toArray(String[]::new)).timeout(timeout).build());
+        return ContractEnvironments.sh(env, timeout, script, args);
     }
 
     /**
@@ -324,13 +312,19 @@ public abstract class HostileContract {
         awaitNoProcessWith("999999", Duration.ofSeconds(5));
     }
 
+    /** Waits (up to 5 s) for the daemon's pid file, then prints "daemon running" if that process is alive. */
+    private static final String AWAIT_DAEMON = "i=0; while [ ! -s daemon.pid ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1));"
+            + " done; kill -0 \"$(cat daemon.pid)\" && echo daemon running";
+
     @Test
     void aDetachedChildIgnoringSignalsIsGoneWhenTheRunEnds() {
         create();
-        ExecResult result = sh(Duration.ofSeconds(20), "(setsid sh -c 'trap \"\" HUP TERM; exec sleep 876543'"
-                + " </dev/null >/dev/null 2>&1 &); exit 0");
+        // The daemon writes its pid before it sleeps; the run ends only once that pid is alive, so the attack ran.
+        ExecResult result = sh(Duration.ofSeconds(20), "(setsid sh -c 'trap \"\" HUP TERM; echo $$ > daemon.pid;"
+                + " exec sleep 876543' </dev/null >/dev/null 2>&1 &); " + AWAIT_DAEMON + "; exit 0");
         assertThat(result.termination()).isEqualTo(Termination.EXITED);
         assertThat(result.exitCode()).isZero();
+        assertThat(result.stdoutText()).as("the daemon was running when the run ended").contains("daemon running");
         awaitNoProcessWith("876543", Duration.ofSeconds(3));
     }
 
@@ -340,10 +334,11 @@ public abstract class HostileContract {
         // A process's name is its program's file name, and may hold a newline and ") ": whatever reads /proc/PID/stat
         // line by line, or up to the first ") ", misreads its parent and session.
         ExecResult result = sh(Duration.ofSeconds(20), "d=\"$PWD/sc-876545\"; mkdir -p \"$d\"; f=\"$d/x) Z 1 1\n\";"
-                + " printf '#!/bin/sh\\ntrap \"\" HUP TERM\\nwhile :; do sleep 1; done\\n' > \"$f\"; chmod +x \"$f\";"
-                + " (setsid \"$f\" </dev/null >/dev/null 2>&1 &); sleep 0.2; exit 0");
+                + " printf '#!/bin/sh\\ntrap \"\" HUP TERM\\necho $$ > daemon.pid\\nwhile :; do sleep 1; done\\n' > \"$f\";"
+                + " chmod +x \"$f\"; (setsid \"$f\" </dev/null >/dev/null 2>&1 &); " + AWAIT_DAEMON + "; exit 0");
         assertThat(result.termination()).as(result.stderrText()).isEqualTo(Termination.EXITED);
         assertThat(result.exitCode()).as(result.stderrText()).isZero();
+        assertThat(result.stdoutText()).as("the daemon was running when the run ended").contains("daemon running");
         awaitNoProcessWith("sc-876545", Duration.ofSeconds(3));
     }
 
@@ -461,9 +456,13 @@ public abstract class HostileContract {
     @Test
     void noContainerEngineSocketInside() {
         create();
-        ExecResult sockets = sh(Duration.ofSeconds(30), "find / \\( -path /proc -o -path /sys \\) -prune -o -type s -print 2>/dev/null;"
-                + " ls /var/run/docker.sock /run/docker.sock /run/containerd/containerd.sock /run/podman/podman.sock 2>/dev/null; true");
-        assertThat(sockets.stdoutText()).as("unix sockets inside").isEmpty();
+        // The scan also finds a canary file of its own, which proves that find ran and walked the tree.
+        ExecResult sockets = sh(Duration.ofSeconds(30), "touch /tmp/sc-scan-canary && find / \\( -path /proc -o -path /sys \\)"
+                + " -prune -o \\( -type s -o -name sc-scan-canary \\) -print 2>/dev/null;"
+                + " for s in /var/run/docker.sock /run/docker.sock /run/containerd/containerd.sock /run/podman/podman.sock;"
+                + " do [ -e \"$s\" ] && echo \"$s\"; done; echo scanned");
+        assertThat(sockets.stdoutText().lines().toList()).as("unix sockets inside (stderr: %s)", sockets.stderrText())
+                .containsExactly("/tmp/sc-scan-canary", "scanned");
     }
 
     // ---- privileges -----------------------------------------------------------------------------------------
@@ -492,10 +491,14 @@ public abstract class HostileContract {
         if (reportsNoNewPrivs()) {
             assertThat(status.stdoutText()).containsPattern("NoNewPrivs:\\s+1");
         }
-        ExecResult setuid = sh(Duration.ofSeconds(30), "find / \\( -path /proc -o -path /sys -o -path /workspace \\) -prune"
-                + " -o -perm -4000 -type f -print 2>/dev/null | while read -r f; do \"$f\" --help </dev/null >/dev/null 2>&1;"
-                + " done; true");
-        assertThat(setuid.exitCode()).isZero();
+        // Every setuid binary found is run; the scan also finds a canary of its own, which proves that find ran.
+        ExecResult setuid = sh(Duration.ofSeconds(30), "touch /tmp/sc-setuid-canary && find / \\( -path /proc -o -path /sys"
+                + " -o -path /workspace \\) -prune -o \\( -perm -4000 -type f -o -name sc-setuid-canary \\) -print 2>/dev/null"
+                + " | { n=0; while read -r f; do case \"$f\" in */sc-setuid-canary) echo canary seen;;"
+                + " *) \"$f\" --help </dev/null >/dev/null 2>&1; n=$((n+1));; esac; done; echo ran $n; }; id -u");
+        List<String> lines = setuid.stdoutText().lines().toList();
+        assertThat(lines).as(setuid.stderrText()).contains("canary seen").anyMatch(l -> l.matches("ran [0-9]+"));
+        assertThat(lines.get(lines.size() - 1)).as("uid after running them").isNotEqualTo("0");
         ExecResult su = sh(Duration.ofSeconds(10), "su -c id root </dev/null");
         assertThat(su.exitCode()).isNotZero();
         assertThat(su.stdoutText()).doesNotContain("uid=0");
