@@ -19,10 +19,13 @@ import static java.util.Objects.requireNonNull;
  * @param persistentStorage   whether a workspace can outlive the environment
  * @param ceiling             the most one environment may have (zero fields: no ceiling)
  * @param egress              how far it can hold a networked environment's connections to an {@link EgressPolicy}
+ * @param diskLimit           whether it holds an environment to the requirement's disk size (workspace and scratch
+ *                            space); selection drops a kind that cannot for a requirement that states one
  */
 public record ProviderCapabilities(String kind, Set<IsolationLevel> isolationLevels, Duration startupEstimate,
                                    int executionEfficiency, double costPerHour, boolean gpu, boolean network,
-                                   boolean persistentStorage, Resources ceiling, EgressControl egress) {
+                                   boolean persistentStorage, Resources ceiling, EgressControl egress,
+                                   boolean diskLimit) {
     public ProviderCapabilities {
         requireNonNull(kind, "kind is null");
         requireNonNull(isolationLevels, "isolationLevels is null");
@@ -38,12 +41,20 @@ public record ProviderCapabilities(String kind, Set<IsolationLevel> isolationLev
         }
     }
 
+    /** The shape before {@link #diskLimit} existed: a provider that says nothing of disk enforces none. */
+    public ProviderCapabilities(String kind, Set<IsolationLevel> isolationLevels, Duration startupEstimate,
+                                int executionEfficiency, double costPerHour, boolean gpu, boolean network,
+                                boolean persistentStorage, Resources ceiling, EgressControl egress) {
+        this(kind, isolationLevels, startupEstimate, executionEfficiency, costPerHour, gpu, network, persistentStorage,
+                ceiling, egress, false);
+    }
+
     /** The shape before {@link #egress} existed: a provider that says nothing of egress enforces none. */
     public ProviderCapabilities(String kind, Set<IsolationLevel> isolationLevels, Duration startupEstimate,
                                 int executionEfficiency, double costPerHour, boolean gpu, boolean network,
                                 boolean persistentStorage, Resources ceiling) {
         this(kind, isolationLevels, startupEstimate, executionEfficiency, costPerHour, gpu, network, persistentStorage,
-                ceiling, EgressControl.NONE);
+                ceiling, EgressControl.NONE, false);
     }
 
     /** The weakest isolation class offered that is at least {@code minimum}, if any. */

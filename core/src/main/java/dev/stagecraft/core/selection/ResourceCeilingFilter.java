@@ -8,7 +8,10 @@ import dev.stagecraft.api.selection.SelectionFilter;
 
 import java.util.Optional;
 
-/** Drops providers whose per-environment ceiling is below what the requirement asks (zero: no ceiling). */
+/**
+ * Drops providers whose per-environment ceiling is below what the requirement asks (zero: no ceiling), and, for a
+ * requirement that states a disk size, providers that cannot hold an environment to it.
+ */
 public final class ResourceCeilingFilter implements SelectionFilter {
     @Override
     public String name() {
@@ -30,6 +33,9 @@ public final class ResourceCeilingFilter implements SelectionFilter {
         if (max.memoryBytes() > 0 && want.memoryBytes() > max.memoryBytes()) {
             return Optional.of("at most " + Quantities.formatBytes(max.memoryBytes()) + " memory, "
                     + Quantities.formatBytes(want.memoryBytes()) + " asked");
+        }
+        if (want.diskBytes() > 0 && !candidate.diskLimit()) {
+            return Optional.of("cannot limit an environment's disk (" + Quantities.formatBytes(want.diskBytes()) + " asked)");
         }
         if (max.diskBytes() > 0 && want.diskBytes() > max.diskBytes()) {
             return Optional.of("at most " + Quantities.formatBytes(max.diskBytes()) + " disk, "

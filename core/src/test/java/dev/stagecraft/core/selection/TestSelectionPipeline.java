@@ -238,6 +238,23 @@ class TestSelectionPipeline {
     }
 
     @Test
+    void aDiskSizeDropsKindsThatCannotHoldIt() {
+        ProviderCapabilities unlimited = new ProviderCapabilities("nodisk", EnumSet.of(CONTAINER), Duration.ofSeconds(1), 6, 0,
+                false, true, false, Resources.NONE, CONTAINED);
+        ProviderCapabilities limited = new ProviderCapabilities("disk", EnumSet.of(CONTAINER), Duration.ofSeconds(2), 6, 0,
+                false, true, false, new Resources(0, 0, 8L << 30, 0), CONTAINED, true);
+        List<Candidate> both = List.of(new Candidate("nodisk", unlimited, HEALTHY), new Candidate("disk", limited, HEALTHY));
+        SelectionPipeline pipeline = SelectionPipeline.defaults(Settings.empty("selection"));
+
+        Selection sized = pipeline.select(EnvironmentRequirement.builder().diskBytes(1L << 30).build(), both);
+        assertThat(sized.chosenKind()).contains("disk");
+        assertThat(report(sized, "nodisk").describe()).isEqualTo("nodisk: dropped by resources: cannot limit an environment's disk (1g asked)");
+        assertThat(report(pipeline.select(EnvironmentRequirement.builder().diskBytes(16L << 30).build(), both), "disk").reason())
+                .isEqualTo("at most 8g disk, 16g asked");
+        assertThat(pipeline.select(EnvironmentRequirement.builder().build(), both).candidates()).allMatch(CandidateReport::kept);
+    }
+
+    @Test
     void unhealthyCandidateIsDroppedWithItsProbeReason() {
         Selection selection = selectDefault(EnvironmentRequirement.builder().build(), Set.of("sandbox"));
         assertThat(report(selection, "sandbox").reason()).isEqualTo("unavailable: sandbox backend missing");
