@@ -46,6 +46,12 @@ final class BwrapCommand {
             return new Rlimits(settings.openFiles(), settings.fileSizeBytes(), settings.cpuTime().toSeconds());
         }
 
+        /** With a disk size, no file may be larger than the disk. */
+        static Rlimits of(SandboxSettings settings, Limits limits) {
+            long fileSize = limits.diskBytes() > 0 ? limits.diskBytes() : settings.fileSizeBytes();
+            return new Rlimits(settings.openFiles(), fileSize, settings.cpuTime().toSeconds());
+        }
+
         /** ulimit -f counts 512-byte blocks. */
         long fileSizeBlocks() {
             return (fileSizeBytes + 511) / 512;
@@ -114,6 +120,14 @@ final class BwrapCommand {
         }
         String line = stderrHead.lines().findFirst().orElse("");
         return line.endsWith(": No such file or directory") || line.endsWith(": Not a directory") ? 127 : 126;
+    }
+
+    /**
+     * Whether bubblewrap failed to set up the new network namespace's loopback ("bwrap: loopback: Failed
+     * RTM_NEWADDR: ..."), before anything of the request ran.
+     */
+    static boolean loopbackSetupFailed(int exitCode, String stderrHead) {
+        return exitCode == 1 && stderrHead.startsWith("bwrap: loopback: ");
     }
 
     /** bubblewrap and its options up to the sandboxed program; also what the probe's trial run uses. */

@@ -86,7 +86,7 @@ record EnvironmentDirectory(Path dir) {
             throws IOException {
         // numbers, a boolean, normalised ranges and a label: properties syntax without escapes, written in one call
         Files.writeString(dir.resolve(CONFIG), "memory-bytes=" + limits.memoryBytes() + "\ncpus=" + limits.cpus()
-                + "\npids=" + limits.pids() + "\nnetwork=" + network + "\nallow-cidrs=" + String.join(",", egress.allowCidrs())
+                + "\npids=" + limits.pids() + "\ndisk-bytes=" + limits.diskBytes() + "\nnetwork=" + network + "\nallow-cidrs=" + String.join(",", egress.allowCidrs())
                 + "\nisolation=" + isolation.label() + "\n",
                 StandardCharsets.UTF_8);
     }

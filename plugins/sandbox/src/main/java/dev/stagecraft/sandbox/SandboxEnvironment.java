@@ -159,6 +159,9 @@ final class SandboxEnvironment implements ExecutionEnvironment {
             try {
                 java.nio.file.Files.deleteIfExists(directory.labelsFile());
                 spares.retire(cgroup, KILL_WAIT);
+                if (DiskVolume.exists(directory)) {
+                    DiskVolume.remove(directory);
+                }
                 directory.delete();
             } catch (IOException e) {
                 base = EnvironmentStatus.ERROR;
@@ -255,6 +258,9 @@ final class SandboxEnvironment implements ExecutionEnvironment {
         env.putAll(request.env());
         BwrapCommand.Layout layout;
         try {
+            if (limits.diskBytes() > 0) {
+                DiskVolume.ensureMounted(directory);
+            }
             Files.createDirectories(directory.home());
             layout = new BwrapCommand.Layout(directory.workspace(), directory.home(), SandboxEtc.ensure(stateDir), network,
                     settings.readOnlyPaths());
@@ -269,10 +275,11 @@ final class SandboxEnvironment implements ExecutionEnvironment {
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "': cannot compile its seccomp filter: "
                     + e.getMessage(), e);
         }
-        BwrapCommand.Rlimits rlimits = BwrapCommand.Rlimits.of(settings);
+        BwrapCommand.Rlimits rlimits = BwrapCommand.Rlimits.of(settings, limits);
+        long tmpSize = limits.diskBytes() > 0 ? Math.min(settings.tmpSizeBytes(), limits.diskBytes()) : settings.tmpSizeBytes();
         BubblewrapProcess.Starter starter;
         if (settings.directLaunch()) {
-            List<String> command = BwrapCommand.direct(settings.bwrap(), layout, workingDir, settings.tmpSizeBytes(), env,
+            List<String> command = BwrapCommand.direct(settings.bwrap(), layout, workingDir, tmpSize, env,
                     request.argv());
             DirectLaunch.NetworkPlan plan = network ? new DirectLaunch.NetworkPlan(EgressRules.of(egress,
                     settings.network().openCidrs(), EgressRules.hostAddresses(), UserModeNetwork.DNS), settings.network()) : null;
@@ -282,15 +289,22 @@ final class SandboxEnvironment implements ExecutionEnvironment {
                     + " launcher (glibc 2.34 or later; providers.sandbox.launcher: auto or direct)");
         } else {
             starter = BubblewrapProcess.jdk(BwrapCommand.build(settings.bwrap(), cgroup.procsFiles(), filter, rlimits,
-                    layout, workingDir, settings.tmpSizeBytes(), env, request.argv()));
+                    layout, workingDir, tmpSize, env, request.argv()));
         }
         long oomBefore = cgroup.oomKills();
         long pidsBefore = cgroup.pidsLimitHits();
-        BubblewrapProcess.Ended ended = BubblewrapProcess.run(starter, request, listener, processes, () -> {
+        Runnable afterTimeout = () -> {
             if (running.get() <= 1) {
                 cgroup.killAll(KILL_WAIT);
             }
-        }, "sandbox '" + id + "'");
+        };
+        BubblewrapProcess.Ended ended = BubblewrapProcess.run(starter, request, listener, processes, afterTimeout,
+                "sandbox '" + id + "'");
+        if (BwrapCommand.loopbackSetupFailed(ended.code(), ended.stderrHead())) {
+            // Seen now and then on a busy host: the fresh namespace's loopback refused its address. Nothing of the
+            // request ran (bubblewrap sets up loopback before it starts anything), so one more try is safe.
+            ended = BubblewrapProcess.run(starter, request, listener, processes, afterTimeout, "sandbox '" + id + "'");
+        }
         byte[] stdout = ended.stdout();
         byte[] stderr = ended.stderr();
         if (!ended.finished()) {
@@ -324,7 +338,8 @@ final class SandboxEnvironment implements ExecutionEnvironment {
         }
         if (Terminations.signalOf(code) == SIGXFSZ) {
             return new ExecResult(code, stdout, stderr, took, Termination.LIMIT_KILLED, truncated,
-                    Terminations.fileSizeLimit(settings.fileSizeBytes()));
+                    Terminations.fileSizeLimit(limits.diskBytes() > 0 ? limits.diskBytes() : settings.fileSizeBytes()))
+                    .withNote(limits.diskBytes() > 0 ? "the environment's disk size" : "providers.sandbox.file-size");
         }
         if (Terminations.signalOf(code) == SIGXCPU && !settings.cpuTime().isZero()) {
             return new ExecResult(code, stdout, stderr, took, Termination.LIMIT_KILLED, truncated,

@@ -40,6 +40,7 @@ import java.util.stream.Stream;
  */
 public final class SandboxProvider implements EnvironmentProvider {
     public static final String KIND = "sandbox";
+    private static final long MIN_DISK = 8L << 20;
 
     private volatile SandboxSettings settings;
     private volatile Path stateDir;
@@ -99,7 +100,8 @@ public final class SandboxProvider implements EnvironmentProvider {
         return new ProviderCapabilities(KIND, EnumSet.of(IsolationLevel.CONTAINER), s.startupEstimate(),
                 s.executionEfficiency(), s.costPerHour(), false, true, false,
                 new Resources(Runtime.getRuntime().availableProcessors(), Probe.hostMemoryBytes(), 0, 0),
-                NetworkTools.missing(s) == null ? new EgressControl(true, true, false) : EgressControl.NONE);
+                NetworkTools.missing(s) == null ? new EgressControl(true, true, false) : EgressControl.NONE,
+                DiskVolume.missing() == null);
     }
 
     @Override
@@ -128,7 +130,17 @@ public final class SandboxProvider implements EnvironmentProvider {
         }
         Resources wanted = requirement.resources();
         Limits limits = new Limits(wanted.memoryBytes() > 0 ? wanted.memoryBytes() : s.memoryBytes(),
-                wanted.cpus() > 0 ? wanted.cpus() : s.cpus(), s.pids());
+                wanted.cpus() > 0 ? wanted.cpus() : s.cpus(), s.pids(), wanted.diskBytes());
+        if (limits.diskBytes() > 0) {
+            String missing = DiskVolume.missing();
+            if (missing != null) {
+                throw new ProvisioningException("sandbox '" + spec.id() + "': a disk size was asked for, but " + missing);
+            }
+            if (limits.diskBytes() < MIN_DISK) {
+                throw new ProvisioningException("sandbox '" + spec.id() + "': a disk of "
+                        + dev.stagecraft.api.Quantities.formatBytes(limits.diskBytes()) + " is too small (at least 8m)");
+            }
+        }
         Labels labels = spec.labels().with(Labels.KIND, KIND);
         EnvironmentDirectory directory = new EnvironmentDirectory(envsDir().resolve(spec.id()));
         EnvironmentCgroup cgroup = cgroups.forEnvironment(spec.id());
@@ -140,8 +152,12 @@ public final class SandboxProvider implements EnvironmentProvider {
             throw new ProvisioningException("cannot create sandbox '" + spec.id() + "': " + e.getMessage(), e);
         }
         try {
-            Files.createDirectory(directory.workspace(), Probe.ownerOnly());
-            Files.createDirectory(directory.home(), Probe.ownerOnly());
+            if (limits.diskBytes() > 0) {
+                DiskVolume.create(directory, limits.diskBytes());
+            } else {
+                Files.createDirectory(directory.workspace(), Probe.ownerOnly());
+                Files.createDirectory(directory.home(), Probe.ownerOnly());
+            }
             spares.make(cgroup, limits);
             directory.writeConfig(limits, requirement.network(), requirement.egress(), spec.isolation());
             directory.writeLabels(labels);
@@ -186,6 +202,11 @@ public final class SandboxProvider implements EnvironmentProvider {
     }
 
     private static void cleanUpFailedCreate(EnvironmentDirectory directory, EnvironmentCgroup cgroup) {
+        try {
+            DiskVolume.remove(directory);
+        } catch (IOException | RuntimeException ignored) {
+            // best effort, as below
+        }
         try {
             cgroup.remove(java.time.Duration.ofSeconds(2));
         } catch (IOException | RuntimeException ignored) {
@@ -237,7 +258,8 @@ public final class SandboxProvider implements EnvironmentProvider {
             SandboxSettings s = settings();
             Limits limits = new Limits(Long.parseLong(config.getOrDefault("memory-bytes", Long.toString(s.memoryBytes()))),
                     Double.parseDouble(config.getOrDefault("cpus", Double.toString(s.cpus()))),
-                    Long.parseLong(config.getOrDefault("pids", Long.toString(s.pids()))));
+                    Long.parseLong(config.getOrDefault("pids", Long.toString(s.pids()))),
+                    Long.parseLong(config.getOrDefault("disk-bytes", "0")));
             IsolationLevel isolation = IsolationLevel.parse(config.getOrDefault("isolation", "container"));
             boolean network = Boolean.parseBoolean(config.getOrDefault("network", "false"));
             String allowed = config.getOrDefault("allow-cidrs", "");
