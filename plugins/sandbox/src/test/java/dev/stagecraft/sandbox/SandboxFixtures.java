@@ -76,6 +76,25 @@ final class SandboxFixtures {
         }
     }
 
+    /** Runs {@code sh -c script} (with {@code args} as $1...) in {@code env}. */
+    static dev.stagecraft.api.ExecResult sh(dev.stagecraft.api.ExecutionEnvironment env, Duration timeout, String script,
+                                             String... args) {
+        java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of("sh", "-c", script, "sh"));
+        argv.addAll(java.util.List.of(args));
+        return env.execute(dev.stagecraft.api.ExecRequest.builder(argv.toArray(String[]::new)).timeout(timeout).build());
+    }
+
+    /** Destroys {@code env} (when made) and closes {@code provider}: a test's clean-up. */
+    static void destroyAndClose(dev.stagecraft.api.ExecutionEnvironment env, SandboxProvider provider) {
+        try {
+            if (env != null) {
+                env.destroy();
+            }
+        } finally {
+            provider.close();
+        }
+    }
+
     static EnvironmentSpec spec() {
         return spec(EnvironmentRequirement.builder().build());
     }

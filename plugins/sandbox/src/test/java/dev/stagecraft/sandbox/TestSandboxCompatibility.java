@@ -36,14 +36,11 @@ class TestSandboxCompatibility {
 
     @AfterEach
     void destroy() {
-        if (env != null) {
-            env.destroy();
-        }
-        provider.close();
+        SandboxFixtures.destroyAndClose(env, provider);
     }
 
     private ExecResult sh(String script) {
-        return env.execute(ExecRequest.builder("sh", "-c", script).timeout(Duration.ofSeconds(30)).build());
+        return SandboxFixtures.sh(env, Duration.ofSeconds(30), script);
     }
 
     @Test

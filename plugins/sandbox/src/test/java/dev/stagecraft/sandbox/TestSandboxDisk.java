@@ -42,14 +42,11 @@ class TestSandboxDisk {
 
     @AfterEach
     void destroy() {
-        if (env != null) {
-            env.destroy();
-        }
-        provider.close();
+        SandboxFixtures.destroyAndClose(env, provider);
     }
 
     private ExecResult sh(String script) {
-        return env.execute(ExecRequest.builder("sh", "-c", script).timeout(Duration.ofSeconds(60)).build());
+        return SandboxFixtures.sh(env, Duration.ofSeconds(60), script);
     }
 
     @Test

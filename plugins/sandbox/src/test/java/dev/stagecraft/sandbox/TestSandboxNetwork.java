@@ -46,16 +46,11 @@ class TestSandboxNetwork {
 
     @AfterEach
     void destroy() {
-        if (env != null) {
-            env.destroy();
-        }
-        provider.close();
+        SandboxFixtures.destroyAndClose(env, provider);
     }
 
     private ExecResult sh(String script, String... args) {
-        List<String> argv = new java.util.ArrayList<>(List.of("sh", "-c", script, "sh"));
-        argv.addAll(List.of(args));
-        return env.execute(ExecRequest.builder(argv.toArray(String[]::new)).timeout(Duration.ofSeconds(20)).build());
+        return SandboxFixtures.sh(env, Duration.ofSeconds(20), script, args);
     }
 
     @Test
