@@ -14,6 +14,33 @@ final class BareCommands {
     private BareCommands() {
     }
 
+    /** {@code name}'s absolute path on PATH (or the usual system folders); the name itself when not found. */
+    static String onPath(String name) {
+        String path = System.getenv().getOrDefault("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin";
+        for (String dir : path.split(":")) {
+            if (!dir.isEmpty() && java.nio.file.Files.isExecutable(java.nio.file.Path.of(dir, name))) {
+                return java.nio.file.Path.of(dir, name).toString();
+            }
+        }
+        return name;
+    }
+
+    /**
+     * Compiles the bare networked baseline (resource {@code bench/bwrap-slirp.c}) with the host's gcc into {@code dir}
+     * and returns the command that runs /bin/true with it: the sandbox's bubblewrap options, slirp4netns attached.
+     */
+    static List<String> bwrapSlirpTrue(java.nio.file.Path dir) throws IOException, InterruptedException {
+        java.nio.file.Path source = dir.resolve("bwrap-slirp.c");
+        java.nio.file.Path binary = dir.resolve("bwrap-slirp");
+        try (var in = BareCommands.class.getResourceAsStream("/bench/bwrap-slirp.c")) {
+            java.nio.file.Files.write(source, in.readAllBytes());
+        }
+        run(List.of(onPath("gcc"), "-O1", "-o", binary.toString(), source.toString()));
+        List<String> command = new java.util.ArrayList<>(List.of(binary.toString(), onPath("bwrap"), onPath("slirp4netns")));
+        command.addAll(BWRAP_TRUE.subList(1, BWRAP_TRUE.size()));
+        return command;
+    }
+
     static int run(List<String> command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         process.getOutputStream().close();

@@ -36,6 +36,7 @@ public class SandboxBenchmarks {
     private SandboxProvider provider;
     private ExecutionEnvironment warm;
     private Path state;
+    private List<String> bareNetworked;
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
@@ -43,6 +44,12 @@ public class SandboxBenchmarks {
         provider = new SandboxProvider();
         provider.initialize(new ProviderContext("bench", state, Settings.empty("providers.sandbox")));
         warm = provider.create(spec());
+        try {
+            bareNetworked = BareCommands.bwrapSlirpTrue(state);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
     }
 
     @TearDown(Level.Trial)
@@ -54,8 +61,12 @@ public class SandboxBenchmarks {
     }
 
     static EnvironmentSpec spec() {
+        return spec(EnvironmentRequirement.builder().build());
+    }
+
+    static EnvironmentSpec spec(EnvironmentRequirement requirement) {
         String id = "b-" + UUID.randomUUID().toString().substring(0, 12);
-        return new EnvironmentSpec(id, EnvironmentRequirement.builder().build(), IsolationLevel.CONTAINER,
+        return new EnvironmentSpec(id, requirement, IsolationLevel.CONTAINER,
                 Labels.of("bench", id, Instant.now(), Duration.ofHours(1)));
     }
 
@@ -77,6 +88,23 @@ public class SandboxBenchmarks {
     @Benchmark
     public int sandboxCreateExecDestroy() {
         ExecutionEnvironment environment = provider.create(spec());
+        try {
+            return check(environment.execute(TRUE));
+        } finally {
+            environment.destroy();
+        }
+    }
+
+    /** bubblewrap with its own network namespace, slirp4netns attached before /bin/true runs: the networked baseline. */
+    @Benchmark
+    public int bareBwrapSlirp() throws Exception {
+        return BareCommands.run(bareNetworked);
+    }
+
+    /** A networked sandbox: its own namespace, slirp4netns and the egress rules, then /bin/true, then destroy. */
+    @Benchmark
+    public int networkedCreateExecDestroy() {
+        ExecutionEnvironment environment = provider.create(spec(EnvironmentRequirement.builder().network(true).build()));
         try {
             return check(environment.execute(TRUE));
         } finally {

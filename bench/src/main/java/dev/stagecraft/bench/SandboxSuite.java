@@ -30,6 +30,8 @@ final class SandboxSuite extends BenchSuite {
         lines.add(String.format(Locale.ROOT, "  ratio exec in a live environment / bare bwrap: %.2fx",
                 median.get("sandboxExec") / bwrap));
         lines.add(String.format(Locale.ROOT, "  ratio bare bwrap / fork-exec: %.2fx", bwrap / median.get("forkExec")));
+        lines.add(String.format(Locale.ROOT, "  ratio networked create+exec+destroy / bare bwrap + slirp4netns: %.2fx (goal <= 1.5x)",
+                median.get("networkedCreateExecDestroy") / median.get("bareBwrapSlirp")));
         lines.add(String.format(Locale.ROOT, "  warm acquire from a pool (manager): %.3f ms; cold acquire (select + create): %.2f ms",
                 median.get("manager.warmAcquire"), median.get("manager.coldAcquire")));
         lines.add(String.format(Locale.ROOT, "  complete sandboxed runs per second, %d threads, %d cores: %.1f (target >= 100)",
