@@ -1,0 +1,52 @@
+package dev.stagecraft.docker;
+
+import dev.stagecraft.api.ErrorCode;
+import dev.stagecraft.api.Labels;
+import dev.stagecraft.api.StagecraftException;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Whether this Engine can hold a container to a disk size, found by asking it rather than guessed from /info (the
+ * mount option that decides, xfs's {@code pquota}, is not in it). What has to be capped: the workspace volume (the
+ * local driver's {@code size} option, an xfs project quota on Docker's data root), {@code /tmp} and {@code /dev/shm}
+ * (tmpfs, always sizable), and, when the root is not read-only, the writable layer ({@code StorageOpt size}, an xfs
+ * project quota for overlay2, native for btrfs, zfs and devicemapper). The trial makes a volume with a 1 MiB size:
+ * the Engine refuses it without quota support ("quota size requested but no quota support").
+ */
+final class DiskQuota {
+    /** One fixed name: a trial that a crash left behind is reused, not multiplied. */
+    static final String TRIAL_VOLUME = "stagecraft-disk-trial";
+    private static final Set<String> LAYER_SIZE_DRIVERS = Set.of("overlay2", "btrfs", "zfs", "devicemapper");
+
+    private DiskQuota() {
+    }
+
+    /**
+     * Why a disk size cannot be held on this Engine, or null when it can; one line a person can act on. An Engine that
+     * cannot be reached throws: that says nothing about its storage.
+     */
+    static String unavailable(Engine e, DockerSettings s, EngineInfo info) {
+        if (!s.readOnlyRoot() && !LAYER_SIZE_DRIVERS.contains(info.storageDriver())) {
+            return "read-only-root is off and the Engine's storage driver " + info.storageDriver()
+                    + " cannot size a container's writable layer (overlay2 on xfs with pquota, btrfs, zfs or devicemapper can)";
+        }
+        try {
+            e.call(ErrorCode.PROVISIONING_FAILED, "the Engine refuses a sized volume", () -> e.client().createVolumeCmd()
+                    .withName(TRIAL_VOLUME).withDriver("local").withDriverOpts(Map.of("size", "1m"))
+                    .withLabels(Map.of(Labels.KIND, DockerProvider.KIND)).exec());
+        } catch (StagecraftException refused) {
+            if (refused.code() == ErrorCode.PROVIDER_UNAVAILABLE) {
+                throw refused;
+            }
+            return refused.getMessage() + " (the local volume driver sizes a volume only when Docker's data root is on"
+                    + " xfs mounted with pquota)";
+        }
+        try {
+            e.client().removeVolumeCmd(TRIAL_VOLUME).exec();
+        } catch (RuntimeException goneOrInUse) {
+            // removed by a concurrent trial, or in a concurrent trial's hands: the same 1 MiB volume either way
+        }
+        return null;
+    }
+}
