@@ -1,9 +1,6 @@
 package dev.stagecraft.docker;
 
-import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.Labels;
-import dev.stagecraft.api.StagecraftException;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -31,22 +28,16 @@ final class DiskQuota {
             return "read-only-root is off and the Engine's storage driver " + info.storageDriver()
                     + " cannot size a container's writable layer (overlay2 on xfs with pquota, btrfs, zfs or devicemapper can)";
         }
-        try {
-            e.call(ErrorCode.PROVISIONING_FAILED, "the Engine refuses a sized volume", () -> e.client().createVolumeCmd()
-                    .withName(TRIAL_VOLUME).withDriver("local").withDriverOpts(Map.of("size", "1m"))
-                    .withLabels(Map.of(Labels.KIND, DockerProvider.KIND)).exec());
-        } catch (StagecraftException refused) {
-            if (refused.code() == ErrorCode.PROVIDER_UNAVAILABLE) {
-                throw refused;
-            }
-            return refused.getMessage() + " (the local volume driver sizes a volume only when Docker's data root is on"
-                    + " xfs mounted with pquota)";
+        // the Engine's own socket rather than docker-java: describe() runs this, and a CLI run that picks another kind
+        // should not pay for making docker-java's client
+        String refused = e.refusal("POST", "/volumes/create", "{\"Name\":\"" + TRIAL_VOLUME + "\",\"Driver\":\"local\","
+                + "\"DriverOpts\":{\"size\":\"1m\"},\"Labels\":{\"" + Labels.KIND + "\":\"" + DockerProvider.KIND + "\"}}");
+        if (refused != null) {
+            return "the Engine refuses a sized volume: " + refused + " (the local volume driver sizes a volume only when"
+                    + " Docker's data root is on xfs mounted with pquota)";
         }
-        try {
-            e.client().removeVolumeCmd(TRIAL_VOLUME).exec();
-        } catch (RuntimeException goneOrInUse) {
-            // removed by a concurrent trial, or in a concurrent trial's hands: the same 1 MiB volume either way
-        }
+        // gone already (a concurrent trial) or in a concurrent trial's hands: the same 1 MiB volume either way
+        e.refusal("DELETE", "/volumes/" + TRIAL_VOLUME, null);
         return null;
     }
 }
