@@ -16,9 +16,11 @@ import dev.stagecraft.api.Labels;
 import dev.stagecraft.api.ProvisioningException;
 import dev.stagecraft.api.Quantities;
 import dev.stagecraft.api.StagecraftException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,7 +38,7 @@ final class ContainerCreation {
     }
 
     static DockerEnvironment create(EnvironmentSpec spec, DockerSettings s, Engine e, Supplier<EngineInfo> info,
-                                    Supplier<String> noDiskLimit, ExecutorService workers, ScheduledExecutorService timers, AgentLocks locks) {
+                                    Supplier<String> noDiskLimit, Path stateDirectory, ExecutorService workers, ScheduledExecutorService timers, AgentLocks locks) {
         EnvironmentRequirement r = spec.requirement();
         String id = spec.id();
         if (r.gpu()) {
@@ -93,8 +95,9 @@ final class ContainerCreation {
         try {
             // The Engine creates the labelled workspace volume with the container, from the mount's volume options: one
             // call fewer than creating it first.
+            Optional<Path> hosts = r.network() ? Optional.empty() : OfflineHosts.file(stateDirectory, s);
             HostConfig host = hostConfig(s, runtime, new Sizes(memory, cpus, disk), volume, new TreeMap<>(containerLabels),
-                    r.network(), toolType);
+                    hosts, r.network(), toolType);
             Supplier<String> createContainer = () -> {
                 CreateContainerCmd cmd = e.client().createContainerCmd(image)
                         .withName(name)
@@ -217,10 +220,12 @@ final class ContainerCreation {
 
     /**
      * The host side of the hardening that {@link DockerProvider} lists, with the spec's limits and network. A disk size
-     * caps the workspace volume (the local driver's size option), /tmp and /dev/shm, and a writable root layer.
+     * caps the workspace volume (the local driver's size option), /tmp and /dev/shm, and a writable root layer. A
+     * container without network gets {@code offlineHosts} at /etc/hosts ({@link OfflineHosts}); one with network
+     * gets Docker's.
      */
     static HostConfig hostConfig(DockerSettings s, String runtime, Sizes sizes, String volume,
-                                 Map<String, String> volumeLabels, boolean network, String toolType) {
+                                 Map<String, String> volumeLabels, Optional<Path> offlineHosts, boolean network, String toolType) {
         Driver local = new Driver().withName("local");
         if (sizes.diskBytes() > 0) {
             local.withOptions(Map.of("size", String.valueOf(sizes.diskBytes())));
@@ -235,9 +240,7 @@ final class ContainerCreation {
                 .withTmpFs(Map.of("/tmp", "rw,nosuid,nodev,size=" + tmp))
                 .withShmSize(tmp)
                 .withUlimits(ulimits(s, runtime, sizes.fileBytes(s)))
-                .withMounts(List.of(new Mount().withType(MountType.VOLUME).withSource(volume)
-                        .withTarget(WorkspaceArchive.WORKSPACE)
-                        .withVolumeOptions(new VolumeOptions().withLabels(volumeLabels).withDriverConfig(local))))
+                .withMounts(mounts(volume, volumeLabels, local, offlineHosts))
                 .withCapDrop(Capability.ALL)
                 .withSecurityOpts(List.of("no-new-privileges"))
                 .withNetworkMode(network ? "bridge" : "none")
@@ -253,6 +256,15 @@ final class ContainerCreation {
             host.withCapAdd(caps.stream().map(Capability::valueOf).toArray(Capability[]::new));
         }
         return host;
+    }
+
+    private static List<Mount> mounts(String volume, Map<String, String> volumeLabels, Driver local, Optional<Path> offlineHosts) {
+        List<Mount> mounts = new ArrayList<>(List.of(new Mount().withType(MountType.VOLUME).withSource(volume)
+                .withTarget(WorkspaceArchive.WORKSPACE)
+                .withVolumeOptions(new VolumeOptions().withLabels(volumeLabels).withDriverConfig(local))));
+        offlineHosts.ifPresent(file -> mounts.add(new Mount().withType(MountType.BIND).withSource(file.toString())
+                .withTarget(OfflineHosts.TARGET).withReadOnly(true)));
+        return mounts;
     }
 
     /**

@@ -52,6 +52,7 @@ public final class DockerProvider implements EnvironmentProvider {
     private volatile Engine engine;
     private volatile EngineInfo info;
     private volatile AgentLocks locks;
+    private volatile Path stateDirectory;
     /** Why this Engine cannot hold a disk size ("" when it can); null until tried ({@link DiskQuota}). */
     private volatile String noDiskLimit;
     private final ExecutorService workers = Executors.newCachedThreadPool(daemon("stagecraft-docker-worker"));
@@ -83,6 +84,7 @@ public final class DockerProvider implements EnvironmentProvider {
         this.settings = parsed;
         this.engine = new Engine(parsed);
         this.locks = new AgentLocks(context.stateDirectory().resolve("agent-locks"));
+        this.stateDirectory = context.stateDirectory();
         this.info = null;
         this.noDiskLimit = null;
         if (old != null) {
@@ -246,8 +248,8 @@ public final class DockerProvider implements EnvironmentProvider {
 
     @Override
     public ExecutionEnvironment create(EnvironmentSpec spec) {
-        DockerEnvironment env = ContainerCreation.create(spec, settings(), engine(), this::info, this::noDiskLimit, workers,
-                timers, locks);
+        DockerEnvironment env = ContainerCreation.create(spec, settings(), engine(), this::info, this::noDiskLimit,
+                stateDirectory, workers, timers, locks);
         labelled.remember(env);
         return env;
     }

@@ -6,6 +6,7 @@ import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.Ulimit;
 import dev.stagecraft.api.Settings;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** What a disk size asks of the Engine (ContainerCreation.hostConfig); no Engine needed. */
@@ -14,7 +15,7 @@ class TestDockerDiskSizes {
 
     private static HostConfig host(DockerSettings s, long disk) {
         return ContainerCreation.hostConfig(s, "runc", new ContainerCreation.Sizes(256L << 20, 1, disk), "v", Map.of(),
-                false, "default");
+                Optional.empty(), false, "default");
     }
 
     private static long fsize(HostConfig host) {

@@ -21,7 +21,7 @@ import java.util.UUID;
  * filesystem once per size is cheaper than at every boot.
  */
 final class SizedWorkspaceBase {
-    /** Below this the base's journal (64 MiB for the default 4 GiB base) leaves too little room to shrink into. */
+    /** Small enough for a scratch workspace, large enough that ext4's own metadata is a small part of it. */
     static final long MIN_BYTES = 128L << 20;
     static final String E2FSPROGS = "apt-get install e2fsprogs";
 
@@ -30,7 +30,12 @@ final class SizedWorkspaceBase {
 
     /** Why workspaces cannot be sized here, or empty when they can (overlays themselves are checked elsewhere). */
     static Optional<String> unavailableReason() {
-        return HostTool.find("resize2fs").isEmpty() ? Optional.of("no resize2fs on the PATH (" + E2FSPROGS + ")") : Optional.empty();
+        for (String tool : new String[] {"resize2fs", "tune2fs"}) {
+            if (HostTool.find(tool).isEmpty()) {
+                return Optional.of("no " + tool + " on the PATH (" + E2FSPROGS + ")");
+            }
+        }
+        return Optional.empty();
     }
 
     /** The size a requirement's disk size gets: whole MiB; one clear line when out of the provider's bounds. */
@@ -86,6 +91,9 @@ final class SizedWorkspaceBase {
             if (bytes < current) {
                 HostTool.run("qemu-img", WorkspaceOverlay.QEMU_UTILS, what, "resize", "-q", "-f", "raw", "--shrink",
                         raw.toString(), String.valueOf(bytes));
+                // the base's journal (64 MiB for 4 GiB) would take a third of a small disk: the default for the new size
+                HostTool.run("tune2fs", E2FSPROGS, what, "-O", "^has_journal", raw.toString());
+                HostTool.run("tune2fs", E2FSPROGS, what, "-j", raw.toString());
             }
             HostTool.run("qemu-img", WorkspaceOverlay.QEMU_UTILS, what, "convert", "-q", "-f", "raw", "-O", "qcow2",
                     raw.toString(), qcow2.toString());

@@ -199,6 +199,8 @@ class TestKvmWorkspaceDisk {
                 Map.of("workspace-image", stateDir.resolve("no-such-base.qcow2").toString()));
         try {
             assertThat(ramOnly.describe().persistentStorage()).isFalse();
+            assertThat(ramOnly.describe().diskLimit()).as("a RAM workspace cannot be sized").isFalse();
+            assertThat(ramOnly.probe().details().get("disk")).startsWith("not enforced").contains("no-such-base.qcow2");
             assertThat(ramOnly.probe().details().get("workspace")).startsWith("RAM, lost when the VM stops")
                     .contains("no-such-base.qcow2");
             assertThat(ramOnly.probe().reason()).contains("workspace in RAM");
