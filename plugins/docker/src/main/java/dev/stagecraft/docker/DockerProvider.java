@@ -37,7 +37,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * at /workspace, uid/gid 1000, all capabilities dropped (a tool type may add back named ones), no-new-privileges,
  * network none unless the requirement asks (then held to its egress policy by {@code ContainerFirewall}), memory (no
  * swap), CPU and pids limits, a /dev/shm the size of /tmp, the nofile and fsize ulimits (and nproc with runsc),
- * docker-init as PID 1.
+ * docker-init as PID 1. A requirement's disk size is held where the Engine can size volumes ({@code DiskQuota}), else
+ * refused.
  *
  * <p>Commands run through an exec agent, the container's main process, over the container's attach stream
  * ({@link AgentLink}); an Engine exec per command is the fallback ({@link CommandRunner}).
