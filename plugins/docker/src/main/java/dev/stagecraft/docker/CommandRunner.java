@@ -28,8 +28,8 @@ import java.util.concurrent.locks.LockSupport;
  * cannot take (a NUL byte, over a mebibyte), or an agent that failed.
  *
  * <p><b>Commands.</b> Either way the command runs under {@code sh -c WRAPPER}: the wrapper writes its PID to a file
- * under /tmp, enters the working directory, and runs the command under {@code env -i} with only the request's variables
- * (and a default PATH). It is the leader of its own session and process group (an exec's because runc and runsc start
+ * under /tmp, enters the working directory, and runs the command under {@code env -i} with only HOME, LANG and the
+ * request's variables (and a default PATH). It is the leader of its own session and process group (an exec's because runc and runsc start
  * it with setsid, the agent's because the agent starts it through {@code setsid}), so at the timeout a second exec
  * kills the whole group ({@code kill -KILL -<pid>}): the command's background children die with it. When the command
  * ends (or is killed), what it left running is killed too ({@link RunLeftovers}): its session, and processes that
@@ -53,8 +53,16 @@ final class CommandRunner {
             + "p=$(cat \"$1\" 2>/dev/null) || exit 0; kill -s KILL -- \"-$p\" 2>/dev/null; kill -s KILL \"$p\" 2>/dev/null; "
             + "rm -f \"$1\"; me=$p; " + RunLeftovers.SWEEP + "; exit 0";
 
+    /**
+     * HOME and LANG for every command, before the request's variables (which override them): HOME as the runtime set it
+     * from the image's passwd entry for the user, /workspace where it found none (runc and runsc then say "/", which
+     * the read-only root makes useless); LANG as the image's ENV sets it, else C.UTF-8.
+     */
+    private static final String DEFAULT_ENV = "case ${HOME:-/} in /) h=/workspace ;; *) h=$HOME ;; esac; ";
+
     private static String wrapper(String releasePidFile) {
-        return "f=$1; echo $$ > \"$f\" || exit 125; cd \"$2\" || exit 126; shift 2; env -i \"$@\"; rc=$?; "
+        return "f=$1; echo $$ > \"$f\" || exit 125; cd \"$2\" || exit 126; shift 2; " + DEFAULT_ENV
+                + "env -i HOME=\"$h\" LANG=\"${LANG:-C.UTF-8}\" \"$@\"; rc=$?; "
                 + releasePidFile + "; me=$$; " + RunLeftovers.SWEEP + "; exit $rc";
     }
 

@@ -16,9 +16,11 @@ import dev.stagecraft.api.Labels;
 import dev.stagecraft.api.ProvisioningException;
 import dev.stagecraft.api.Quantities;
 import dev.stagecraft.api.StagecraftException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,7 +38,7 @@ final class ContainerCreation {
     }
 
     static DockerEnvironment create(EnvironmentSpec spec, DockerSettings s, Engine e, Supplier<EngineInfo> info,
-                                    ExecutorService workers, ScheduledExecutorService timers, AgentLocks locks) {
+                                    Supplier<String> noDiskLimit, Path stateDirectory, ExecutorService workers, ScheduledExecutorService timers, AgentLocks locks) {
         EnvironmentRequirement r = spec.requirement();
         String id = spec.id();
         if (r.gpu()) {
@@ -71,6 +73,10 @@ final class ContainerCreation {
             throw StagecraftException.invalidRequirement("memory " + Quantities.formatBytes(memory)
                     + " is below the Docker Engine's minimum of 6m");
         }
+        long disk = r.resources().diskBytes();
+        if (disk > 0) {
+            refuseUnheldDisk(id, disk, noDiskLimit);
+        }
         Labels labels = spec.labels().with(Labels.KIND, DockerProvider.KIND);
         String volume = DockerEnvironment.containerName(id) + "-workspace";
         Map<String, String> containerLabels = new TreeMap<>(labels.values());
@@ -89,7 +95,9 @@ final class ContainerCreation {
         try {
             // The Engine creates the labelled workspace volume with the container, from the mount's volume options: one
             // call fewer than creating it first.
-            HostConfig host = hostConfig(s, runtime, memory, cpus, volume, new TreeMap<>(containerLabels), r.network(), toolType);
+            Optional<Path> hosts = r.network() ? Optional.empty() : OfflineHosts.file(stateDirectory, s);
+            HostConfig host = hostConfig(s, runtime, new Sizes(memory, cpus, disk), volume, new TreeMap<>(containerLabels),
+                    hosts, r.network(), toolType);
             Supplier<String> createContainer = () -> {
                 CreateContainerCmd cmd = e.client().createContainerCmd(image)
                         .withName(name)
@@ -183,21 +191,56 @@ final class ContainerCreation {
         }
     }
 
-    /** The host side of the hardening that {@link DockerProvider} lists, with the spec's limits and network. */
-    private static HostConfig hostConfig(DockerSettings s, String runtime, long memory, double cpus, String volume,
-                                         Map<String, String> volumeLabels, boolean network, String toolType) {
+    /** A disk size that this Engine cannot hold is refused, not ignored (selection has dropped docker for it already). */
+    private static void refuseUnheldDisk(String id, long disk, Supplier<String> noDiskLimit) {
+        String why;
+        try {
+            why = noDiskLimit.get();
+        } catch (StagecraftException ex) {
+            throw new ProvisioningException("environment '" + id + "': " + ex.getMessage(), ex);
+        }
+        if (why != null) {
+            throw new ProvisioningException("environment '" + id + "': a disk size of " + Quantities.formatBytes(disk)
+                    + " was asked for, but this Docker Engine cannot hold it: " + why);
+        }
+    }
+
+    /** The container's limits: memory and disk in bytes (disk 0: none asked), CPUs. */
+    record Sizes(long memoryBytes, double cpus, long diskBytes) {
+        /** /tmp and /dev/shm: the configured size, or the disk size when that is smaller. */
+        long tmpBytes(DockerSettings s) {
+            return diskBytes > 0 ? Math.min(s.tmpSizeBytes(), diskBytes) : s.tmpSizeBytes();
+        }
+
+        /** The fsize ulimit: a file can be as large as the disk asked for, else the configured size. */
+        long fileBytes(DockerSettings s) {
+            return diskBytes > 0 ? diskBytes : s.fileSizeBytes();
+        }
+    }
+
+    /**
+     * The host side of the hardening that {@link DockerProvider} lists, with the spec's limits and network. A disk size
+     * caps the workspace volume (the local driver's size option), /tmp and /dev/shm, and a writable root layer. A
+     * container without network gets {@code offlineHosts} at /etc/hosts ({@link OfflineHosts}); one with network
+     * gets Docker's.
+     */
+    static HostConfig hostConfig(DockerSettings s, String runtime, Sizes sizes, String volume,
+                                 Map<String, String> volumeLabels, Optional<Path> offlineHosts, boolean network, String toolType) {
+        Driver local = new Driver().withName("local");
+        if (sizes.diskBytes() > 0) {
+            local.withOptions(Map.of("size", String.valueOf(sizes.diskBytes())));
+        }
+        long tmp = sizes.tmpBytes(s);
         HostConfig host = HostConfig.newHostConfig()
                 .withRuntime(runtime)
-                .withMemory(memory).withMemorySwap(memory)
-                .withNanoCPUs(Math.max(1_000_000L, Math.round(cpus * 1e9)))
+                .withMemory(sizes.memoryBytes()).withMemorySwap(sizes.memoryBytes())
+                .withNanoCPUs(Math.max(1_000_000L, Math.round(sizes.cpus() * 1e9)))
                 .withPidsLimit(runtime.equals(s.userKernelRuntime()) ? s.userKernelPids() : s.pids())
                 .withReadonlyRootfs(s.readOnlyRoot())
-                .withTmpFs(Map.of("/tmp", "rw,nosuid,nodev,size=" + s.tmpSizeBytes()))
-                .withShmSize(s.tmpSizeBytes())
-                .withUlimits(ulimits(s, runtime))
-                .withMounts(List.of(new Mount().withType(MountType.VOLUME).withSource(volume)
-                        .withTarget(WorkspaceArchive.WORKSPACE)
-                        .withVolumeOptions(new VolumeOptions().withLabels(volumeLabels).withDriverConfig(new Driver().withName("local")))))
+                .withTmpFs(Map.of("/tmp", "rw,nosuid,nodev,size=" + tmp))
+                .withShmSize(tmp)
+                .withUlimits(ulimits(s, runtime, sizes.fileBytes(s)))
+                .withMounts(mounts(volume, volumeLabels, local, offlineHosts))
                 .withCapDrop(Capability.ALL)
                 .withSecurityOpts(List.of("no-new-privileges"))
                 .withNetworkMode(network ? "bridge" : "none")
@@ -205,11 +248,23 @@ final class ContainerCreation {
                 // files on this host: no logging (attach streams work without it).
                 .withLogConfig(new LogConfig(LogConfig.LoggingType.NONE))
                 .withInit(true);
+        if (sizes.diskBytes() > 0 && !s.readOnlyRoot()) {
+            host.withStorageOpt(Map.of("size", String.valueOf(sizes.diskBytes())));
+        }
         List<String> caps = s.capabilitiesFor(toolType);
         if (!caps.isEmpty()) {
             host.withCapAdd(caps.stream().map(Capability::valueOf).toArray(Capability[]::new));
         }
         return host;
+    }
+
+    private static List<Mount> mounts(String volume, Map<String, String> volumeLabels, Driver local, Optional<Path> offlineHosts) {
+        List<Mount> mounts = new ArrayList<>(List.of(new Mount().withType(MountType.VOLUME).withSource(volume)
+                .withTarget(WorkspaceArchive.WORKSPACE)
+                .withVolumeOptions(new VolumeOptions().withLabels(volumeLabels).withDriverConfig(local))));
+        offlineHosts.ifPresent(file -> mounts.add(new Mount().withType(MountType.BIND).withSource(file.toString())
+                .withTarget(OfflineHosts.TARGET).withReadOnly(true)));
+        return mounts;
     }
 
     /**
@@ -218,9 +273,9 @@ final class ContainerCreation {
      * RLIMIT_NPROC instead (per uid inside the sandbox). Under runc RLIMIT_NPROC would count every process of uid
      * 1000 on the host, so there the cgroup's pids limit does the job.
      */
-    private static List<Ulimit> ulimits(DockerSettings s, String runtime) {
+    private static List<Ulimit> ulimits(DockerSettings s, String runtime, long fileBytes) {
         List<Ulimit> ulimits = new ArrayList<>(List.of(new Ulimit("nofile", s.openFiles(), s.openFiles()),
-                new Ulimit("fsize", s.fileSizeBytes(), s.fileSizeBytes())));
+                new Ulimit("fsize", fileBytes, fileBytes)));
         if (runtime.equals(s.userKernelRuntime())) {
             ulimits.add(new Ulimit("nproc", s.pids(), s.pids()));
         }

@@ -20,6 +20,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -36,7 +37,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * at /workspace, uid/gid 1000, all capabilities dropped (a tool type may add back named ones), no-new-privileges,
  * network none unless the requirement asks (then held to its egress policy by {@code ContainerFirewall}), memory (no
  * swap), CPU and pids limits, a /dev/shm the size of /tmp, the nofile and fsize ulimits (and nproc with runsc),
- * docker-init as PID 1.
+ * docker-init as PID 1. A requirement's disk size is held where the Engine can size volumes ({@code DiskQuota}), else
+ * refused.
  *
  * <p>Commands run through an exec agent, the container's main process, over the container's attach stream
  * ({@link AgentLink}); an Engine exec per command is the fallback ({@link CommandRunner}).
@@ -51,6 +53,9 @@ public final class DockerProvider implements EnvironmentProvider {
     private volatile Engine engine;
     private volatile EngineInfo info;
     private volatile AgentLocks locks;
+    private volatile Path stateDirectory;
+    /** Why this Engine cannot hold a disk size ("" when it can); null until tried ({@link DiskQuota}). */
+    private volatile String noDiskLimit;
     private final ExecutorService workers = Executors.newCachedThreadPool(daemon("stagecraft-docker-worker"));
     private final ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, daemon("stagecraft-docker-timer"));
     private final LabelledContainers labelled = new LabelledContainers(workers, timers);
@@ -80,7 +85,9 @@ public final class DockerProvider implements EnvironmentProvider {
         this.settings = parsed;
         this.engine = new Engine(parsed);
         this.locks = new AgentLocks(context.stateDirectory().resolve("agent-locks"));
+        this.stateDirectory = context.stateDirectory();
         this.info = null;
+        this.noDiskLimit = null;
         if (old != null) {
             old.close();
         }
@@ -126,6 +133,24 @@ public final class DockerProvider implements EnvironmentProvider {
         }
     }
 
+    /** Why a disk size cannot be held here, or null when it can; asks the Engine once, again at each probe(). */
+    String noDiskLimit() {
+        String known = noDiskLimit;
+        if (known == null) {
+            known = Objects.requireNonNullElse(DiskQuota.unavailable(engine(), settings(), info()), "");
+            noDiskLimit = known;
+        }
+        return known.isEmpty() ? null : known;
+    }
+
+    private boolean diskLimit() {
+        try {
+            return noDiskLimit() == null;
+        } catch (RuntimeException unreachable) {
+            return false;
+        }
+    }
+
     @Override
     public ProviderCapabilities describe() {
         DockerSettings s = settings();
@@ -139,7 +164,7 @@ public final class DockerProvider implements EnvironmentProvider {
             ceiling = new Resources(i.cpus(), i.memoryBytes(), 0, 0);
         }
         return new ProviderCapabilities(KIND, levels, s.startupEstimate(), s.executionEfficiency(), s.costPerHour(),
-                false, true, true, ceiling, egressControl(s));
+                false, true, true, ceiling, egressControl(s), i != null && diskLimit());
     }
 
     /**
@@ -172,6 +197,8 @@ public final class DockerProvider implements EnvironmentProvider {
             version = engine().client().versionCmd().exec();
             info = null;
             i = info();
+            noDiskLimit = null;
+            noDiskLimit();
         } catch (RuntimeException e) {
             return ProviderHealth.unavailable(engine().unreachableMessage(e),
                     List.of("start dockerd (dockerd >/var/log/dockerd.log 2>&1 &, or systemctl start docker)",
@@ -185,6 +212,9 @@ public final class DockerProvider implements EnvironmentProvider {
         String noEgressRules = ContainerFirewall.unavailable(s);
         details.put("egress", noEgressRules == null ? "nftables rules in each networked container's namespace"
                 : "not enforced, so networked requirements go elsewhere: " + noEgressRules);
+        String noDisk = noDiskLimit();
+        details.put("disk", noDisk == null ? "the workspace volume, /tmp, /dev/shm (and a writable root layer) held to the"
+                + " requirement's disk size" : "not enforced, so requirements with a disk size go elsewhere: " + noDisk);
         details.put("cgroup-driver", i.cgroupDriver());
         List<String> userKernelArgs = i.runtimes().get(s.userKernelRuntime());
         if (userKernelArgs != null) {
@@ -219,7 +249,8 @@ public final class DockerProvider implements EnvironmentProvider {
 
     @Override
     public ExecutionEnvironment create(EnvironmentSpec spec) {
-        DockerEnvironment env = ContainerCreation.create(spec, settings(), engine(), this::info, workers, timers, locks);
+        DockerEnvironment env = ContainerCreation.create(spec, settings(), engine(), this::info, this::noDiskLimit,
+                stateDirectory, workers, timers, locks);
         labelled.remember(env);
         return env;
     }

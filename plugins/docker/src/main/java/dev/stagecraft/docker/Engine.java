@@ -92,6 +92,22 @@ final class Engine implements Closeable {
         }
     }
 
+    /**
+     * A request with an optional JSON body through a fresh connection, without docker-java (for {@code describe()}'s
+     * cheap path): the Engine's message when it answers with a 4xx or 5xx, null when it accepts.
+     */
+    String refusal(String method, String path, String json) {
+        try (EngineConnection c = connect()) {
+            Map<String, String> headers = json == null ? Map.of("Connection", "close")
+                    : Map.of("Connection", "close", "Content-Type", "application/json");
+            c.send(method, path, headers, json == null ? null : json.getBytes(StandardCharsets.UTF_8));
+            String body = c.bodyText(1 << 20);
+            return c.status() / 100 == 2 ? null : engineMessage(body);
+        } catch (IOException e) {
+            throw unreachable(e);
+        }
+    }
+
     /** GET of a text body (at most {@code maxBytes}) through a fresh connection; a non-2xx status throws. */
     String getText(String path, int maxBytes) {
         try (EngineConnection c = connect()) {

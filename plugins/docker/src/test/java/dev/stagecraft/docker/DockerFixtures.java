@@ -19,6 +19,8 @@ import java.util.UUID;
 final class DockerFixtures {
     static final String BUSYBOX = "stagecraft/busybox:latest";
     static final String PYTHON = "stagecraft/python:3.11";
+    /** What every command gets on the test images: HOME from their passwd entry for uid 1000, LANG the provider's. */
+    static final Map<String, String> COMMAND_DEFAULTS = Map.of("HOME", "/workspace", "LANG", "C.UTF-8");
 
     private DockerFixtures() {
     }

@@ -7,6 +7,7 @@ import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.IsolationLevel;
 import dev.stagecraft.tck.ProviderContract;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 
 /** The provider contract with gVisor's runsc (isolation class user-kernel), on the busybox test image. */
@@ -14,6 +15,11 @@ class TestDockerGvisorProviderContract extends ProviderContract {
     @Override
     protected EnvironmentProvider newProvider(Path stateDir) {
         return DockerFixtures.provider(stateDir);
+    }
+
+    @Override
+    protected Map<String, String> environmentDefaults() {
+        return DockerFixtures.COMMAND_DEFAULTS;
     }
 
     @Override

@@ -10,7 +10,7 @@ import java.util.Optional;
 
 /** Everything create decides before touching libvirt, from the spec and the settings. */
 record DomainPlan(String name, String type, Labels labels, Optional<Path> serialLog, boolean networked,
-                  Optional<Path> overlay, String xml) {
+                  Optional<Path> overlay, long workspaceBytes, String xml) {
 
     static DomainPlan of(EnvironmentSpec spec, KvmProvider provider) {
         KvmSettings settings = provider.settings();
@@ -45,7 +45,17 @@ record DomainPlan(String name, String type, Labels labels, Optional<Path> serial
             throw StagecraftException.invalidRequirement("a persistent workspace was asked for, but "
                     + provider.workspaceDescription());
         }
-        return new DomainPlan(name, type, labels, serialLog, networked, overlay,
+        long workspaceBytes = 0;
+        if (wanted.diskBytes() > 0) {
+            Optional<String> unsized = overlay.isEmpty() ? Optional.of(provider.workspaceDescription())
+                    : SizedWorkspaceBase.unavailableReason();
+            if (unsized.isPresent()) {
+                throw StagecraftException.invalidRequirement("a disk size was asked for, but the workspace cannot be"
+                        + " sized: " + unsized.get());
+            }
+            workspaceBytes = SizedWorkspaceBase.sizeFor(wanted.diskBytes(), settings.maxWorkspaceBytes());
+        }
+        return new DomainPlan(name, type, labels, serialLog, networked, overlay, workspaceBytes,
                 domainXml(settings, name, type, memory, vcpus, labels, serialLog, networked, overlay));
     }
 

@@ -49,6 +49,7 @@ final class KvmProbe {
         details.put("kernel", settings.kernel().toString());
         details.put("initramfs", settings.initramfs().toString());
         details.put("workspace", provider.workspaceDescription());
+        details.put("disk", provider.diskDescription());
         provider.measuredBootToReady().ifPresent(boot -> details.put("boot-to-ready", boot.toMillis() + "ms"));
         List<String> missing = new ArrayList<>();
         for (Path image : List.of(settings.kernel(), settings.initramfs())) {

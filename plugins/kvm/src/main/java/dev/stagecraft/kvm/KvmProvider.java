@@ -1,5 +1,6 @@
 package dev.stagecraft.kvm;
 
+import dev.stagecraft.api.EgressControl;
 import dev.stagecraft.api.EnvironmentProvider;
 import dev.stagecraft.api.EnvironmentSpec;
 import dev.stagecraft.api.ErrorCode;
@@ -9,6 +10,7 @@ import dev.stagecraft.api.ProviderCapabilities;
 import dev.stagecraft.api.ProviderContext;
 import dev.stagecraft.api.ProviderHealth;
 import dev.stagecraft.api.ProvisioningException;
+import dev.stagecraft.api.Quantities;
 import dev.stagecraft.api.Resources;
 import dev.stagecraft.api.Settings;
 import dev.stagecraft.api.StagecraftException;
@@ -106,9 +108,11 @@ public final class KvmProvider implements EnvironmentProvider {
         Duration startup = settings.startupEstimate().orElseGet(() -> measuredBoot != null ? measuredBoot : SEED_STARTUP);
         int efficiency = settings.executionEfficiency().orElse("qemu".equals(type) ? 3 : 9);
         boolean persistent = workspaceUnavailableReason().isEmpty();
+        boolean sized = persistent && SizedWorkspaceBase.unavailableReason().isEmpty();
+        long disk = sized ? settings.maxWorkspaceBytes() : persistent ? workspaceBytes() : 0;
         return new ProviderCapabilities(KIND, Set.of(IsolationLevel.VM), startup, efficiency, 0.0, false,
-                !settings.network().isEmpty(), persistent,
-                new Resources(settings.maxVcpus(), settings.maxMemoryBytes(), persistent ? workspaceBytes() : 0, 0));
+                !settings.network().isEmpty(), persistent, new Resources(settings.maxVcpus(), settings.maxMemoryBytes(), disk, 0),
+                EgressControl.NONE, sized);
     }
 
     /**
@@ -134,6 +138,15 @@ public final class KvmProvider implements EnvironmentProvider {
         return why.map(reason -> "RAM, lost when the VM stops: " + reason)
                 .orElseGet(() -> "disk, kept across stop and start: a copy-on-write overlay of "
                         + settings.workspaceImage() + " per environment in " + settings.overlayDirectory());
+    }
+
+    /** What probe() says about --disk: the workspace sizes it gives, or why it gives none. */
+    String diskDescription() {
+        Optional<String> why = workspaceUnavailableReason().or(SizedWorkspaceBase::unavailableReason);
+        return why.map(reason -> "not enforced, so requirements with a disk size go elsewhere: " + reason)
+                .orElseGet(() -> "the workspace disk and its filesystem are the requirement's size ("
+                        + Quantities.formatBytes(SizedWorkspaceBase.MIN_BYTES) + " to "
+                        + Quantities.formatBytes(settings.maxWorkspaceBytes()) + ")");
     }
 
     @Override
@@ -204,7 +217,11 @@ public final class KvmProvider implements EnvironmentProvider {
                     + Libvirt.unreachableHint(e, settings.uri()), e);
         }
         try {
-            overlay.ifPresent(file -> WorkspaceOverlay.create(settings.workspaceImage(), file));
+            // 0: no disk size asked, the base's own size
+            Path base = plan.workspaceBytes() > 0
+                    ? SizedWorkspaceBase.of(settings.workspaceImage(), plan.workspaceBytes(), settings.overlayDirectory())
+                    : settings.workspaceImage();
+            overlay.ifPresent(file -> WorkspaceOverlay.create(base, file));
             long started = System.nanoTime();
             domain.create();
             awaitReady(domain, env, started);

@@ -13,7 +13,7 @@ record KvmSettings(String uri, String domainType, Path imageDirectory, Path kern
                    String kernelArguments, String machine, long memoryBytes, int vcpus, int maxVcpus,
                    long maxMemoryBytes, Duration bootTimeout, Duration stopTimeout, Optional<Duration> startupEstimate,
                    Optional<Integer> executionEfficiency, String network, long maxOutputBytes, Path logDirectory,
-                   Path workspaceImage, Path overlayDirectory) {
+                   Path workspaceImage, Path overlayDirectory, long maxWorkspaceBytes) {
 
     static final String DEFAULT_URI = "qemu:///system";
     static final Path DEFAULT_IMAGES = Path.of("/var/lib/stagecraft/kvm/images");
@@ -54,6 +54,7 @@ record KvmSettings(String uri, String domainType, Path imageDirectory, Path kern
                 s.bytes("max-output", 1L << 20),
                 Path.of(s.string("log-directory", DEFAULT_LOGS.toString())),
                 Path.of(s.string("workspace-image", images.resolve("workspace.qcow2").toString())),
-                Path.of(s.string("overlay-directory", DEFAULT_OVERLAYS.toString())));
+                Path.of(s.string("overlay-directory", DEFAULT_OVERLAYS.toString())),
+                s.bytes("max-workspace-size", 64L << 30));
     }
 }

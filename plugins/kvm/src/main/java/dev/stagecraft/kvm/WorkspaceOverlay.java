@@ -1,13 +1,9 @@
 package dev.stagecraft.kvm;
 
 import dev.stagecraft.api.ProvisioningException;
-import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -15,7 +11,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -31,6 +26,7 @@ final class WorkspaceOverlay {
     static final String SUFFIX = ".qcow2";
     /** The serial of the workspace disk: the guest's init mounts the virtio disk carrying it at /workspace. */
     static final String DISK_SERIAL = "stagecraft-workspace";
+    static final String QEMU_UTILS = "apt-get install qemu-utils";
 
     private WorkspaceOverlay() {
     }
@@ -58,8 +54,8 @@ final class WorkspaceOverlay {
         if (!Files.isRegularFile(base) || !Files.isReadable(base)) {
             return Optional.of("no base workspace image at " + base + " (bash scripts/build-guest.sh builds it)");
         }
-        if (qemuImg().isEmpty()) {
-            return Optional.of("no qemu-img on the PATH (apt-get install qemu-utils)");
+        if (HostTool.find("qemu-img").isEmpty()) {
+            return Optional.of("no qemu-img on the PATH (" + QEMU_UTILS + ")");
         }
         try {
             prepareDirectory(directory);
@@ -73,22 +69,11 @@ final class WorkspaceOverlay {
     }
 
     /** Makes the directory, traversable by the QEMU process (libvirt runs it as another user, libvirt-qemu). */
-    private static void prepareDirectory(Path directory) throws IOException {
+    static void prepareDirectory(Path directory) throws IOException {
         if (!Files.isDirectory(directory)) {
             Files.createDirectories(directory);
             Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx--x--x"));
         }
-    }
-
-    private static Optional<Path> qemuImg() {
-        String path = System.getenv("PATH");
-        for (String dir : (path == null ? "/usr/bin:/bin" : path).split(File.pathSeparator)) {
-            Path candidate = Path.of(dir.isEmpty() ? "." : dir, "qemu-img");
-            if (Files.isExecutable(candidate)) {
-                return Optional.of(candidate);
-            }
-        }
-        return Optional.empty();
     }
 
     /** The base image's format from its first bytes: qcow2 by its magic, raw otherwise. */
@@ -112,37 +97,21 @@ final class WorkspaceOverlay {
         }
     }
 
-    /** Creates the overlay of {@code base} at {@code overlay} (replacing a leftover of the same name). */
+    /**
+     * Creates the overlay of {@code base} at {@code overlay} (replacing a leftover of the same name). Its virtual size
+     * is the base's: a workspace of another size gets a base of that size ({@link SizedWorkspaceBase}).
+     */
     static void create(Path base, Path overlay) {
-        Path qemuImg = qemuImg().orElseThrow(() -> new ProvisioningException(
-                "no qemu-img on the PATH to make the workspace overlay (apt-get install qemu-utils)"));
         try {
             prepareDirectory(overlay.getParent());
             Files.deleteIfExists(overlay);
             // the link's target (workspace.qcow2 -> workspace-KEY.qcow2): a rebuilt base gets a new file and the
             // overlays of stopped environments keep the one they were made from
             Path backing = base.toRealPath();
-            Process process = new ProcessBuilder(qemuImg.toString(), "create", "-q", "-f", "qcow2",
-                    "-b", backing.toString(), "-F", formatOf(backing), overlay.toString())
-                    .redirectErrorStream(true).start();
-            process.getOutputStream().close();
-            ByteArrayOutputStream output = new ByteArrayOutputStream();
-            try (InputStream in = process.getInputStream()) {
-                in.transferTo(output);
-            }
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new ProvisioningException("qemu-img create of " + overlay + " did not finish within 60 s");
-            }
-            if (process.exitValue() != 0) {
-                throw new ProvisioningException("qemu-img create of " + overlay + " failed (exit "
-                        + process.exitValue() + "): " + output.toString(StandardCharsets.UTF_8).trim());
-            }
+            HostTool.run("qemu-img", QEMU_UTILS, "make the workspace overlay " + overlay, "create", "-q", "-f", "qcow2",
+                    "-b", backing.toString(), "-F", formatOf(backing), overlay.toString());
         } catch (IOException e) {
             throw new ProvisioningException("cannot make the workspace overlay " + overlay + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ProvisioningException("interrupted while making the workspace overlay " + overlay, e);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.stagecraft.kvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.EnvironmentSpec;
@@ -97,6 +98,57 @@ class TestKvmWorkspaceDisk {
     }
 
     @Test
+    void aDiskSizeSizesTheWorkspaceAndAWritePastItFailsWithNoSpace() throws Exception {
+        provider.workspaceUnavailableReason().ifPresent(why -> BackendRequirement.missing("no workspace disk: " + why));
+        assertThat(provider.describe().diskLimit()).isTrue();
+        assertThat(provider.probe().details().get("disk")).startsWith("the workspace disk and its filesystem are the requirement's size");
+        EnvironmentSpec plain = newSpec();
+        EnvironmentSpec spec = new EnvironmentSpec(plain.id(), plain.requirement().toBuilder().diskBytes(200L << 20).build(),
+                IsolationLevel.VM, plain.labels());
+        ExecutionEnvironment env = create(provider, spec);
+        assertThat(WorkspaceOverlay.virtualSize(overlayOf(spec))).as("the disk the guest sees").isEqualTo(200L << 20);
+        long kib = Long.parseLong(sh(env, "df -k /workspace | tail -1").stdoutText().trim().split("\\s+")[1]);
+        assertThat(kib).as("the filesystem fills the disk, no more").isBetween(150L << 10, 200L << 10);
+
+        ExecResult full = sh(env, "dd if=/dev/zero of=big bs=1M count=300");
+        assertThat(full.exitCode()).isNotZero();
+        assertThat(full.stderrText()).contains("No space left on device");
+        assertThat(sh(env, "rm big && echo still serving > after.txt && cat after.txt").stdoutText()).isEqualTo("still serving\n");
+    }
+
+    @Test
+    void aLargerBaseIsBuiltOnceWithItsFilesystemGrownToFillIt() throws Exception {
+        provider.workspaceUnavailableReason().ifPresent(why -> BackendRequirement.missing("no workspace disk: " + why));
+        Path overlays = stateDir.resolve("overlays");
+        Path base = KvmSettings.DEFAULT_IMAGES.resolve("workspace.qcow2");
+        Path sized = SizedWorkspaceBase.of(base, 6L << 30, overlays);
+        assertThat(sized).isNotEqualTo(base.toRealPath());
+        assertThat(WorkspaceOverlay.virtualSize(sized)).isEqualTo(6L << 30);
+        assertThat(Files.size(sized)).as("only the clusters in use").isLessThan(64L << 20);
+        Path raw = stateDir.resolve("check.raw");
+        HostTool.run("qemu-img", "", "convert for the test", "convert", "-f", "qcow2", "-O", "raw", sized.toString(), raw.toString());
+        Process dump = new ProcessBuilder("dumpe2fs", "-h", raw.toString()).redirectErrorStream(true).start();
+        String header = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(dump.waitFor()).isZero();
+        assertThat(header).containsPattern("Block count: +" + ((6L << 30) / 4096) + "\n").contains("stagecraft-ws");
+        long built = Files.getLastModifiedTime(sized).toMillis();
+        assertThat(SizedWorkspaceBase.of(base, 6L << 30, overlays)).isEqualTo(sized);
+        assertThat(Files.getLastModifiedTime(sized).toMillis()).as("never rebuilt").isEqualTo(built);
+        assertThat(SizedWorkspaceBase.of(base, WorkspaceOverlay.virtualSize(base.toRealPath()), overlays))
+                .as("the base's own size needs no copy").isEqualTo(base.toRealPath());
+    }
+
+    @Test
+    void aDiskSizeOutsideTheBoundsIsRefusedInOneLine() {
+        EnvironmentSpec plain = newSpec();
+        EnvironmentSpec tiny = new EnvironmentSpec(plain.id(), plain.requirement().toBuilder().diskBytes(16L << 20).build(),
+                IsolationLevel.VM, plain.labels());
+        assertThatThrownBy(() -> create(provider, tiny)).hasMessage("disk 16m is outside the kvm"
+                + " provider's workspace sizes (128m to 64g, providers.kvm.max-workspace-size)");
+        assertThat(overlayOf(tiny)).doesNotExist();
+    }
+
+    @Test
     void destroyDeletesTheOverlay() throws Exception {
         EnvironmentSpec spec = newSpec();
         ExecutionEnvironment env = create(provider, spec);
@@ -147,6 +199,8 @@ class TestKvmWorkspaceDisk {
                 Map.of("workspace-image", stateDir.resolve("no-such-base.qcow2").toString()));
         try {
             assertThat(ramOnly.describe().persistentStorage()).isFalse();
+            assertThat(ramOnly.describe().diskLimit()).as("a RAM workspace cannot be sized").isFalse();
+            assertThat(ramOnly.probe().details().get("disk")).startsWith("not enforced").contains("no-such-base.qcow2");
             assertThat(ramOnly.probe().details().get("workspace")).startsWith("RAM, lost when the VM stops")
                     .contains("no-such-base.qcow2");
             assertThat(ramOnly.probe().reason()).contains("workspace in RAM");
