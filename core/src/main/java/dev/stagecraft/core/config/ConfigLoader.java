@@ -35,7 +35,7 @@ public final class ConfigLoader {
     private static final Map<String, Set<String>> KNOWN = Map.of(
             "", Set.of("owner", "state-dir", "plugins-dir", "audit", "environments", "disabled-providers", "pools", "selection", "providers"),
             "audit", Set.of("enabled", "path"),
-            "environments", Set.of("default-ttl", "idle-timeout", "reap-interval"));
+            "environments", Set.of("default-ttl", "idle-timeout", "reap-interval", "allow-cidrs", "allow-hosts"));
 
     private final Path home;
     private final Map<String, String> environment;
@@ -144,7 +144,17 @@ public final class ConfigLoader {
                 audit.has("path") ? path(audit, "path", null) : stateDir.resolve("audit.jsonl"),
                 environments.duration("default-ttl", Duration.ofHours(1)), idle, reap,
                 new HashSet<>(root.strings("disabled-providers", List.of())), pools(root.section("pools")),
-                root.section("selection"), root.section("providers"));
+                root.section("selection"), root.section("providers"), defaultEgress(environments));
+    }
+
+    private static dev.stagecraft.api.EgressPolicy defaultEgress(Settings environments) {
+        List<String> hosts = environments.strings("allow-hosts", List.of());
+        List<String> cidrs = environments.strings("allow-cidrs", List.of());
+        try {
+            return new dev.stagecraft.api.EgressPolicy(hosts, cidrs);
+        } catch (RuntimeException e) {
+            throw environments.invalid(hosts.isEmpty() ? "allow-cidrs" : "allow-hosts/allow-cidrs", e.getMessage());
+        }
     }
 
     /**

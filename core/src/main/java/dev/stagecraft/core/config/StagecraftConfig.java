@@ -1,5 +1,7 @@
 package dev.stagecraft.core.config;
 
+import dev.stagecraft.api.EgressPolicy;
+import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.Settings;
 
 import java.nio.file.Path;
@@ -24,11 +26,13 @@ import static java.util.Objects.requireNonNull;
  * @param reapInterval      how often the reaper looks
  * @param disabledProviders kinds never offered to selection
  * @param pools             warm pools, kept full by a long-running manager (the command line keeps none)
+ * @param defaultEgress     the allowlist of a networked requirement that states none ({@code environments.allow-cidrs},
+ *                          {@code environments.allow-hosts}; empty: any public address)
  */
 public record StagecraftConfig(String source, String owner, Path stateDirectory, Path pluginsDirectory,
                                boolean auditEnabled, Path auditPath, Duration defaultTtl, Duration idleTimeout,
                                Duration reapInterval, Set<String> disabledProviders, List<PoolSpec> pools,
-                               Settings selection, Settings providers) {
+                               Settings selection, Settings providers, EgressPolicy defaultEgress) {
     public StagecraftConfig {
         requireNonNull(source, "source is null");
         requireNonNull(owner, "owner is null");
@@ -41,19 +45,31 @@ public record StagecraftConfig(String source, String owner, Path stateDirectory,
         pools = List.copyOf(pools);
         requireNonNull(selection, "selection is null");
         requireNonNull(providers, "providers is null");
+        requireNonNull(defaultEgress, "defaultEgress is null");
+    }
+
+    /** {@code requirement} with the configured default allowlist when it asks for network and states none of its own. */
+    public EnvironmentRequirement withDefaults(EnvironmentRequirement requirement) {
+        if (!requirement.network() || requirement.egress().restricted() || !defaultEgress.restricted()) {
+            return requirement;
+        }
+        EnvironmentRequirement.Builder builder = requirement.toBuilder();
+        defaultEgress.allowHosts().forEach(builder::allowHost);
+        defaultEgress.allowCidrs().forEach(builder::allowCidr);
+        return builder.build();
     }
 
     /** This configuration with another state folder; an audit log at its default place moves along. */
     public StagecraftConfig withStateDirectory(Path directory) {
         Path audit = auditPath.equals(stateDirectory.resolve("audit.jsonl")) ? directory.resolve("audit.jsonl") : auditPath;
         return new StagecraftConfig(source, owner, directory, pluginsDirectory, auditEnabled, audit, defaultTtl,
-                idleTimeout, reapInterval, disabledProviders, pools, selection, providers);
+                idleTimeout, reapInterval, disabledProviders, pools, selection, providers, defaultEgress);
     }
 
     /** This configuration with another plugins folder. */
     public StagecraftConfig withPluginsDirectory(Path directory) {
         return new StagecraftConfig(source, owner, stateDirectory, directory, auditEnabled, auditPath, defaultTtl,
-                idleTimeout, reapInterval, disabledProviders, pools, selection, providers);
+                idleTimeout, reapInterval, disabledProviders, pools, selection, providers, defaultEgress);
     }
 
     /** The configuration section of one provider kind. */

@@ -114,8 +114,9 @@ public final class EnvironmentManager implements AutoCloseable {
         return reconciler.problem(kind);
     }
 
+    /** Chooses a kind for {@code requirement}, with the configuration's default allowlist where it states none. */
     public Selection select(EnvironmentRequirement requirement) {
-        return pipeline.select(requirement, providers.candidates());
+        return pipeline.select(config.withDefaults(requirement), providers.candidates());
     }
 
     /** Selects, creates and returns a lease; the environment is destroyed when the lease closes or this process dies. */

@@ -1,5 +1,6 @@
 package dev.stagecraft.core.config;
 
+import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.StagecraftException;
 import org.junit.jupiter.api.Test;
@@ -185,7 +186,7 @@ class TestConfigLoader {
 
     @ParameterizedTest(name = "[{index}] {1}")
     @CsvSource(delimiter = '|', textBlock = """
-            environments:\\n  default-tll: 1h                | environments.default-tll: unknown key (known here: default-ttl, idle-timeout, reap-interval)
+            environments:\\n  default-tll: 1h                | environments.default-tll: unknown key (known here: allow-cidrs, allow-hosts, default-ttl, idle-timeout, reap-interval)
             colour: blue                                       | colour: unknown key (known here: audit, disabled-providers, environments, owner, plugins-dir, pools, providers, selection, state-dir)
             audit:\\n  enabld: true                           | audit.enabld: unknown key (known here: enabled, path)
             environments:\\n  default-ttl: forever           | environments.default-ttl: 'forever' is not a duration (e.g. 30s, 5m)
@@ -196,11 +197,25 @@ class TestConfigLoader {
             state-dir: ''                                     | state-dir: must be a path
             disabled-providers: docker                        | disabled-providers: must be a list
             audit: true                                       | audit: must be a mapping of keys to values
+            environments:\\n  allow-cidrs: [10.0.0.0/33]      | environments.allow-cidrs: '10.0.0.0/33' is not an address range
             """)
     void badFileValue(String yaml, String keyAndProblem) throws IOException {
         Path file = write(yaml.replace("\\n", "\n") + "\n");
         StagecraftException e = loadFails(new ConfigLoader(dir, Map.of()), file);
         assertThat(e.getMessage()).startsWith(file + ": " + keyAndProblem);
+    }
+
+    @Test
+    void aDefaultAllowlistGoesToNetworkedRequirementsThatStateNone() throws IOException {
+        StagecraftConfig config = new ConfigLoader(dir, Map.of()).load(write(
+                "environments:\n  allow-cidrs: [203.0.113.0/24]\n"));
+        EnvironmentRequirement networked = EnvironmentRequirement.builder().network(true).build();
+        assertThat(config.withDefaults(networked).egress().allowCidrs()).containsExactly("203.0.113.0/24");
+        EnvironmentRequirement own = EnvironmentRequirement.builder().network(true).allowCidr("198.51.100.0/24").build();
+        assertThat(config.withDefaults(own)).isEqualTo(own);
+        EnvironmentRequirement offline = EnvironmentRequirement.builder().build();
+        assertThat(config.withDefaults(offline)).isEqualTo(offline);
+        assertThat(new ConfigLoader(dir, Map.of()).defaults().withDefaults(networked)).isEqualTo(networked);
     }
 
     @Test
