@@ -36,7 +36,7 @@ final class RequirementOptions {
     @Option(names = "--network", description = "The code needs network access (off by default).")
     boolean network;
 
-    @Option(names = "--allow-host", paramLabel = "NAME", description = "With --network: a domain the code may reach (example.com, *.example.com; repeatable). Only kinds that enforce host allowlists are chosen.")
+    @Option(names = "--allow-host", paramLabel = "NAME", description = "With --network: a domain the code may reach through a filtering proxy (example.com, *.example.com; repeatable). Only kinds that hold host allowlists are chosen.")
     java.util.List<String> allowHosts = new java.util.ArrayList<>();
 
     @Option(names = "--allow-cidr", paramLabel = "RANGE", description = "With --network: an address range the code may reach (203.0.113.0/24; repeatable); nothing else is. Host, link-local and private ranges stay denied.")

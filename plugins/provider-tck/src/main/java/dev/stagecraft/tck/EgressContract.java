@@ -84,6 +84,15 @@ public abstract class EgressContract {
         return tool("nslookup") + " " + name;
     }
 
+    /**
+     * A command that fetches {@code url} over HTTP, honouring the {@code http_proxy} variables, and fails on an HTTP
+     * error status, saying it on stderr: busybox {@code wget} by default; {@code curl -f} where busybox's static wget
+     * cannot run (it crashes in the static C library's resolver on some hosts).
+     */
+    protected String fetchCommand(String url) {
+        return tool("wget") + " -q -O /dev/null -T 15 " + url;
+    }
+
     /** Whether a denied connection is refused at once (a reject); false only where the kind can only drop. */
     protected boolean unreachableFailsFast() {
         return true;
@@ -283,6 +292,14 @@ public abstract class EgressContract {
         create(requirement);
         assertUnreachable(internet.publicB(), TestInternet.PORT);
         assertNamesResolve();
+        // The allowed name answers (through whatever the kind forces its traffic through); another name does not.
+        ExecResult allowed = sh(Duration.ofSeconds(40), fetchCommand("http://" + resolvableName() + "/"));
+        assertThat(allowed.exitCode() == 0 || allowed.stderrText().matches("(?s).*(HTTP/1\\.[01]|returned error:) [0-9]{3}.*"))
+                .as("%s answers (stderr: %s)", resolvableName(), allowed.stderrText()).isTrue();
+        assertThat(allowed.stderrText()).as("not refused by the allowlist").doesNotContain("403");
+        ExecResult other = sh(Duration.ofSeconds(40), fetchCommand("http://not-on-the-list.invalid/"));
+        assertThat(other.exitCode()).as("a name off the list").isNotZero();
+        assertThat(other.stderrText() + other.stdoutText()).as("a name off the list").containsAnyOf("403", "No route", "unreachable");
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------

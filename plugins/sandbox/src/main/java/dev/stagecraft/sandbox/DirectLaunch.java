@@ -50,7 +50,7 @@ final class DirectLaunch {
 
     /** The descriptors bubblewrap starts with; {@code command} must name {@link #INFO_FD} and {@link #BLOCK_FD}. */
     /** A networked command's user-mode network: the egress rules for its namespace and the tools that set it up. */
-    record NetworkPlan(String rules, SandboxSettings.Network tools) {
+    record NetworkPlan(String rules, SandboxSettings.Network tools, boolean hostLoopback) {
     }
 
     static HostProcess start(List<String> command, SeccompFilter.Programs seccomp, List<Path> cgroupProcs,
@@ -81,7 +81,7 @@ final class DirectLaunch {
                 return process;
             }
             if (network != null) {
-                UserModeNetwork attached = UserModeNetwork.attach(init, network.rules(), network.tools());
+                UserModeNetwork attached = UserModeNetwork.attach(init, network.rules(), network.tools(), network.hostLoopback());
                 process.whenEnded(attached::close);
             }
             try {

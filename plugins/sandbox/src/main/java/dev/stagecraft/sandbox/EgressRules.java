@@ -26,6 +26,11 @@ final class EgressRules {
 
     /** The ruleset for {@code policy}, with {@code dns} the resolver inside the namespace. */
     static String of(EgressPolicy policy, List<Cidr> open, List<Cidr> hostAddresses, String dns) {
+        return of(policy, open, hostAddresses, dns, 0);
+    }
+
+    /** As above; with a {@code proxyPort}, that one port of the gateway (the host's loopback) passes too. */
+    static String of(EgressPolicy policy, List<Cidr> open, List<Cidr> hostAddresses, String dns, int proxyPort) {
         List<Cidr> denied = EgressPolicy.DENIED_RANGES.stream().map(Cidr::parse).toList();
         // The host's addresses inside a denied range are rejected there already (an anonymous set may not overlap).
         List<Cidr> host = outermost(hostAddresses.stream().filter(a -> denied.stream().noneMatch(d -> d.contains(a))).toList());
@@ -36,6 +41,9 @@ final class EgressRules {
         out.append("    oifname \"lo\" accept\n");
         out.append("    ip daddr ").append(dns).append(" udp dport 53 accept\n");
         out.append("    ip daddr ").append(dns).append(" tcp dport 53 accept\n");
+        if (proxyPort > 0) {
+            out.append("    ip daddr ").append(UserModeNetwork.GATEWAY).append(" tcp dport ").append(proxyPort).append(" accept\n");
+        }
         reject(out, host);
         for (boolean v4 : new boolean[] {true, false}) {
             List<Cidr> opened = outermost(open.stream().filter(c -> c.ipv4() == v4).toList());
@@ -59,6 +67,18 @@ final class EgressRules {
         }
         out.append("  }\n}\n");
         return out.toString();
+    }
+
+    /** Whether an {@link EgressProxy} must refuse {@code address}: the host's own, or in a denied range not opened. */
+    static java.util.function.Predicate<InetAddress> deniedTest(List<Cidr> open, List<Cidr> hostAddresses) {
+        List<Cidr> denied = EgressPolicy.DENIED_RANGES.stream().map(Cidr::parse).toList();
+        return address -> {
+            Cidr one = Cidr.parse(address.getHostAddress().replaceFirst("%.*$", ""));
+            if (hostAddresses.stream().anyMatch(h -> h.contains(one))) {
+                return true;
+            }
+            return denied.stream().anyMatch(d -> d.contains(one)) && open.stream().noneMatch(o -> o.contains(one));
+        };
     }
 
     /** This host's own addresses, every interface's, as ranges of one. */

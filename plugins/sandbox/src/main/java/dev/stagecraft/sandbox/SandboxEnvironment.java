@@ -277,20 +277,59 @@ final class SandboxEnvironment implements ExecutionEnvironment {
         }
         BwrapCommand.Rlimits rlimits = BwrapCommand.Rlimits.of(settings, limits);
         long tmpSize = limits.diskBytes() > 0 ? Math.min(settings.tmpSizeBytes(), limits.diskBytes()) : settings.tmpSizeBytes();
-        BubblewrapProcess.Starter starter;
-        if (settings.directLaunch()) {
-            List<String> command = BwrapCommand.direct(settings.bwrap(), layout, workingDir, tmpSize, env,
-                    request.argv());
-            DirectLaunch.NetworkPlan plan = network ? new DirectLaunch.NetworkPlan(EgressRules.of(egress,
-                    settings.network().openCidrs(), EgressRules.hostAddresses(), UserModeNetwork.DNS), settings.network()) : null;
-            starter = () -> DirectLaunch.start(command, filter, cgroup.procsFiles(), rlimits, plan);
-        } else if (network) {
+        if (network && !settings.directLaunch()) {
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "' has network, which needs the direct"
                     + " launcher (glibc 2.34 or later; providers.sandbox.launcher: auto or direct)");
-        } else {
-            starter = BubblewrapProcess.jdk(BwrapCommand.build(settings.bwrap(), cgroup.procsFiles(), filter, rlimits,
-                    layout, workingDir, tmpSize, env, request.argv()));
         }
+        List<dev.stagecraft.api.Cidr> hostAddresses = network ? EgressRules.hostAddresses() : List.of();
+        EgressProxy proxy = network && !egress.allowHosts().isEmpty() ? startProxy(hostAddresses) : null;
+        try {
+            BubblewrapProcess.Starter starter;
+            if (settings.directLaunch()) {
+                DirectLaunch.NetworkPlan plan = null;
+                if (network) {
+                    if (proxy != null) {
+                        addProxyVariables(env, proxy.port());
+                    }
+                    plan = new DirectLaunch.NetworkPlan(EgressRules.of(egress, settings.network().openCidrs(), hostAddresses,
+                            UserModeNetwork.DNS, proxy == null ? 0 : proxy.port()), settings.network(), proxy != null);
+                }
+                List<String> command = BwrapCommand.direct(settings.bwrap(), layout, workingDir, tmpSize, env, request.argv());
+                DirectLaunch.NetworkPlan networkPlan = plan;
+                starter = () -> DirectLaunch.start(command, filter, cgroup.procsFiles(), rlimits, networkPlan);
+            } else {
+                starter = BubblewrapProcess.jdk(BwrapCommand.build(settings.bwrap(), cgroup.procsFiles(), filter, rlimits,
+                        layout, workingDir, tmpSize, env, request.argv()));
+            }
+            return runAndClassify(starter, request, listener, generation);
+        } finally {
+            if (proxy != null) {
+                proxy.close();
+            }
+        }
+    }
+
+    private EgressProxy startProxy(List<dev.stagecraft.api.Cidr> hostAddresses) {
+        try {
+            return EgressProxy.start(egress.allowHosts(), EgressRules.deniedTest(settings.network().openCidrs(), hostAddresses));
+        } catch (IOException e) {
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "': cannot start its egress proxy: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** Points proxy-aware programs at the egress proxy, unless the request set these itself. */
+    private static void addProxyVariables(Map<String, String> env, int port) {
+        String url = "http://" + UserModeNetwork.GATEWAY + ":" + port;
+        for (String name : List.of("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")) {
+            env.putIfAbsent(name, url);
+        }
+        env.putIfAbsent("NO_PROXY", "localhost,127.0.0.1");
+        env.putIfAbsent("no_proxy", "localhost,127.0.0.1");
+    }
+
+    private ExecResult runAndClassify(BubblewrapProcess.Starter starter, ExecRequest request, OutputListener listener,
+                                      long generation) {
         long oomBefore = cgroup.oomKills();
         long pidsBefore = cgroup.pidsLimitHits();
         Runnable afterTimeout = () -> {

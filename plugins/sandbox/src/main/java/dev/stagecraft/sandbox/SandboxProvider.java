@@ -100,7 +100,7 @@ public final class SandboxProvider implements EnvironmentProvider {
         return new ProviderCapabilities(KIND, EnumSet.of(IsolationLevel.CONTAINER), s.startupEstimate(),
                 s.executionEfficiency(), s.costPerHour(), false, true, false,
                 new Resources(Runtime.getRuntime().availableProcessors(), Probe.hostMemoryBytes(), 0, 0),
-                NetworkTools.missing(s) == null ? new EgressControl(true, true, false) : EgressControl.NONE,
+                NetworkTools.missing(s) == null ? new EgressControl(true, true, true) : EgressControl.NONE,
                 DiskVolume.missing() == null);
     }
 
@@ -189,15 +189,11 @@ public final class SandboxProvider implements EnvironmentProvider {
         }
     }
 
-    /** A networked sandbox needs its tools and the direct launcher, and cannot hold a host-name allowlist. */
+    /** A networked sandbox needs its tools and the direct launcher. */
     private static void refuseUnheldNetwork(EnvironmentSpec spec, SandboxSettings s) {
         String missing = NetworkTools.missing(s);
         if (missing != null) {
             throw new ProvisioningException("sandbox '" + spec.id() + "': network was asked for, but " + missing);
-        }
-        if (!spec.requirement().egress().allowHosts().isEmpty()) {
-            throw new ProvisioningException("sandbox '" + spec.id() + "': cannot limit connections to allowed host names ("
-                    + String.join(", ", spec.requirement().egress().allowHosts()) + "); allow address ranges instead");
         }
     }
 

@@ -21,6 +21,8 @@ import java.util.concurrent.TimeUnit;
 final class UserModeNetwork implements AutoCloseable {
     static final String ADDRESS = "10.0.2.100";
     static final String DNS = "10.0.2.3";
+    /** The gateway inside; mapped to the host's loopback only for a command behind an {@link EgressProxy}. */
+    static final String GATEWAY = "10.0.2.2";
     private static final Duration READY_WAIT = Duration.ofSeconds(10);
     private static final Duration RULES_WAIT = Duration.ofSeconds(10);
     private static final List<String> ENV = List.of("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
@@ -40,15 +42,20 @@ final class UserModeNetwork implements AutoCloseable {
     }
 
     /** Gives the network namespace of {@code initPid} its network and {@code rules}; returns once both are in place. */
-    static UserModeNetwork attach(int initPid, String rules, SandboxSettings.Network tools) throws Failed {
+    static UserModeNetwork attach(int initPid, String rules, SandboxSettings.Network tools, boolean hostLoopback)
+            throws Failed {
         SpawnedProcess slirp;
         try {
             // 0: nothing to read; 1: its chatter; 2: its errors; 3: "1" once ready; 4: it exits when this closes.
-            NativeSpawn.Spawned spawned = NativeSpawn.spawn(List.of(tools.slirp4netns(), "--configure", "--mtu=65520",
-                    "--disable-host-loopback", "--enable-sandbox", "--enable-seccomp",
+            List<String> argv = new java.util.ArrayList<>(List.of(tools.slirp4netns(), "--configure", "--mtu=65520",
+                    "--enable-sandbox", "--enable-seccomp",
                     // its own user namespace: without this it joins the sandbox's, where it may not enter the network
                     "--userns-path=/proc/self/ns/user", "--ready-fd=3", "--exit-fd=4",
-                    Integer.toString(initPid), "tap0"), ENV, List.of(new NativeSpawn.ReadOnlyFile(DEV_NULL),
+                    Integer.toString(initPid), "tap0"));
+            if (!hostLoopback) {
+                argv.add(2, "--disable-host-loopback");
+            }
+            NativeSpawn.Spawned spawned = NativeSpawn.spawn(argv, ENV, List.of(new NativeSpawn.ReadOnlyFile(DEV_NULL),
                     new NativeSpawn.WriteOnlyFile(DEV_NULL), new NativeSpawn.ChildWrites(), new NativeSpawn.ChildWrites(),
                     new NativeSpawn.ChildReads()));
             int[] ends = spawned.parentEnds();

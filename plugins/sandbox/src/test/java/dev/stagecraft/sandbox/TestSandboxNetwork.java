@@ -102,12 +102,57 @@ class TestSandboxNetwork {
     }
 
     @Test
-    void aHostNameAllowlistIsRefusedInOneLine() {
-        assertThatThrownBy(() -> provider.create(SandboxFixtures.spec(EnvironmentRequirement.builder().network(true)
-                .allowHost("example.com").build())))
-                .hasMessageContaining("cannot limit connections to allowed host names (example.com)");
-        assertThat(provider.describe().egress().hostAllowlist()).isFalse();
-        assertThat(provider.describe().egress().cidrAllowlist()).isTrue();
+    void aHostNameAllowlistGoesThroughTheProxyAndNothingElseDoes() throws IOException {
+        String name = "deb.debian.org";
+        InetAddress[] addresses;
+        try {
+            addresses = InetAddress.getAllByName(name);
+        } catch (java.net.UnknownHostException e) {
+            BackendRequirement.missing("this host cannot resolve " + name + ", the name the allowlist test fetches");
+            return;
+        }
+        env.destroy();
+        env = provider.create(SandboxFixtures.spec(EnvironmentRequirement.builder().network(true)
+                .allowHost(name).allowHost("localhost").build()));
+        assertThat(provider.describe().egress().hostAllowlist()).isTrue();
+
+        // busybox-static's wget crashes in the static C library's resolver: curl, which honours the proxy variables
+        ExecResult through = sh("echo \"$http_proxy\"; curl -sS -f -o /dev/null --max-time 15 -w '%{http_code}' \"http://$1/debian/\"", name);
+        assertThat(through.exitCode()).as(through.stderrText()).isZero();
+        assertThat(through.stdoutText()).startsWith("http://" + UserModeNetwork.GATEWAY + ":").endsWith("\n200");
+        ExecResult tunnel = sh("curl -sS -f -o /dev/null --max-time 15 -w '%{http_code}' \"https://$1/debian/\"", name);
+        assertThat(tunnel.exitCode()).as("HTTPS through CONNECT: " + tunnel.stderrText()).isZero();
+
+        ExecResult other = sh("curl -sS -f -o /dev/null --max-time 15 http://registry.npmjs.org/");
+        assertThat(other.exitCode()).isNotZero();
+        assertThat(other.stderrText()).contains("403");
+        ExecResult otherTunnel = sh("curl -sS -o /dev/null --max-time 15 https://registry.npmjs.org/");
+        assertThat(otherTunnel.exitCode()).isNotZero();
+        assertThat(otherTunnel.stderrText()).contains("403");
+
+        ExecResult loopbackName = sh("curl --noproxy '' -sS -f -o /dev/null --max-time 15 http://localhost:22/");
+        assertThat(loopbackName.exitCode()).as("an allowed name that points at the host").isNotZero();
+        assertThat(loopbackName.stderrText()).contains("403");
+
+        long started = System.nanoTime();
+        ExecResult direct = sh("busybox nc -w 5 \"$1\" 80 </dev/null", addresses[0].getHostAddress());
+        assertThat(direct.exitCode()).as("the allowed name's address, not through the proxy").isNotZero();
+        assertThat(direct.stderrText()).contains("No route to host");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
+
+        ExecResult gateway = sh("busybox nc -w 5 \"$1\" 22 </dev/null", UserModeNetwork.GATEWAY);
+        assertThat(gateway.exitCode()).as("the host's other loopback ports").isNotZero();
+    }
+
+    @Test
+    void theProxysAllowlistMatchesNamesAndSubdomainsOfStarEntries() {
+        List<String> list = List.of("example.com", "*.pypi.org");
+        assertThat(EgressProxy.allowed(list, "example.com")).isTrue();
+        assertThat(EgressProxy.allowed(list, "EXAMPLE.com.")).isTrue();
+        assertThat(EgressProxy.allowed(list, "www.example.com")).isFalse();
+        assertThat(EgressProxy.allowed(list, "files.pypi.org")).isTrue();
+        assertThat(EgressProxy.allowed(list, "pypi.org")).isFalse();
+        assertThat(EgressProxy.allowed(list, "evilpypi.org")).isFalse();
     }
 
     @Test
