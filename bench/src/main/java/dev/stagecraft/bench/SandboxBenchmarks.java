@@ -114,7 +114,7 @@ public class SandboxBenchmarks {
 
     private static int check(ExecResult result) {
         if (!result.succeeded()) {
-            throw new IllegalStateException("sandboxed /bin/true failed: " + result);
+            throw new IllegalStateException("sandboxed /bin/true failed: " + result + ", stderr: " + result.stderrText());
         }
         return result.exitCode();
     }

@@ -81,8 +81,17 @@ final class DirectLaunch {
                 return process;
             }
             if (network != null) {
-                UserModeNetwork attached = UserModeNetwork.attach(init, network.rules(), network.tools(), network.hostLoopback());
-                process.whenEnded(attached::close);
+                try {
+                    UserModeNetwork attached = UserModeNetwork.attach(init, network.rules(), network.tools(),
+                            network.hostLoopback());
+                    process.whenEnded(attached::close);
+                } catch (UserModeNetwork.Failed failed) {
+                    if (java.nio.file.Files.exists(Path.of("/proc/" + init))) {
+                        throw failed;
+                    }
+                    // the init died while bubblewrap made the sandbox (as at the join): bubblewrap explains why
+                    return process;
+                }
             }
             try {
                 block.write(1);
