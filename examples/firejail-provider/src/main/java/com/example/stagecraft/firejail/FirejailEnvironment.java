@@ -13,12 +13,14 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One firejail environment: a workspace and its state record. Each command is a fresh firejail sandbox over the
- * workspace; nothing runs between commands, so stop ends the running commands and start only clears the mark.
+ * One firejail environment: a workspace, its state record and (as root) its cgroup. Each command is a fresh firejail
+ * sandbox over the workspace; nothing runs between commands (what a command left is killed when the last running one
+ * ends), so stop ends the running commands and start only clears the mark.
  */
 final class FirejailEnvironment implements ExecutionEnvironment {
     private final EnvironmentState state;
@@ -27,15 +29,19 @@ final class FirejailEnvironment implements ExecutionEnvironment {
     private final FirejailSettings settings;
     private final SandboxUser user;
     private final WorkspaceFiles files;
+    private final Optional<EnvironmentCgroup> cgroup;
     private final Set<Process> running = ConcurrentHashMap.newKeySet();
+    private final CpuSampler cpu = new CpuSampler();
 
-    FirejailEnvironment(EnvironmentState state, Labels labels, Path workspace, FirejailSettings settings, SandboxUser user) {
+    FirejailEnvironment(EnvironmentState state, Labels labels, Path workspace, FirejailSettings settings, SandboxUser user,
+                        Optional<EnvironmentCgroup> cgroup) {
         this.state = state;
         this.labels = labels;
         this.workspace = workspace;
         this.settings = settings;
         this.user = user;
         this.files = new WorkspaceFiles(workspace, user);
+        this.cgroup = cgroup;
     }
 
     @Override public String id() { return state.id(); }
@@ -66,12 +72,16 @@ final class FirejailEnvironment implements ExecutionEnvironment {
             mark(true);
         }
         running.forEach(CommandRun::killTree);
+        cgroup.ifPresent(EnvironmentCgroup::killAll);
     }
 
     @Override
     public void destroy() {
         stop();
         try {
+            if (cgroup.isPresent()) {
+                cgroup.get().remove();
+            }
             EnvironmentState.deleteTree(state.directory());
             EnvironmentState.deleteTree(workspace);
         } catch (IOException e) {
@@ -86,14 +96,31 @@ final class FirejailEnvironment implements ExecutionEnvironment {
             throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "environment '" + id() + "' is stopped: start it first");
         }
         Path workingDir = request.workingDir().map(files::directory).orElse(workspace);
-        return CommandRun.run(FirejailCommand.of(settings, user, workspace, workingDir, request), request,
-                running::add, running::remove);
+        long oomBefore = cgroup.map(EnvironmentCgroup::oomKills).orElse(-1L);
+        long pidsBefore = cgroup.map(EnvironmentCgroup::pidsLimitHits).orElse(-1L);
+        ExecResult result = CommandRun.run(FirejailCommand.of(settings, user, workspace, workingDir, cgroup, request),
+                request, running::add, this::ended);
+        return Outcomes.classify(result, settings, cgroup, oomBefore, pidsBefore, id());
+    }
+
+    /** When the last running command has ended, nothing of the environment may go on running. */
+    private void ended(Process process) {
+        running.remove(process);
+        if (running.isEmpty()) {
+            cgroup.ifPresent(EnvironmentCgroup::killAll);
+        }
     }
 
     @Override
     public ResourceUsage usage() {
-        // firejail puts a command in no cgroup of its own: there is nothing per environment to sample
-        return ResourceUsage.unknown(Instant.now());
+        Instant now = Instant.now();
+        if (cgroup.isEmpty() || !cgroup.get().exists()) {
+            // without a cgroup (not root) there is nothing per environment to sample
+            return ResourceUsage.unknown(now);
+        }
+        EnvironmentCgroup c = cgroup.get();
+        return new ResourceUsage(cpu.percentSinceLast(c.cpuNanos()), c.memoryBytes(), c.memoryLimit(), -1, -1,
+                c.pidsCurrent(), now);
     }
 
     @Override
