@@ -34,24 +34,35 @@ final class EnvironmentCgroup {
         this.dirs = dirs;
     }
 
+    /** Whether environments get a cgroup here: root, and the v1 memory and pids hierarchies. */
+    static boolean available() {
+        return !mounts().isEmpty();
+    }
+
     /** The cgroup of environment {@code id}, where the host has the v1 hierarchies and this process may write them. */
     static Optional<EnvironmentCgroup> of(String id) {
-        if (!SandboxUser.hostIsRoot()) {
-            return Optional.empty();
-        }
         Map<String, Path> dirs = new LinkedHashMap<>();
+        mounts().forEach((controller, mount) -> dirs.put(controller, mount.resolve(PARENT).resolve(id)));
+        return dirs.isEmpty() ? Optional.empty() : Optional.of(new EnvironmentCgroup(dirs));
+    }
+
+    /** The hierarchies an environment's cgroup is made in, by controller (cpu and cpuacct may be one); none: no cgroup. */
+    private static Map<String, Path> mounts() {
+        Map<String, Path> mounts = new LinkedHashMap<>();
+        if (!SandboxUser.hostIsRoot()) {
+            return mounts;
+        }
         for (String controller : CONTROLLERS) {
             Path mount = ROOT.resolve(controller);
             if (Files.isRegularFile(mount.resolve("cgroup.procs"))) {
                 try {
-                    dirs.put(controller, mount.toRealPath().resolve(PARENT).resolve(id));
-                } catch (IOException e) {
-                    return Optional.empty();
+                    mounts.put(controller, mount.toRealPath());
+                } catch (IOException unreadable) {
+                    // left out, as if absent
                 }
             }
         }
-        return dirs.containsKey("memory") && dirs.containsKey("pids") ? Optional.of(new EnvironmentCgroup(dirs))
-                : Optional.empty();
+        return mounts.containsKey("memory") && mounts.containsKey("pids") ? mounts : Map.of();
     }
 
     /** Makes it (or takes the one left by an earlier run) and writes the limits; {@code memoryBytes} or {@code cpus} 0: none. */

@@ -99,7 +99,7 @@ final class FirejailEnvironment implements ExecutionEnvironment {
         long oomBefore = cgroup.map(EnvironmentCgroup::oomKills).orElse(-1L);
         long pidsBefore = cgroup.map(EnvironmentCgroup::pidsLimitHits).orElse(-1L);
         ExecResult result = CommandRun.run(FirejailCommand.of(settings, user, workspace, workingDir, cgroup, request),
-                request, running::add, this::ended);
+                request, running::add, this::ended, this::timedOut);
         return Outcomes.classify(result, settings, cgroup, oomBefore, pidsBefore, id());
     }
 
@@ -107,6 +107,13 @@ final class FirejailEnvironment implements ExecutionEnvironment {
     private void ended(Process process) {
         running.remove(process);
         if (running.isEmpty()) {
+            cgroup.ifPresent(EnvironmentCgroup::killAll);
+        }
+    }
+
+    /** A command ran past its timeout: where it is the only one running, everything in the cgroup is its. */
+    private void timedOut() {
+        if (running.size() <= 1) {
             cgroup.ifPresent(EnvironmentCgroup::killAll);
         }
     }

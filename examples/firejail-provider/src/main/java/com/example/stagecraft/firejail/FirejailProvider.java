@@ -68,7 +68,7 @@ public final class FirejailProvider implements EnvironmentProvider {
         }
         return ProviderHealth.available("firejail found", Map.of("binary", settings.binary(),
                 "user", user().map(SandboxUser::name).orElse("?"),
-                "cgroup", EnvironmentCgroup.of(EnvironmentCgroup.PARENT).isPresent() ? "v1, " + EnvironmentCgroup.PARENT + "/<id>"
+                "cgroup", EnvironmentCgroup.available() ? "v1, " + EnvironmentCgroup.PARENT + "/<id>"
                         : "none (not root, or no v1 memory and pids hierarchies): no memory, CPU or per-environment process limit"));
     }
 
