@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One firejail environment: a workspace, its state record and (as root) its cgroup. Each command is a fresh firejail
@@ -31,6 +32,8 @@ final class FirejailEnvironment implements ExecutionEnvironment {
     private final WorkspaceFiles files;
     private final Optional<EnvironmentCgroup> cgroup;
     private final Set<Process> running = ConcurrentHashMap.newKeySet();
+    /** Commands between execute() and their end, counted before their process starts (a start then races no kill). */
+    private final AtomicInteger commands = new AtomicInteger();
     private final CpuSampler cpu = new CpuSampler();
 
     FirejailEnvironment(EnvironmentState state, Labels labels, Path workspace, FirejailSettings settings, SandboxUser user,
@@ -98,22 +101,23 @@ final class FirejailEnvironment implements ExecutionEnvironment {
         Path workingDir = request.workingDir().map(files::directory).orElse(workspace);
         long oomBefore = cgroup.map(EnvironmentCgroup::oomKills).orElse(-1L);
         long pidsBefore = cgroup.map(EnvironmentCgroup::pidsLimitHits).orElse(-1L);
-        ExecResult result = CommandRun.run(FirejailCommand.of(settings, user, workspace, workingDir, cgroup, request),
-                request, running::add, this::ended, this::timedOut);
-        return Outcomes.classify(result, settings, cgroup, oomBefore, pidsBefore, id());
-    }
-
-    /** When the last running command has ended, nothing of the environment may go on running. */
-    private void ended(Process process) {
-        running.remove(process);
-        if (running.isEmpty()) {
-            cgroup.ifPresent(EnvironmentCgroup::killAll);
+        commands.incrementAndGet();
+        ExecResult result;
+        try {
+            result = CommandRun.run(FirejailCommand.of(settings, user, workspace, workingDir, cgroup, request),
+                    request, running::add, running::remove, this::timedOut);
+        } finally {
+            if (commands.decrementAndGet() == 0) {
+                // the last running command has ended: nothing of the environment may go on running
+                cgroup.ifPresent(EnvironmentCgroup::killAll);
+            }
         }
+        return Outcomes.classify(result, settings, cgroup, oomBefore, pidsBefore, id());
     }
 
     /** A command ran past its timeout: where it is the only one running, everything in the cgroup is its. */
     private void timedOut() {
-        if (running.size() <= 1) {
+        if (commands.get() <= 1) {
             cgroup.ifPresent(EnvironmentCgroup::killAll);
         }
     }

@@ -11,6 +11,7 @@ import dev.stagecraft.api.IsolationLevel;
 import dev.stagecraft.api.Labels;
 import dev.stagecraft.api.ProviderContext;
 import dev.stagecraft.api.Settings;
+import dev.stagecraft.api.Termination;
 import dev.stagecraft.tck.BackendRequirement;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -87,6 +90,19 @@ class TestFirejailCgroup {
         assertThat(result.stdoutText()).contains("daemon running");
         assertThat(result.exitCode()).isZero();
         assertThat(cgroup().procsFiles()).allSatisfy(procs -> assertThat(Files.readString(procs)).isBlank());
+    }
+
+    @Test
+    void aCommandEndingLeavesAnotherRunningOneAlone() throws Exception {
+        CompletableFuture<ExecResult> longer = CompletableFuture.supplyAsync(() -> env.execute(ExecRequest.builder("sh", "-c",
+                "touch started; sleep 2; echo still here").timeout(Duration.ofSeconds(20)).build()));
+        while (!longer.isDone() && env.execute(ExecRequest.of("test", "-e", "started")).exitCode() != 0) {
+            Thread.sleep(50);
+        }
+        assertThat(env.execute(ExecRequest.of("true")).exitCode()).as("a short command ends while the other runs").isZero();
+        ExecResult result = longer.get(30, TimeUnit.SECONDS);
+        assertThat(result.termination()).isEqualTo(Termination.EXITED);
+        assertThat(result.stdoutText()).isEqualTo("still here\n");
     }
 
     @Test
