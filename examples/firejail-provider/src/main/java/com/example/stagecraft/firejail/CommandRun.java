@@ -29,8 +29,12 @@ final class CommandRun {
     private CommandRun() {
     }
 
+    /**
+     * Runs {@code argv}; {@code afterTimeout} runs once the timed-out command's tree is killed and before its output is
+     * drained to the end (what it left, holding the pipes, is found there by the environment's cgroup).
+     */
     static ExecResult run(List<String> argv, ExecRequest request, java.util.function.Consumer<Process> started,
-                          java.util.function.Consumer<Process> ended) {
+                          java.util.function.Consumer<Process> ended, Runnable afterTimeout) {
         ProcessBuilder builder = new ProcessBuilder(argv);
         builder.environment().clear();
         builder.environment().put("PATH", FirejailCommand.PATH);
@@ -49,6 +53,7 @@ final class CommandRun {
             boolean finished = process.waitFor(request.timeout().toNanos(), TimeUnit.NANOSECONDS);
             if (!finished) {
                 killTree(process);
+                afterTimeout.run();
             }
             Capped o = out.get();
             Capped e = err.get();

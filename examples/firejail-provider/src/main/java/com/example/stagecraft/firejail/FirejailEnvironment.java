@@ -13,12 +13,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One firejail environment: a workspace and its state record. Each command is a fresh firejail sandbox over the
- * workspace; nothing runs between commands, so stop ends the running commands and start only clears the mark.
+ * One firejail environment: a workspace, its state record and (as root) its cgroup. Each command is a fresh firejail
+ * sandbox over the workspace; nothing runs between commands (what a command left is killed when the last running one
+ * ends), so stop ends the running commands and start only clears the mark.
  */
 final class FirejailEnvironment implements ExecutionEnvironment {
     private final EnvironmentState state;
@@ -27,15 +30,21 @@ final class FirejailEnvironment implements ExecutionEnvironment {
     private final FirejailSettings settings;
     private final SandboxUser user;
     private final WorkspaceFiles files;
+    private final Optional<EnvironmentCgroup> cgroup;
     private final Set<Process> running = ConcurrentHashMap.newKeySet();
+    /** Commands between execute() and their end, counted before their process starts (a start then races no kill). */
+    private final AtomicInteger commands = new AtomicInteger();
+    private final CpuSampler cpu = new CpuSampler();
 
-    FirejailEnvironment(EnvironmentState state, Labels labels, Path workspace, FirejailSettings settings, SandboxUser user) {
+    FirejailEnvironment(EnvironmentState state, Labels labels, Path workspace, FirejailSettings settings, SandboxUser user,
+                        Optional<EnvironmentCgroup> cgroup) {
         this.state = state;
         this.labels = labels;
         this.workspace = workspace;
         this.settings = settings;
         this.user = user;
         this.files = new WorkspaceFiles(workspace, user);
+        this.cgroup = cgroup;
     }
 
     @Override public String id() { return state.id(); }
@@ -66,12 +75,16 @@ final class FirejailEnvironment implements ExecutionEnvironment {
             mark(true);
         }
         running.forEach(CommandRun::killTree);
+        cgroup.ifPresent(EnvironmentCgroup::killAll);
     }
 
     @Override
     public void destroy() {
         stop();
         try {
+            if (cgroup.isPresent()) {
+                cgroup.get().remove();
+            }
             EnvironmentState.deleteTree(state.directory());
             EnvironmentState.deleteTree(workspace);
         } catch (IOException e) {
@@ -86,14 +99,39 @@ final class FirejailEnvironment implements ExecutionEnvironment {
             throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "environment '" + id() + "' is stopped: start it first");
         }
         Path workingDir = request.workingDir().map(files::directory).orElse(workspace);
-        return CommandRun.run(FirejailCommand.of(settings, user, workspace, workingDir, request), request,
-                running::add, running::remove);
+        long oomBefore = cgroup.map(EnvironmentCgroup::oomKills).orElse(-1L);
+        long pidsBefore = cgroup.map(EnvironmentCgroup::pidsLimitHits).orElse(-1L);
+        commands.incrementAndGet();
+        ExecResult result;
+        try {
+            result = CommandRun.run(FirejailCommand.of(settings, user, workspace, workingDir, cgroup, request),
+                    request, running::add, running::remove, this::timedOut);
+        } finally {
+            if (commands.decrementAndGet() == 0) {
+                // the last running command has ended: nothing of the environment may go on running
+                cgroup.ifPresent(EnvironmentCgroup::killAll);
+            }
+        }
+        return Outcomes.classify(result, settings, cgroup, oomBefore, pidsBefore, id());
+    }
+
+    /** A command ran past its timeout: where it is the only one running, everything in the cgroup is its. */
+    private void timedOut() {
+        if (commands.get() <= 1) {
+            cgroup.ifPresent(EnvironmentCgroup::killAll);
+        }
     }
 
     @Override
     public ResourceUsage usage() {
-        // firejail puts a command in no cgroup of its own: there is nothing per environment to sample
-        return ResourceUsage.unknown(Instant.now());
+        Instant now = Instant.now();
+        if (cgroup.isEmpty() || !cgroup.get().exists()) {
+            // without a cgroup (not root) there is nothing per environment to sample
+            return ResourceUsage.unknown(now);
+        }
+        EnvironmentCgroup c = cgroup.get();
+        return new ResourceUsage(cpu.percentSinceLast(c.cpuNanos()), c.memoryBytes(), c.memoryLimit(), -1, -1,
+                c.pidsCurrent(), now);
     }
 
     @Override

@@ -24,8 +24,10 @@ import java.util.Set;
 /**
  * The {@code firejail} kind: process-class isolation ({@link IsolationLevel#PROCESS}) on Debian's firejail. Each
  * command runs in a fresh firejail sandbox (own mount, pid, network and IPC namespaces, seccomp, no capabilities,
- * no network, private /tmp, /dev and home) whose home is the environment's workspace. No cgroups: no memory or CPU
- * limit, only rlimits, which is why it offers the weakest class and nothing above it.
+ * no network, private /tmp, /dev and home) whose home is the environment's workspace. Firejail makes no cgroup:
+ * as root the provider gives each environment one of its own ({@link EnvironmentCgroup}) for memory, CPU and process
+ * limits. It shares the host's kernel with only firejail's namespaces and filter in between, which is why it offers
+ * the weakest class and nothing above it.
  */
 public final class FirejailProvider implements EnvironmentProvider {
     static final String KIND = "firejail";
@@ -65,7 +67,9 @@ public final class FirejailProvider implements EnvironmentProvider {
                     List.of("useradd --system --create-home --shell /bin/sh " + settings.user()), Map.of());
         }
         return ProviderHealth.available("firejail found", Map.of("binary", settings.binary(),
-                "user", user().map(SandboxUser::name).orElse("?")));
+                "user", user().map(SandboxUser::name).orElse("?"),
+                "cgroup", EnvironmentCgroup.available() ? "v1, " + EnvironmentCgroup.PARENT + "/<id>"
+                        : "none (not root, or no v1 memory and pids hierarchies): no memory, CPU or per-environment process limit"));
     }
 
     @Override
@@ -73,13 +77,21 @@ public final class FirejailProvider implements EnvironmentProvider {
         SandboxUser user = user().orElseThrow(() -> new ProvisioningException(probe().reason()));
         EnvironmentState state = EnvironmentState.of(stateDirectory, spec.id());
         Path workspace = workspaceOf(user, spec.id());
+        Optional<EnvironmentCgroup> cgroup = EnvironmentCgroup.of(spec.id());
         try {
+            if (cgroup.isPresent()) {
+                cgroup.get().create(spec.requirement().resources().memoryBytes(), spec.requirement().resources().cpus(),
+                        settings.processes());
+            }
             Files.createDirectories(workspace.getParent());
             Files.createDirectory(workspace);
             new WorkspaceFiles(workspace, user).giveToUser(workspace);
             state.write(spec.labels());
         } catch (IOException e) {
             try {
+                if (cgroup.isPresent()) {
+                    cgroup.get().remove();
+                }
                 EnvironmentState.deleteTree(state.directory());
                 EnvironmentState.deleteTree(workspace);
             } catch (IOException ignored) {
@@ -87,7 +99,7 @@ public final class FirejailProvider implements EnvironmentProvider {
             }
             throw new ProvisioningException("cannot create firejail environment " + spec.id() + ": " + e.getMessage(), e);
         }
-        return new FirejailEnvironment(state, spec.labels(), workspace, settings, user);
+        return new FirejailEnvironment(state, spec.labels(), workspace, settings, user, cgroup);
     }
 
     @Override
@@ -99,7 +111,7 @@ public final class FirejailProvider implements EnvironmentProvider {
         try {
             return EnvironmentState.all(stateDirectory)
                     .<ExecutionEnvironment>map(s -> new FirejailEnvironment(s, s.labels(), workspaceOf(user.get(), s.id()),
-                            settings, user.get()))
+                            settings, user.get(), EnvironmentCgroup.of(s.id())))
                     .filter(e -> e.labels().isStagecraft())
                     .toList();
         } catch (IOException e) {
