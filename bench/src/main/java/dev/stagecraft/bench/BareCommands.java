@@ -42,14 +42,18 @@ final class BareCommands {
     }
 
     static int run(List<String> command) throws IOException, InterruptedException {
+        return run(command, true);
+    }
+
+    private static int run(List<String> command, boolean mayRetry) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         process.getOutputStream().close();
         String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         int exit = process.waitFor();
-        if (exit != 0 && output.startsWith("bwrap: loopback: ")) {
+        if (exit != 0 && mayRetry && output.startsWith("bwrap: loopback: ")) {
             // the kernel refused a fresh namespace's loopback address (now and then under concurrent creates): the
             // provider tries such a start once more, and so does the baseline
-            return run(command);
+            return run(command, false);
         }
         if (exit != 0) {
             throw new IllegalStateException(command.get(0) + " exited " + exit + ": " + output.trim());
