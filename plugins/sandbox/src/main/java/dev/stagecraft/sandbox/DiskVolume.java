@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The disk of an environment whose requirement states a size: a sparse ext4 image of exactly that size
@@ -20,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 final class DiskVolume {
     static final String IMAGE = "disk.img";
     static final String VOLUME = "volume";
-    private static final long TOOL_WAIT_SECONDS = 30;
 
     private DiskVolume() {
     }
@@ -119,24 +117,6 @@ final class DiskVolume {
     private static void run(String... argv) throws IOException {
         List<String> command = new ArrayList<>(List.of(argv));
         command.set(0, Probe.findOnPath(argv[0]));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).directory(new java.io.File("/"));
-        builder.environment().clear();
-        builder.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-        Process process = builder.start();
-        process.getOutputStream().close();
-        byte[] said = process.getInputStream().readNBytes(4096);
-        try {
-            if (!process.waitFor(TOOL_WAIT_SECONDS, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException(argv[0] + " did not finish within " + TOOL_WAIT_SECONDS + "s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while running " + argv[0], e);
-        }
-        if (process.exitValue() != 0) {
-            throw new IOException(String.join(" ", argv) + " failed (exit " + process.exitValue() + "): "
-                    + new String(said, StandardCharsets.UTF_8).trim().lines().findFirst().orElse(""));
-        }
+        HostTool.run(command, "");
     }
 }

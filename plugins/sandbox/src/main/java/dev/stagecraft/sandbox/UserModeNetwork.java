@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A networked command's own network: slirp4netns gives the sandbox's fresh network namespace a tap device, an
@@ -24,7 +23,6 @@ final class UserModeNetwork implements AutoCloseable {
     /** The gateway inside; mapped to the host's loopback only for a command behind an {@link EgressProxy}. */
     static final String GATEWAY = "10.0.2.2";
     private static final Duration READY_WAIT = Duration.ofSeconds(10);
-    private static final Duration RULES_WAIT = Duration.ofSeconds(10);
     private static final List<String> ENV = List.of("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
     private static final Path DEV_NULL = Path.of("/dev/null");
 
@@ -76,30 +74,10 @@ final class UserModeNetwork implements AutoCloseable {
     }
 
     private static void applyRules(int initPid, String rules, SandboxSettings.Network tools) throws Failed {
-        ProcessBuilder builder = new ProcessBuilder(tools.nsenter(), "--net=/proc/" + initPid + "/ns/net", tools.nft(), "-f", "-");
-        builder.environment().clear();
-        builder.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-        builder.directory(new java.io.File("/"));
-        builder.redirectErrorStream(true);
         try {
-            Process nft = builder.start();
-            try (var in = nft.getOutputStream()) {
-                in.write(rules.getBytes(StandardCharsets.UTF_8));
-            }
-            byte[] said = nft.getInputStream().readNBytes(4096);
-            if (!nft.waitFor(RULES_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                nft.destroyForcibly();
-                throw new Failed("nft did not load the egress rules within " + RULES_WAIT.toSeconds() + "s");
-            }
-            if (nft.exitValue() != 0) {
-                throw new Failed("nft refused the egress rules (exit " + nft.exitValue() + "): "
-                        + new String(said, StandardCharsets.UTF_8).trim().lines().findFirst().orElse(""));
-            }
+            HostTool.run(List.of(tools.nsenter(), "--net=/proc/" + initPid + "/ns/net", tools.nft(), "-f", "-"), rules);
         } catch (IOException e) {
-            throw new Failed("cannot run " + tools.nsenter() + " " + tools.nft() + ": " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Failed("interrupted while loading the egress rules");
+            throw new Failed("cannot load the egress rules: " + e.getMessage());
         }
     }
 
