@@ -27,5 +27,15 @@ public enum ErrorCode {
     /** A plugin could not be loaded or started. */
     PLUGIN_FAILED,
     /** An unexpected failure inside Stagecraft or a provider. */
-    INTERNAL
+    INTERNAL,
+    /** A service call came without a valid credential (no key, an unknown one, or a revoked one). */
+    UNAUTHENTICATED,
+    /** The caller is known but may not do this. */
+    FORBIDDEN,
+    /** A request body or file is larger than the service accepts. */
+    TOO_LARGE,
+    /** The caller's quota (environments, resources) is used up; retry when something of it is freed. */
+    QUOTA_EXCEEDED,
+    /** The caller sent requests faster than its rate limit; retry after the time the service names. */
+    RATE_LIMITED
 }

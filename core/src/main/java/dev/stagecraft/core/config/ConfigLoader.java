@@ -33,7 +33,7 @@ public final class ConfigLoader {
     private static final Set<String> LAUNCHER_VARIABLES = Set.of("STAGECRAFT_HOME", "STAGECRAFT_CONFIG", "STAGECRAFT_OPTS",
             "STAGECRAFT_JAVA", "STAGECRAFT_DEBUG");
     private static final Map<String, Set<String>> KNOWN = Map.of(
-            "", Set.of("owner", "state-dir", "plugins-dir", "audit", "environments", "disabled-providers", "pools", "selection", "providers"),
+            "", Set.of("owner", "state-dir", "plugins-dir", "audit", "environments", "disabled-providers", "pools", "selection", "providers", "server"),
             "audit", Set.of("enabled", "path"),
             "environments", Set.of("default-ttl", "idle-timeout", "reap-interval", "allow-cidrs", "allow-hosts"));
 
@@ -144,7 +144,8 @@ public final class ConfigLoader {
                 audit.has("path") ? path(audit, "path", null) : stateDir.resolve("audit.jsonl"),
                 environments.duration("default-ttl", Duration.ofHours(1)), idle, reap,
                 new HashSet<>(root.strings("disabled-providers", List.of())), pools(root.section("pools")),
-                root.section("selection"), root.section("providers"), defaultEgress(environments));
+                root.section("selection"), root.section("providers"), defaultEgress(environments),
+                root.section("server"));
     }
 
     private static dev.stagecraft.api.EgressPolicy defaultEgress(Settings environments) {

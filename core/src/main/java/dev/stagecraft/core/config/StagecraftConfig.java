@@ -28,11 +28,13 @@ import static java.util.Objects.requireNonNull;
  * @param pools             warm pools, kept full by a long-running manager (the command line keeps none)
  * @param defaultEgress     the allowlist of a networked requirement that states none ({@code environments.allow-cidrs},
  *                          {@code environments.allow-hosts}; empty: any public address)
+ * @param server            the {@code server} section, read and checked by {@code stagecraft serve}
  */
 public record StagecraftConfig(String source, String owner, Path stateDirectory, Path pluginsDirectory,
                                boolean auditEnabled, Path auditPath, Duration defaultTtl, Duration idleTimeout,
                                Duration reapInterval, Set<String> disabledProviders, List<PoolSpec> pools,
-                               Settings selection, Settings providers, EgressPolicy defaultEgress) {
+                               Settings selection, Settings providers, EgressPolicy defaultEgress,
+                               Settings server) {
     public StagecraftConfig {
         requireNonNull(source, "source is null");
         requireNonNull(owner, "owner is null");
@@ -46,6 +48,7 @@ public record StagecraftConfig(String source, String owner, Path stateDirectory,
         requireNonNull(selection, "selection is null");
         requireNonNull(providers, "providers is null");
         requireNonNull(defaultEgress, "defaultEgress is null");
+        requireNonNull(server, "server is null");
     }
 
     /** {@code requirement} with the configured default allowlist when it asks for network and states none of its own. */
@@ -63,13 +66,13 @@ public record StagecraftConfig(String source, String owner, Path stateDirectory,
     public StagecraftConfig withStateDirectory(Path directory) {
         Path audit = auditPath.equals(stateDirectory.resolve("audit.jsonl")) ? directory.resolve("audit.jsonl") : auditPath;
         return new StagecraftConfig(source, owner, directory, pluginsDirectory, auditEnabled, audit, defaultTtl,
-                idleTimeout, reapInterval, disabledProviders, pools, selection, providers, defaultEgress);
+                idleTimeout, reapInterval, disabledProviders, pools, selection, providers, defaultEgress, server);
     }
 
     /** This configuration with another plugins folder. */
     public StagecraftConfig withPluginsDirectory(Path directory) {
         return new StagecraftConfig(source, owner, stateDirectory, directory, auditEnabled, auditPath, defaultTtl,
-                idleTimeout, reapInterval, disabledProviders, pools, selection, providers, defaultEgress);
+                idleTimeout, reapInterval, disabledProviders, pools, selection, providers, defaultEgress, server);
     }
 
     /** The configuration section of one provider kind. */

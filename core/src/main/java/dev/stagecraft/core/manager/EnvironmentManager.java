@@ -129,6 +129,15 @@ public final class EnvironmentManager implements AutoCloseable {
      * from a pool of the same profile when the request carries no labels of its own.
      */
     public Lease acquire(Selection selection) {
+        return acquire(selection, Map.of());
+    }
+
+    /**
+     * As {@link #acquire(Selection)}, writing {@code systemLabels} (keys under {@link Labels#PREFIX}, which a
+     * requirement's own labels cannot reach) on a newly made environment, e.g. the tenant a server made it for. A
+     * warm environment is still handed out when the requirement has no labels: it lives only as long as the lease.
+     */
+    public Lease acquire(Selection selection, Map<String, String> systemLabels) {
         String kind = selection.requireChoice();
         if (selection.requirement().labels().isEmpty()) {
             Optional<ManagedEnvironment> warm = pools.take(WarmPools.Profile.of(kind, selection.requirement()))
@@ -138,7 +147,7 @@ public final class EnvironmentManager implements AutoCloseable {
                 return lease(warm.get().environment, selection);
             }
         }
-        return lease(create(selection, true, Map.of()), selection);
+        return lease(create(selection, true, checkedSystemLabels(systemLabels)), selection);
     }
 
     private Lease lease(ExecutionEnvironment environment, Selection selection) {
@@ -164,7 +173,22 @@ public final class EnvironmentManager implements AutoCloseable {
 
     /** Selects and creates an environment that lives until destroyed or past its TTL, whoever calls next. */
     public EnvironmentInfo create(EnvironmentRequirement requirement) {
-        return info(environments.get(create(select(requirement), false, Map.of()).id()));
+        return create(requirement, Map.of());
+    }
+
+    /** As {@link #create(EnvironmentRequirement)}, with {@code systemLabels} as {@link #acquire(Selection, Map)} takes them. */
+    public EnvironmentInfo create(EnvironmentRequirement requirement, Map<String, String> systemLabels) {
+        return info(environments.get(create(select(requirement), false, checkedSystemLabels(systemLabels)).id()));
+    }
+
+    private static Map<String, String> checkedSystemLabels(Map<String, String> labels) {
+        for (String key : labels.keySet()) {
+            if (!key.startsWith(Labels.PREFIX) || key.startsWith(Labels.USER_PREFIX)) {
+                throw new IllegalArgumentException("a system label must start with " + Labels.PREFIX
+                        + " and not " + Labels.USER_PREFIX + ": " + key);
+            }
+        }
+        return labels;
     }
 
     private ExecutionEnvironment create(Selection selection, boolean leased, Map<String, String> extraLabels) {
@@ -310,6 +334,20 @@ public final class EnvironmentManager implements AutoCloseable {
             return null;
         }, stopped -> Map.of());
         events.emit(EnvironmentEvent.Type.STOPPED, managed.environment, "stopped");
+    }
+
+    /** Starts a stopped environment again, its workspace as it was left; a running one is left as it is. */
+    public void start(String id) {
+        ManagedEnvironment managed = find(id);
+        if (managed.environment.status().acceptsExec()) {
+            return;
+        }
+        audited(managed, "start", Map.of("reason", "request"), () -> {
+            managed.environment.start();
+            return null;
+        }, started -> Map.of());
+        used(managed);
+        events.emit(EnvironmentEvent.Type.STARTED, managed.environment, "started");
     }
 
     /**

@@ -187,7 +187,7 @@ class TestConfigLoader {
     @ParameterizedTest(name = "[{index}] {1}")
     @CsvSource(delimiter = '|', textBlock = """
             environments:\\n  default-tll: 1h                | environments.default-tll: unknown key (known here: allow-cidrs, allow-hosts, default-ttl, idle-timeout, reap-interval)
-            colour: blue                                       | colour: unknown key (known here: audit, disabled-providers, environments, owner, plugins-dir, pools, providers, selection, state-dir)
+            colour: blue                                       | colour: unknown key (known here: audit, disabled-providers, environments, owner, plugins-dir, pools, providers, selection, server, state-dir)
             audit:\\n  enabld: true                           | audit.enabld: unknown key (known here: enabled, path)
             environments:\\n  default-ttl: forever           | environments.default-ttl: 'forever' is not a duration (e.g. 30s, 5m)
             environments:\\n  idle-timeout: -5m              | environments.idle-timeout: '-5m' is not a duration
