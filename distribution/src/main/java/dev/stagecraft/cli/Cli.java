@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.core.Stagecraft;
+import dev.stagecraft.core.config.ConfigLoader;
+import dev.stagecraft.core.config.StagecraftConfig;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -33,6 +35,28 @@ final class Cli {
      * environments by id pass true.
      */
     Stagecraft open(GlobalOptions options, boolean reconcileAll) {
+        return open(options, reconcileAll, false);
+    }
+
+    /** As {@link #open(GlobalOptions, boolean)}; {@code background} runs the reaper and warm pools (the server). */
+    Stagecraft open(GlobalOptions options, boolean reconcileAll, boolean background) {
+        Stagecraft stagecraft = Stagecraft.builder()
+                .config(config(options))
+                .environment(environment)
+                .background(background)
+                .reconcileAtStart(reconcileAll)
+                .build();
+        for (String problem : stagecraft.problems()) {
+            err.println("stagecraft: warning: " + problem);
+        }
+        for (String problem : stagecraft.manager().reconcileProblems()) {
+            err.println("stagecraft: warning: " + problem);
+        }
+        return stagecraft;
+    }
+
+    /** The installation's configuration file (or {@code --config}, or $STAGECRAFT_CONFIG) with the overrides applied. */
+    StagecraftConfig config(GlobalOptions options) {
         Path home = home();
         Path config = options.config;
         if (config == null && environment.containsKey("STAGECRAFT_CONFIG")) {
@@ -44,22 +68,11 @@ final class Cli {
         if (config == null && home != null) {
             config = home.resolve("conf/stagecraft.yaml");
         }
-        Stagecraft stagecraft = Stagecraft.builder()
-                .home(home)
-                .configFile(config)
-                .pluginsDirectory(options.pluginsDir)
-                .stateDirectory(options.stateDir)
-                .environment(environment)
-                .background(false)
-                .reconcileAtStart(reconcileAll)
-                .build();
-        for (String problem : stagecraft.problems()) {
-            err.println("stagecraft: warning: " + problem);
+        StagecraftConfig loaded = new ConfigLoader(home, environment).load(config);
+        if (options.stateDir != null) {
+            loaded = loaded.withStateDirectory(options.stateDir);
         }
-        for (String problem : stagecraft.manager().reconcileProblems()) {
-            err.println("stagecraft: warning: " + problem);
-        }
-        return stagecraft;
+        return options.pluginsDir == null ? loaded : loaded.withPluginsDirectory(options.pluginsDir);
     }
 
     private Path home() {

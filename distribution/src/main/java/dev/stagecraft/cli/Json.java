@@ -16,12 +16,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The JSON documents the commands print with {@code --json}: plain maps, so the field names are visible here. */
-final class Json {
+/**
+ * The JSON documents the commands print with {@code --json}, and the server answers with: plain maps, so the field
+ * names are visible here.
+ */
+public final class Json {
     private Json() {
     }
 
-    static Map<String, Object> run(String kind, String environmentId, ExecResult result) {
+    public static Map<String, Object> run(String kind, String environmentId, ExecResult result) {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("provider", kind);
         map.put("environmentId", environmentId);
@@ -36,7 +39,7 @@ final class Json {
         return map;
     }
 
-    static Map<String, Object> selection(Selection selection) {
+    public static Map<String, Object> selection(Selection selection) {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("chosen", selection.chosenKind().orElse(null));
         map.put("isolation", selection.chosenIsolation().map(IsolationLevel::label).orElse(null));
@@ -73,7 +76,7 @@ final class Json {
         return map;
     }
 
-    static Map<String, Object> environment(EnvironmentInfo info) {
+    public static Map<String, Object> environment(EnvironmentInfo info) {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("id", info.id());
         map.put("kind", info.kind());
@@ -108,7 +111,7 @@ final class Json {
         return map;
     }
 
-    static Map<String, Object> provider(ProviderReport report) {
+    public static Map<String, Object> provider(ProviderReport report) {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("kind", report.kind());
         map.put("version", report.version());

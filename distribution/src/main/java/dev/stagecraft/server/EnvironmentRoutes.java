@@ -1,0 +1,144 @@
+package dev.stagecraft.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stagecraft.api.EnvironmentRequirement;
+import dev.stagecraft.api.EnvironmentStatus;
+import dev.stagecraft.api.ErrorCode;
+import dev.stagecraft.api.ExecRequest;
+import dev.stagecraft.api.ExecResult;
+import dev.stagecraft.api.StagecraftException;
+import dev.stagecraft.cli.Json;
+import dev.stagecraft.core.manager.EnvironmentInfo;
+import dev.stagecraft.core.manager.EnvironmentManager;
+import dev.stagecraft.core.manager.Lease;
+import dev.stagecraft.core.selection.Selection;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** {@code /v1/environments...} and {@code /v1/run}: every call sees only the caller's tenant's environments. */
+final class EnvironmentRoutes {
+    private final EnvironmentManager manager;
+    private final Tenants tenants;
+    private final RequestBodies bodies;
+    private final ServerSettings settings;
+
+    EnvironmentRoutes(EnvironmentManager manager, Tenants tenants, RequestBodies bodies, ServerSettings settings) {
+        this.manager = manager;
+        this.tenants = tenants;
+        this.bodies = bodies;
+        this.settings = settings;
+    }
+
+    List<Route> routes() {
+        return List.of(
+                Route.of("POST", "/v1/environments", this::create),
+                Route.of("GET", "/v1/environments", this::list),
+                Route.of("GET", "/v1/environments/{id}", this::get),
+                Route.of("DELETE", "/v1/environments/{id}", this::delete),
+                Route.of("POST", "/v1/environments/{id}/stop", this::stop),
+                Route.of("POST", "/v1/environments/{id}/start", this::start),
+                Route.of("POST", "/v1/environments/{id}/exec", this::exec),
+                Route.of("PUT", "/v1/environments/{id}/files/{path...}", this::putFile),
+                Route.of("GET", "/v1/environments/{id}/files/{path...}", this::getFile),
+                Route.of("POST", "/v1/run", this::run));
+    }
+
+    private Response create(Call call) throws java.io.IOException {
+        EnvironmentRequirement requirement = bodies.requirement(call.jsonBody(settings.maxRequestBytes()), "request body");
+        EnvironmentInfo info = tenants.withinQuota(call.tenant(),
+                () -> manager.create(requirement, Tenants.labels(call.tenant())));
+        return Response.json(201, Json.environment(info)).withHeader("Location", "/v1/environments/" + info.id());
+    }
+
+    private Response list(Call call) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        for (String label : call.query("label")) {
+            int equals = label.indexOf('=');
+            if (equals <= 0) {
+                throw ApiException.badRequest("label: '" + label + "' is not KEY=VALUE");
+            }
+            labels.put(label.substring(0, equals), label.substring(equals + 1));
+        }
+        Optional<String> kind = call.query("kind").stream().findFirst();
+        return Response.ok(tenants.list(call.tenant(), kind, labels).stream().map(Json::environment).toList());
+    }
+
+    private Response get(Call call) {
+        String id = owned(call).id();
+        try {
+            manager.usage(id);
+        } catch (RuntimeException e) {
+            // usage is best effort: a stopped environment has none, and status still answers
+        }
+        return Response.ok(Json.environment(manager.status(id)));
+    }
+
+    private Response delete(Call call) {
+        if (!manager.destroy(owned(call).id())) {
+            throw StagecraftException.notFound(call.parameter(0));
+        }
+        return Response.noContent();
+    }
+
+    private Response stop(Call call) {
+        String id = owned(call).id();
+        manager.stop(id);
+        return Response.ok(Json.environment(manager.status(id)));
+    }
+
+    private Response start(Call call) {
+        String id = owned(call).id();
+        manager.start(id);
+        return Response.ok(Json.environment(manager.status(id)));
+    }
+
+    /** Unlike {@code env exec}, a stopped environment is not started behind the caller's back: it has a start route. */
+    private Response exec(Call call) throws java.io.IOException {
+        EnvironmentInfo info = owned(call);
+        ExecRequest request = bodies.exec(call.jsonBody(settings.maxRequestBytes()), Set.of());
+        if (info.status() == EnvironmentStatus.STOPPED) {
+            throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "environment '" + info.id()
+                    + "' is STOPPED: POST /v1/environments/" + info.id() + "/start first");
+        }
+        ExecResult result = manager.execute(info.id(), request);
+        return Response.ok(Json.run(info.kind(), info.id(), result));
+    }
+
+    /** Select, create, run, destroy: the command line's {@code run} in one request. */
+    private Response run(Call call) throws java.io.IOException {
+        JsonNode body = call.jsonBody(settings.maxRequestBytes());
+        ExecRequest request = bodies.exec(body, Set.of("requirement"));
+        EnvironmentRequirement requirement = bodies.requirement(
+                body.has("requirement") ? body.get("requirement")
+                        : com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(), "request body: requirement");
+        Selection selection = manager.select(requirement);
+        try (Lease lease = tenants.withinQuota(call.tenant(),
+                () -> manager.acquire(selection, Tenants.labels(call.tenant())))) {
+            return Response.ok(Json.run(lease.kind(), lease.id(), lease.execute(request)));
+        }
+    }
+
+    private Response putFile(Call call) throws java.io.IOException {
+        String id = owned(call).id();
+        byte[] content = call.body(settings.maxFileBytes(), "the file");
+        manager.putFile(id, call.parameter(1), content);
+        return Response.noContent();
+    }
+
+    private Response getFile(Call call) {
+        String id = owned(call).id();
+        byte[] content = manager.getFile(id, call.parameter(1), settings.maxFileBytes() + 1);
+        if (content.length > settings.maxFileBytes()) {
+            throw ApiException.tooLarge(call.parameter(1), settings.maxFileBytes());
+        }
+        return Response.bytes(content);
+    }
+
+    private EnvironmentInfo owned(Call call) {
+        return tenants.owned(call.tenant(), call.parameter(0));
+    }
+}

@@ -1,0 +1,83 @@
+package dev.stagecraft.server;
+
+import dev.stagecraft.api.Settings;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The {@code server} section of the configuration, checked when the server starts (docs/configuration.md).
+ *
+ * @param listen                 {@code HOST:PORT} when {@code serve} is given no {@code --listen}
+ * @param threads                requests handled at once; more wait in line
+ * @param maxRequestBytes        the largest JSON body
+ * @param maxFileBytes           the largest file put or got through {@code /files/}
+ * @param stopGrace              how long a stopping server lets running requests finish
+ * @param requestsPerSecond      each key's sustained request rate
+ * @param burst                  requests a key may send at once above that rate
+ * @param defaultMaxEnvironments environments a tenant may hold when {@code tenants.<name>} names no number
+ * @param maxEnvironments        {@code tenants.<name>.max-environments}, by tenant
+ */
+public record ServerSettings(String listen, int threads, long maxRequestBytes, long maxFileBytes, Duration stopGrace,
+                             double requestsPerSecond, double burst, int defaultMaxEnvironments,
+                             Map<String, Integer> maxEnvironments) {
+    private static final Set<String> KEYS = Set.of("listen", "threads", "max-request-size", "max-file-size", "stop-grace",
+            "rate-limit", "max-environments", "tenants");
+    private static final Set<String> RATE_KEYS = Set.of("requests-per-second", "burst");
+    private static final Set<String> TENANT_KEYS = Set.of("max-environments");
+
+    public ServerSettings {
+        maxEnvironments = Map.copyOf(maxEnvironments);
+    }
+
+    public static ServerSettings from(Settings server) {
+        checkKnown(server, KEYS);
+        Settings rate = server.section("rate-limit");
+        checkKnown(rate, RATE_KEYS);
+        Settings tenants = server.section("tenants");
+        Map<String, Integer> maxEnvironments = new TreeMap<>();
+        for (String tenant : tenants.keys()) {
+            Settings section = tenants.section(tenant);
+            checkKnown(section, TENANT_KEYS);
+            if (section.has("max-environments")) {
+                maxEnvironments.put(tenant, (int) section.integer("max-environments", 0, 0, 100_000));
+            }
+        }
+        double perSecond = rate.number("requests-per-second", 50);
+        double burst = rate.number("burst", 100);
+        if (perSecond <= 0) {
+            throw rate.invalid("requests-per-second", "must be positive");
+        }
+        if (burst < 1) {
+            throw rate.invalid("burst", "must be at least 1");
+        }
+        long maxFile = server.bytes("max-file-size", 64L << 20);
+        if (maxFile > 1L << 30) {
+            throw server.invalid("max-file-size", "at most 1g: a file is held in memory");
+        }
+        return new ServerSettings(server.string("listen", "127.0.0.1:8700"),
+                (int) server.integer("threads", 32, 1, 1024),
+                server.bytes("max-request-size", 1L << 20),
+                maxFile,
+                server.duration("stop-grace", Duration.ofSeconds(30)),
+                perSecond, burst,
+                (int) server.integer("max-environments", 20, 0, 100_000),
+                maxEnvironments);
+    }
+
+    /** How many environments {@code tenant} may hold at once. */
+    public int maxEnvironments(String tenant) {
+        return maxEnvironments.getOrDefault(tenant, defaultMaxEnvironments);
+    }
+
+    private static void checkKnown(Settings settings, Set<String> known) {
+        for (String key : settings.keys()) {
+            if (!known.contains(key)) {
+                throw settings.invalid(key, "unknown key (known here: " + String.join(", ", new TreeSet<>(known)) + ")");
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+package dev.stagecraft.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.stagecraft.api.ErrorCode;
+import dev.stagecraft.api.StagecraftException;
+import dev.stagecraft.core.Stagecraft;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Phaser;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code stagecraft serve}: the HTTP/JSON API over one {@link Stagecraft}, on the JDK's HTTP server with a fixed
+ * number of handler threads. Every {@code /v1} call needs {@code Authorization: Bearer <key>} ({@link ApiKeys}) and
+ * passes the key's rate limit; every failure is {@code {"error":{"code","message"}}} with the status of
+ * {@link HttpStatuses}; each request is one JSON line in the request log. Closing stops accepting, lets running
+ * requests finish for the configured grace, and leaves the {@link Stagecraft} to its owner.
+ */
+public final class StagecraftServer implements AutoCloseable {
+    private final HttpServer http;
+    private final ExecutorService handlers;
+    private final ServerSettings settings;
+    private final ApiKeys keys;
+    private final RateLimiter rates;
+    private final RequestLog log;
+    private final ObjectMapper json = new ObjectMapper();
+    private final List<Route> routes = new ArrayList<>();
+    /** Requests being handled; a stopping server waits for it to reach zero. */
+    private final Phaser running = new Phaser(1);
+    private volatile boolean stopping;
+
+    private StagecraftServer(HttpServer http, ExecutorService handlers, ServerSettings settings, ApiKeys keys,
+                             RequestLog log) {
+        this.http = http;
+        this.handlers = handlers;
+        this.settings = settings;
+        this.keys = keys;
+        this.rates = new RateLimiter(settings.requestsPerSecond(), settings.burst(), System::nanoTime);
+        this.log = log;
+    }
+
+    /** Listens on {@code address} (port 0: any free port) and serves until {@link #close()}. */
+    public static StagecraftServer start(Stagecraft stagecraft, ServerSettings settings, InetSocketAddress address,
+                                         PrintStream requestLog) throws IOException {
+        HttpServer http = HttpServer.create(address, 0);
+        AtomicInteger count = new AtomicInteger();
+        ExecutorService handlers = Executors.newFixedThreadPool(settings.threads(), runnable -> {
+            Thread thread = new Thread(runnable, "stagecraft-http-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        Clock clock = Clock.systemUTC();
+        StagecraftServer server = new StagecraftServer(http, handlers, settings,
+                new ApiKeys(stagecraft.config().stateDirectory(), clock), new RequestLog(requestLog, clock));
+        RequestBodies bodies = new RequestBodies(server.json);
+        Tenants tenants = new Tenants(stagecraft.manager(), settings, clock);
+        server.routes.addAll(new EnvironmentRoutes(stagecraft.manager(), tenants, bodies, settings).routes());
+        server.routes.addAll(new ServiceRoutes(stagecraft, bodies, settings).routes());
+        http.createContext("/", server::handle);
+        http.setExecutor(handlers);
+        http.start();
+        return server;
+    }
+
+    public InetSocketAddress address() {
+        return http.getAddress();
+    }
+
+    private void handle(HttpExchange exchange) {
+        running.register();
+        try {
+            answer(exchange);
+        } finally {
+            running.arriveAndDeregister();
+        }
+    }
+
+    private void answer(HttpExchange exchange) {
+        long started = System.nanoTime();
+        Caller caller = Caller.NOBODY;
+        String template = "unmatched";
+        Response response;
+        try {
+            if (stopping) {
+                throw new ApiException(503, ErrorCode.PROVIDER_UNAVAILABLE, "the server is stopping");
+            }
+            String path = exchange.getRequestURI().getRawPath();
+            Route route = route(exchange.getRequestMethod(), path);
+            template = route.template();
+            if (route.authenticated()) {
+                caller = authenticate(exchange);
+            }
+            Optional<List<String>> parameters = route.match(path);
+            response = route.handler().handle(new Call(exchange, caller, parameters.orElseThrow(), json));
+        } catch (StagecraftException e) {
+            response = failure(e);
+        } catch (IOException e) {
+            response = failure(new StagecraftException(ErrorCode.INTERNAL, "cannot read the request: " + e.getMessage()));
+        } catch (RuntimeException e) {
+            response = failure(new StagecraftException(ErrorCode.INTERNAL, "internal error: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage())));
+        }
+        try {
+            send(exchange, response);
+        } catch (IOException e) {
+            // the client went away: nothing left to tell it
+        } finally {
+            exchange.close();
+            log.record(caller, exchange.getRequestMethod(), template, response.status(), started);
+        }
+    }
+
+    /** The route for this method and path: 404 when no template fits the path, 405 when only other methods do. */
+    private Route route(String method, String path) {
+        List<String> allowed = new ArrayList<>();
+        for (Route route : routes) {
+            if (route.match(path).isPresent()) {
+                if (route.method().equals(method)) {
+                    return route;
+                }
+                allowed.add(route.method());
+            }
+        }
+        if (allowed.isEmpty()) {
+            throw new ApiException(404, ErrorCode.NOT_FOUND, "no route " + path);
+        }
+        throw new ApiException(405, ErrorCode.UNSUPPORTED_OPERATION, method + " is not allowed on " + path
+                + " (allowed: " + String.join(", ", allowed) + ")");
+    }
+
+    private Caller authenticate(HttpExchange exchange) {
+        String header = exchange.getRequestHeaders().getFirst("Authorization");
+        if (header == null || !header.startsWith("Bearer ")) {
+            throw new ApiException(401, ErrorCode.UNAUTHENTICATED, "missing API key: send Authorization: Bearer <key>");
+        }
+        ApiKeys.Key key = keys.authenticate(header.substring("Bearer ".length()).trim())
+                .orElseThrow(() -> new ApiException(401, ErrorCode.UNAUTHENTICATED, "unknown or revoked API key"));
+        Caller caller = new Caller(key.tenant(), key.id());
+        long wait = rates.take(key.id());
+        if (wait > 0) {
+            throw new ApiException(429, ErrorCode.RATE_LIMITED, "key " + key.id() + " is over its rate limit of "
+                    + settings.requestsPerSecond() + " requests per second", wait);
+        }
+        return caller;
+    }
+
+    private Response failure(StagecraftException e) {
+        int status = e instanceof ApiException ? ((ApiException) e).status() : HttpStatuses.of(e.code());
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("code", e.code().name());
+        error.put("message", e.getMessage());
+        Response response = Response.json(status, Map.of("error", error));
+        if (e instanceof ApiException && ((ApiException) e).retryAfterSeconds() > 0) {
+            response = response.withHeader("Retry-After", String.valueOf(((ApiException) e).retryAfterSeconds()));
+        }
+        return response;
+    }
+
+    private void send(HttpExchange exchange, Response response) throws IOException {
+        response.headers().forEach(exchange.getResponseHeaders()::set);
+        byte[] body = response.json() != null ? json.writeValueAsBytes(response.json()) : response.bytes();
+        if (response.json() != null) {
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+        } else if (body != null) {
+            exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
+        }
+        if (body == null) {
+            exchange.sendResponseHeaders(response.status(), -1);
+            return;
+        }
+        exchange.sendResponseHeaders(response.status(), body.length == 0 ? -1 : body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    /**
+     * Stops taking requests (those still arriving get 503), waits up to the configured grace for running ones, then
+     * closes the socket and the handler threads. The {@link Stagecraft} is its owner's to close.
+     */
+    @Override
+    public synchronized void close() {
+        if (stopping) {
+            return;
+        }
+        stopping = true;
+        // HttpServer.stop(delay) on JDK 17 waits out the whole delay while any client holds a connection open,
+        // even an idle one: the requests in flight are counted here instead, and the socket closed without delay.
+        int phase = running.arrive();
+        try {
+            running.awaitAdvanceInterruptibly(phase, settings.stopGrace().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            // the grace is over: what still runs is cut off below
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        http.stop(0);
+        handlers.shutdownNow();
+    }
+}

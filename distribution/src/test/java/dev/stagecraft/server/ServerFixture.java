@@ -1,0 +1,126 @@
+package dev.stagecraft.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.stagecraft.core.ProviderReport;
+import dev.stagecraft.core.Stagecraft;
+import dev.stagecraft.core.config.ConfigLoader;
+import dev.stagecraft.core.config.StagecraftConfig;
+import dev.stagecraft.core.manager.EnvironmentInfo;
+import dev.stagecraft.tck.BackendRequirement;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A real server on a free loopback port over a real {@link Stagecraft} (the sandbox from the test class path) with a
+ * private state folder; requests go through {@link HttpClient}. Configuration comes as {@code STAGECRAFT_*} overrides.
+ */
+final class ServerFixture implements AutoCloseable {
+    /** One answer: status, headers and body (read as JSON on demand). */
+    record Answer(int status, HttpResponse<byte[]> response) {
+        JsonNode json() {
+            try {
+                return new ObjectMapper().readTree(response.body());
+            } catch (IOException e) {
+                throw new UncheckedIOException("not JSON: " + text(), e);
+            }
+        }
+
+        String text() {
+            return new String(response.body(), StandardCharsets.UTF_8);
+        }
+
+        Optional<String> header(String name) {
+            return response.headers().firstValue(name);
+        }
+    }
+
+    final Stagecraft stagecraft;
+    final StagecraftServer server;
+    final ApiKeys keys;
+    private final ByteArrayOutputStream log = new ByteArrayOutputStream();
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    ServerFixture(Path state, Map<String, String> overrides) throws IOException {
+        Map<String, String> environment = new HashMap<>(overrides);
+        environment.put("STAGECRAFT_STATE_DIR", state.toString());
+        StagecraftConfig config = new ConfigLoader(null, environment).load(null);
+        stagecraft = Stagecraft.builder().config(config).background(true).build();
+        requireSandbox();
+        server = StagecraftServer.start(stagecraft, ServerSettings.from(config.server()),
+                new InetSocketAddress("127.0.0.1", 0), new PrintStream(log, true, StandardCharsets.UTF_8));
+        keys = new ApiKeys(state, Clock.systemUTC());
+    }
+
+    private void requireSandbox() {
+        for (ProviderReport report : stagecraft.providers()) {
+            if (report.kind().equals("sandbox")) {
+                if (!report.health().available()) {
+                    BackendRequirement.missing("the sandbox cannot run here: " + report.health().reason());
+                }
+                return;
+            }
+        }
+        throw new AssertionError("the sandbox provider is not on the test class path");
+    }
+
+    /** A new key for {@code tenant}, as {@code keys create} prints it. */
+    String key(String tenant) {
+        return keys.create(tenant).secret();
+    }
+
+    Answer send(String method, String path, String key, String body) {
+        return sendBytes(method, path, key, body == null ? null : body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    Answer sendBytes(String method, String path, String key, byte[] body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.address().getPort() + path))
+                .timeout(Duration.ofSeconds(60))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        if (key != null) {
+            request.header("Authorization", "Bearer " + key);
+        }
+        try {
+            HttpResponse<byte[]> response = client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            return new Answer(response.statusCode(), response);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The request log so far, one JSON line per request. */
+    String log() {
+        return log.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Stops the server, removes every environment the test left, closes the core. */
+    @Override
+    public void close() {
+        server.close();
+        try {
+            for (EnvironmentInfo info : stagecraft.manager().list(Optional.empty(), Map.of())) {
+                stagecraft.manager().destroy(info.id());
+            }
+        } finally {
+            stagecraft.close();
+        }
+    }
+}
