@@ -91,6 +91,27 @@ class TestEnvironmentManager {
     }
 
     @Test
+    void systemLabelsAreWrittenBesideTheCoresAndStartBringsAStoppedEnvironmentBack() {
+        EnvironmentManager manager = open().manager();
+        String id = manager.create(EnvironmentRequirement.builder().build(), Map.of("dev.stagecraft.tenant", "acme")).id();
+        assertThat(manager.status(id).labels().get("dev.stagecraft.tenant")).contains("acme");
+        assertThat(manager.status(id).labels().userLabels()).isEmpty();
+        manager.execute(id, ExecRequest.of("sh", "-c", "echo kept > note"));
+        manager.stop(id);
+        assertThat(manager.status(id).status()).isEqualTo(EnvironmentStatus.STOPPED);
+        manager.start(id);
+        assertThat(manager.status(id).status()).isEqualTo(EnvironmentStatus.READY);
+        assertThat(manager.execute(id, ExecRequest.of("cat", "note")).stdoutText()).isEqualTo("kept\n");
+        assertThat(eventsOf(id)).containsSubsequence(STOPPED, STARTED);
+        assertThat(AuditLines.actions(audit(), id)).containsSubsequence("stop", "start");
+
+        assertThatThrownBy(() -> manager.create(EnvironmentRequirement.builder().build(), Map.of("dev.stagecraft.label.x", "y")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dev.stagecraft.label.");
+        assertThatThrownBy(() -> manager.create(EnvironmentRequirement.builder().build(), Map.of("tenant", "y")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must start with dev.stagecraft.");
+    }
+
+    @Test
     void leaseRunsACommandAndItsCloseDestroysTheEnvironment() {
         Stagecraft stagecraft = open();
         EnvironmentManager manager = stagecraft.manager();
