@@ -15,7 +15,7 @@ import java.util.Map;
         description = {"Execution environments for AI tools: states a requirement, gets the fitting environment "
                 + "kind (sandbox, docker, kvm, ...), runs the work, cleans up."},
         subcommands = {RunCommand.class, SelectCommand.class, PluginsCommand.class, DoctorCommand.class, EnvCommand.class,
-                ServeCommand.class, KeysCommand.class},
+                ServeCommand.class, KeysCommand.class, McpCommand.class},
         footer = {"", "Exit codes: the command's own for run and env exec; 124 timed out; 125 no environment could be made; "
                 + "126 the command could not be run in it; 3 no such environment (or file, for env cp); 2 bad input; "
                 + "1 other errors.", "With --json a failure prints {\"error\":{\"code\":...}} on stdout too.",
@@ -67,7 +67,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: run, select, plugins, doctor, env, serve or keys");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: run, select, plugins, doctor, env, serve, mcp or keys");
     }
 
     private static CommandLine.IFactory factory(Cli cli) {

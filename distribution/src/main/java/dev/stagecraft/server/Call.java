@@ -11,6 +11,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** One request as a route sees it: who sent it, the template's parameters, the query and a size-capped body. */
 final class Call {
@@ -28,6 +29,11 @@ final class Call {
 
     String tenant() {
         return caller.tenant();
+    }
+
+    /** The request's headers (names matched without regard to case). */
+    Map<String, List<String>> headers() {
+        return exchange.getRequestHeaders();
     }
 
     /** The {@code index}th {@code {...}} of the route's template, decoded. */

@@ -11,7 +11,6 @@ import dev.stagecraft.cli.Json;
 import dev.stagecraft.core.manager.EnvironmentInfo;
 import dev.stagecraft.core.manager.EnvironmentManager;
 import dev.stagecraft.core.manager.Lease;
-import dev.stagecraft.core.selection.Selection;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,8 +48,7 @@ final class EnvironmentRoutes {
 
     private Response create(Call call) throws java.io.IOException {
         EnvironmentRequirement requirement = bodies.requirement(call.jsonBody(settings.maxRequestBytes()), "request body");
-        EnvironmentInfo info = tenants.withinQuota(call.tenant(),
-                () -> manager.create(requirement, Tenants.labels(call.tenant())));
+        EnvironmentInfo info = tenants.create(call.tenant(), requirement);
         return Response.json(201, Json.environment(info)).withHeader("Location", "/v1/environments/" + info.id());
     }
 
@@ -99,7 +97,7 @@ final class EnvironmentRoutes {
     /** Unlike {@code env exec}, a stopped environment is not started behind the caller's back: it has a start route. */
     private Response exec(Call call) throws java.io.IOException {
         EnvironmentInfo info = owned(call);
-        ExecRequest request = bodies.exec(call.jsonBody(settings.maxRequestBytes()), Set.of());
+        ExecRequest request = bodies.exec(call.jsonBody(settings.maxRequestBytes()), "request body", Set.of());
         if (info.status() == EnvironmentStatus.STOPPED) {
             throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "environment '" + info.id()
                     + "' is STOPPED: POST /v1/environments/" + info.id() + "/start first");
@@ -111,13 +109,11 @@ final class EnvironmentRoutes {
     /** Select, create, run, destroy: the command line's {@code run} in one request. */
     private Response run(Call call) throws java.io.IOException {
         JsonNode body = call.jsonBody(settings.maxRequestBytes());
-        ExecRequest request = bodies.exec(body, Set.of("requirement"));
+        ExecRequest request = bodies.exec(body, "request body", Set.of("requirement"));
         EnvironmentRequirement requirement = bodies.requirement(
                 body.has("requirement") ? body.get("requirement")
                         : com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(), "request body: requirement");
-        Selection selection = manager.select(requirement);
-        try (Lease lease = tenants.withinQuota(call.tenant(),
-                () -> manager.acquire(selection, Tenants.labels(call.tenant())))) {
+        try (Lease lease = tenants.lease(call.tenant(), requirement)) {
             return Response.ok(Json.run(lease.kind(), lease.id(), lease.execute(request)));
         }
     }

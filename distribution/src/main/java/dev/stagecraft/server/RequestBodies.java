@@ -61,10 +61,10 @@ final class RequestBodies {
         });
     }
 
-    ExecRequest exec(JsonNode body, Set<String> alsoAllowed) {
+    ExecRequest exec(JsonNode body, String where, Set<String> alsoAllowed) {
         Set<String> known = new TreeSet<>(EXEC_FIELDS);
         known.addAll(alsoAllowed);
-        Settings fields = fields(body, "request body", known);
+        Settings fields = fields(body, where, known);
         return checked(() -> {
             java.util.List<String> argv = fields.strings("argv", java.util.List.of());
             if (argv.isEmpty()) {
@@ -91,7 +91,7 @@ final class RequestBodies {
 
     /** The body's fields as a {@link Settings} section; 400 for a body that is not an object or has an unknown field. */
     @SuppressWarnings("unchecked")
-    private Settings fields(JsonNode body, String where, Set<String> known) {
+    Settings fields(JsonNode body, String where, Set<String> known) {
         if (body == null || !body.isObject()) {
             throw ApiException.badRequest(where + ": must be a JSON object");
         }
@@ -105,7 +105,7 @@ final class RequestBodies {
         return fields;
     }
 
-    private static Map<String, String> stringMap(Settings fields, String key) {
+    static Map<String, String> stringMap(Settings fields, String key) {
         Settings section = fields.section(key);
         Map<String, String> values = new java.util.TreeMap<>();
         for (String name : section.keys()) {
@@ -125,7 +125,7 @@ final class RequestBodies {
     }
 
     /** Runs {@code build}, answering every refusal (the field's, or the requirement's own checks) as 400. */
-    private static <T> T checked(java.util.function.Supplier<T> build) {
+    static <T> T checked(java.util.function.Supplier<T> build) {
         try {
             return build.get();
         } catch (ApiException e) {

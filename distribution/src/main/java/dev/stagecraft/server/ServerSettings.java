@@ -3,6 +3,7 @@ package dev.stagecraft.server;
 import dev.stagecraft.api.Settings;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -20,17 +21,23 @@ import java.util.TreeSet;
  * @param burst                  requests a key may send at once above that rate
  * @param defaultMaxEnvironments environments a tenant may hold when {@code tenants.<name>} names no number
  * @param maxEnvironments        {@code tenants.<name>.max-environments}, by tenant
+ * @param mcpAllowedOrigins      browser origins {@code /mcp} answers besides loopback ones ({@code mcp.allowed-origins})
+ * @param mcpAllowedHosts        {@code Host} values {@code /mcp} answers besides loopback ones ({@code mcp.allowed-hosts})
  */
 public record ServerSettings(String listen, int threads, long maxRequestBytes, long maxFileBytes, Duration stopGrace,
                              double requestsPerSecond, double burst, int defaultMaxEnvironments,
-                             Map<String, Integer> maxEnvironments) {
+                             Map<String, Integer> maxEnvironments, List<String> mcpAllowedOrigins,
+                             List<String> mcpAllowedHosts) {
     private static final Set<String> KEYS = Set.of("listen", "threads", "max-request-size", "max-file-size", "stop-grace",
-            "rate-limit", "max-environments", "tenants");
+            "rate-limit", "max-environments", "tenants", "mcp");
     private static final Set<String> RATE_KEYS = Set.of("requests-per-second", "burst");
     private static final Set<String> TENANT_KEYS = Set.of("max-environments");
+    private static final Set<String> MCP_KEYS = Set.of("allowed-origins", "allowed-hosts");
 
     public ServerSettings {
         maxEnvironments = Map.copyOf(maxEnvironments);
+        mcpAllowedOrigins = List.copyOf(mcpAllowedOrigins);
+        mcpAllowedHosts = List.copyOf(mcpAllowedHosts);
     }
 
     public static ServerSettings from(Settings server) {
@@ -46,6 +53,8 @@ public record ServerSettings(String listen, int threads, long maxRequestBytes, l
                 maxEnvironments.put(tenant, (int) section.integer("max-environments", 0, 0, 100_000));
             }
         }
+        Settings mcp = server.section("mcp");
+        checkKnown(mcp, MCP_KEYS);
         double perSecond = rate.number("requests-per-second", 50);
         double burst = rate.number("burst", 100);
         if (perSecond <= 0) {
@@ -65,7 +74,9 @@ public record ServerSettings(String listen, int threads, long maxRequestBytes, l
                 server.duration("stop-grace", Duration.ofSeconds(30)),
                 perSecond, burst,
                 (int) server.integer("max-environments", 20, 0, 100_000),
-                maxEnvironments);
+                maxEnvironments,
+                mcp.strings("allowed-origins", List.of()),
+                mcp.strings("allowed-hosts", List.of()));
     }
 
     /** How many environments {@code tenant} may hold at once. */

@@ -71,6 +71,7 @@ public final class StagecraftServer implements AutoCloseable {
         Tenants tenants = new Tenants(stagecraft.manager(), settings, clock);
         server.routes.addAll(new EnvironmentRoutes(stagecraft.manager(), tenants, bodies, settings).routes());
         server.routes.addAll(new ServiceRoutes(stagecraft, bodies, settings).routes());
+        server.routes.add(McpHttp.route(new McpTools(stagecraft.manager(), tenants, bodies, settings), settings));
         http.createContext("/", server::handle);
         http.setExecutor(handlers);
         http.start();
@@ -176,7 +177,7 @@ public final class StagecraftServer implements AutoCloseable {
         byte[] body = response.json() != null ? json.writeValueAsBytes(response.json()) : response.bytes();
         if (response.json() != null) {
             exchange.getResponseHeaders().set("Content-Type", "application/json");
-        } else if (body != null) {
+        } else if (body != null && !response.headers().containsKey("Content-Type")) {
             exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
         }
         if (body == null) {

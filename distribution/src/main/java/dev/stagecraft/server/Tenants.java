@@ -1,10 +1,13 @@
 package dev.stagecraft.server;
 
+import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.Labels;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.core.manager.EnvironmentInfo;
 import dev.stagecraft.core.manager.EnvironmentManager;
+import dev.stagecraft.core.manager.Lease;
+import dev.stagecraft.core.selection.Selection;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -74,5 +77,16 @@ final class Tenants {
             }
             return create.get();
         }
+    }
+
+    /** A new environment for {@code tenant}, labelled as its own, within its quota. */
+    EnvironmentInfo create(String tenant, EnvironmentRequirement requirement) {
+        return withinQuota(tenant, () -> manager.create(requirement, labels(tenant)));
+    }
+
+    /** A leased environment for one run (select, then acquire within the quota); closing the lease destroys it. */
+    Lease lease(String tenant, EnvironmentRequirement requirement) {
+        Selection selection = manager.select(requirement);
+        return withinQuota(tenant, () -> manager.acquire(selection, labels(tenant)));
     }
 }

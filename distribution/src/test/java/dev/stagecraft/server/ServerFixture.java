@@ -61,13 +61,14 @@ final class ServerFixture implements AutoCloseable {
         environment.put("STAGECRAFT_STATE_DIR", state.toString());
         StagecraftConfig config = new ConfigLoader(null, environment).load(null);
         stagecraft = Stagecraft.builder().config(config).background(true).build();
-        requireSandbox();
+        requireSandbox(stagecraft);
         server = StagecraftServer.start(stagecraft, ServerSettings.from(config.server()),
                 new InetSocketAddress("127.0.0.1", 0), new PrintStream(log, true, StandardCharsets.UTF_8));
         keys = new ApiKeys(state, Clock.systemUTC());
     }
 
-    private void requireSandbox() {
+    /** Fails under CI, skips elsewhere, when the sandbox cannot run on this host. */
+    static void requireSandbox(Stagecraft stagecraft) {
         for (ProviderReport report : stagecraft.providers()) {
             if (report.kind().equals("sandbox")) {
                 if (!report.health().available()) {

@@ -1,0 +1,82 @@
+package dev.stagecraft.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.stagecraft.core.Stagecraft;
+import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
+import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.server.McpServerFeatures;
+import io.modelcontextprotocol.server.McpSyncServer;
+import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
+import io.modelcontextprotocol.spec.McpSchema;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Clock;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code stagecraft mcp}: the MCP tools over standard input and output, for an agent that spawns its tools. Every
+ * environment made here carries {@code tenant}, and only that tenant's environments are seen.
+ */
+public final class McpStdio {
+    private McpStdio() {
+    }
+
+    /** Serves one client on {@code in} and {@code out} until {@code in} ends (the client closed it or went away). */
+    public static void serve(Stagecraft stagecraft, ServerSettings settings, String tenant, InputStream in,
+                             OutputStream out) throws InterruptedException {
+        ObjectMapper json = new ObjectMapper();
+        McpTools tools = new McpTools(stagecraft.manager(), new Tenants(stagecraft.manager(), settings, Clock.systemUTC()),
+                new RequestBodies(json), settings);
+        CountDownLatch ended = new CountDownLatch(1);
+        McpSyncServer server = McpServer.sync(new StdioServerTransportProvider(new JacksonMcpJsonMapper(json),
+                        new EndWatching(in, ended), out))
+                .serverInfo("stagecraft", Stagecraft.version())
+                .capabilities(McpSchema.ServerCapabilities.builder().tools(false).build())
+                .validateToolInputs(false)
+                .tools(tools.all().stream().map(definition -> new McpServerFeatures.SyncToolSpecification(definition.tool(),
+                        (exchange, request) -> definition.call(tenant, request.arguments()))).toList())
+                .build();
+        ended.await();
+        server.closeGracefully();
+    }
+
+    /** The transport notices the end of its input but tells nobody: this stream does. */
+    private static final class EndWatching extends FilterInputStream {
+        private final CountDownLatch ended;
+
+        EndWatching(InputStream in, CountDownLatch ended) {
+            super(in);
+            this.ended = ended;
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return seen(super.read());
+            } catch (IOException e) {
+                ended.countDown();
+                throw e;
+            }
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            try {
+                return seen(super.read(buffer, offset, length));
+            } catch (IOException e) {
+                ended.countDown();
+                throw e;
+            }
+        }
+
+        private int seen(int count) {
+            if (count < 0) {
+                ended.countDown();
+            }
+            return count;
+        }
+    }
+}
