@@ -57,9 +57,14 @@ final class ServerFixture implements AutoCloseable {
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     ServerFixture(Path state, Map<String, String> overrides) throws IOException {
+        this(state, overrides, null);
+    }
+
+    /** The same, with a configuration file too (for what an override cannot say, such as a list). */
+    ServerFixture(Path state, Map<String, String> overrides, Path configFile) throws IOException {
         Map<String, String> environment = new HashMap<>(overrides);
         environment.put("STAGECRAFT_STATE_DIR", state.toString());
-        StagecraftConfig config = new ConfigLoader(null, environment).load(null);
+        StagecraftConfig config = new ConfigLoader(null, environment).load(configFile);
         stagecraft = Stagecraft.builder().config(config).background(true).build();
         requireSandbox(stagecraft);
         server = StagecraftServer.start(stagecraft, ServerSettings.from(config.server()),
