@@ -11,10 +11,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,9 +64,13 @@ class TestMcpHttp {
     }
 
     private HttpResponse<String> post(String key, String origin) throws Exception {
+        return post(key, origin, INITIALIZE);
+    }
+
+    private HttpResponse<String> post(String key, String origin, String body) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url() + "/mcp"))
                 .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofString(INITIALIZE));
+                .POST(HttpRequest.BodyPublishers.ofString(body));
         if (key != null) {
             request.header("Authorization", "Bearer " + key);
         }
@@ -111,6 +117,22 @@ class TestMcpHttp {
             assertThat(allowed.headers().firstValue("Content-Type")).hasValue("application/json");
             assertThat(allowed.body()).contains("\"serverInfo\":{\"name\":\"stagecraft\"");
         }
+    }
+
+    @Test
+    void aForeignHostIs421AndToolsListNeedsNoSessionAsTheDocsShowWithCurl() throws Exception {
+        String key = fixture.key("acme");
+        try (Socket socket = new Socket("127.0.0.1", fixture.server.address().getPort())) {
+            socket.getOutputStream().write(("POST /mcp HTTP/1.1\r\nHost: rebound.example.net\r\nAuthorization: Bearer " + key
+                    + "\r\nContent-Type: application/json\r\nContent-Length: " + INITIALIZE.length() + "\r\nConnection: close"
+                    + "\r\n\r\n" + INITIALIZE).getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 421").contains("host 'rebound.example.net' may not use /mcp");
+        }
+
+        HttpResponse<String> listed = post(key, null, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
+        assertThat(listed.statusCode()).isEqualTo(200);
+        assertThat(listed.body()).contains("\"name\":\"run_code\"");
     }
 
     @Test
