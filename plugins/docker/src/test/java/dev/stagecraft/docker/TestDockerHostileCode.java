@@ -41,6 +41,15 @@ class TestDockerHostileCode extends HostileContract {
         return super.requirement().isolation(IsolationLevel.CONTAINER);
     }
 
+    /**
+     * runc starts the timeout's kill as a new process in the container's pids cgroup; while the bomb holds every
+     * slot that exec fails and the provider kills the container instead (seen in CI, about one run in several).
+     */
+    @Override
+    protected boolean forkBombMayStopTheEnvironment() {
+        return true;
+    }
+
     @Override
     protected void assertNothingLeft(ExecutionEnvironment destroyed) {
         DockerEnvironment docker = (DockerEnvironment) destroyed;
