@@ -142,20 +142,43 @@ printf 'root:x:0:\n' > "$root/etc/group"
 
 cat > "$root/init" <<'INIT'
 #!/bin/sh
-# Stagecraft guest init: mount the basics, load the virtio modules, mount the workspace disk (the virtio disk whose
-# serial is stagecraft-workspace) when the VM has one, run the QEMU guest agent.
+# Stagecraft guest init: mount the basics, load the virtio modules, find the guest agent's port and the disks the
+# kernel command line announces (stagecraft.root=1: a read-only root filesystem, serial stagecraft-root;
+# stagecraft.workspace=1: the workspace, serial stagecraft-workspace), set up the cgroup every command runs in,
+# and run the QEMU guest agent: from this initramfs, or on the root disk after switch_root.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-mount -t tmpfs -o mode=755 tmpfs /run
-mkdir -p /workspace /dev/pts
-mount -t devpts devpts /dev/pts
 ip link set lo up 2>/dev/null
 for module in /lib/stagecraft-modules/*.ko; do
   [ -e "$module" ] && insmod "$module"
 done
+fail() {
+  echo "stagecraft init: $*" >&2
+  poweroff -f
+}
+# stagecraft.NAME=VALUE from the kernel command line, or $2.
+param() {
+  for word in $(cat /proc/cmdline); do
+    case "$word" in "stagecraft.$1="*) echo "${word#*=}"; return ;; esac
+  done
+  echo "$2"
+}
+# The node of the virtio disk whose serial is $1, waiting up to 3 s for it; empty when it does not come.
+disk_with_serial() {
+  i=0
+  while [ $i -lt 300 ]; do
+    for dir in /sys/block/vd*; do
+      if [ -r "$dir/serial" ] && [ "$(cat "$dir/serial")" = "$1" ] && [ -e "/dev/${dir##*/}" ]; then
+        echo "/dev/${dir##*/}"
+        return
+      fi
+    done
+    i=$((i + 1))
+    usleep 10000
+  done
+}
 port=""
 i=0
 while [ -z "$port" ] && [ $i -lt 500 ]; do
@@ -167,29 +190,74 @@ while [ -z "$port" ] && [ $i -lt 500 ]; do
   i=$((i + 1))
   usleep 10000
 done
-if [ -z "$port" ]; then
-  echo "stagecraft init: no virtio port named org.qemu.guest_agent.0" >&2
-  poweroff -f
+[ -n "$port" ] || fail "no virtio port named org.qemu.guest_agent.0"
+
+has_root=$(param root 0)
+has_workspace=$(param workspace "")
+# A domain defined before these parameters existed: any virtio block device (id 0x0002) is the workspace.
+if [ -z "$has_workspace" ]; then
+  has_workspace=0
+  grep -qx 0x0002 /sys/bus/virtio/devices/*/device 2>/dev/null && has_workspace=1
 fi
-# A virtio block device (virtio device id 0x0002) means a workspace disk: wait for its node, then mount it. A VM
-# without one keeps /workspace in RAM. A disk that does not mount stops the VM: a workspace that silently lost
-# its files would be worse than a failed start (the provider quotes this console in its error).
-disk=""
-if grep -qx 0x0002 /sys/bus/virtio/devices/*/device 2>/dev/null; then
-  i=0
-  while [ -z "$disk" ] && [ $i -lt 300 ]; do
-    for dir in /sys/block/vd*; do
-      [ -r "$dir/serial" ] && [ "$(cat "$dir/serial")" = stagecraft-workspace ] && [ -e "/dev/${dir##*/}" ] \
-        && disk=/dev/${dir##*/}
-    done
-    [ -n "$disk" ] && break
-    i=$((i + 1))
-    usleep 10000
-  done
-  if [ -z "$disk" ] || ! mount -t ext4 -o noatime "$disk" /workspace; then
-    echo "stagecraft init: the workspace disk (serial stagecraft-workspace) did not mount" >&2
-    poweroff -f
+tmp_size=$(param tmp 50%)
+new=""
+if [ "$has_root" = 1 ]; then
+  disk=$(disk_with_serial stagecraft-root)
+  [ -n "$disk" ] || fail "the root disk (serial stagecraft-root) did not appear"
+  mkdir -p /newroot
+  mount -t ext4 -o ro,noatime "$disk" /newroot 2>/dev/null || mount -o ro "$disk" /newroot \
+    || fail "the root disk $disk did not mount read-only"
+  new=/newroot
+fi
+mount -t tmpfs -o mode=1777,nosuid,nodev,size="$tmp_size" tmpfs "$new/tmp"
+mount -t tmpfs -o mode=755,nosuid,nodev,size=16m tmpfs "$new/run"
+mkdir -p -m 700 "$new/run/stagecraft"
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o nosuid,noexec devpts /dev/pts
+mount -t tmpfs -o mode=1777,nosuid,nodev,size="$tmp_size" tmpfs /dev/shm
+# A workspace disk that does not mount stops the VM: a workspace that silently lost its files would be worse than
+# a failed start (the provider quotes this console in its error). Without one, /workspace is in RAM.
+mkdir -p "$new/workspace" 2>/dev/null
+if [ "$has_workspace" = 1 ]; then
+  disk=$(disk_with_serial stagecraft-workspace)
+  if [ -z "$disk" ] || ! mount -t ext4 -o noatime,nosuid,nodev "$disk" "$new/workspace"; then
+    fail "the workspace disk (serial stagecraft-workspace) did not mount"
   fi
+elif [ -n "$new" ]; then
+  mount -t tmpfs -o mode=755,nosuid,nodev,size="$tmp_size" tmpfs "$new/workspace"
+fi
+# Commands run as the root image's uid 1000 when it has one and setpriv to get there (the provider's exec wrapper
+# reads /run/stagecraft/run-as); its home is a tmpfs of its own.
+if [ -n "$new" ] && [ -x "$new/usr/bin/setpriv" ] && grep -q '^[^:]*:[^:]*:1000:1000:' "$new/etc/passwd"; then
+  home=$(grep '^[^:]*:[^:]*:1000:' "$new/etc/passwd" | cut -d: -f6)
+  [ -n "$home" ] && [ -d "$new$home" ] \
+    && mount -t tmpfs -o mode=700,uid=1000,gid=1000,nosuid,nodev,size="$tmp_size" tmpfs "$new$home"
+  chown 1000:1000 "$new/workspace"
+  echo "1000:1000:$home" > "$new/run/stagecraft/run-as"
+fi
+# The cgroup every command runs in (one child per command, made by the exec wrapper): its memory, process and
+# CPU limits are the environment's, from the command line; the agent stays outside it, and out of the OOM
+# killer's reach (the wrapper raises the commands' score again).
+mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup 2>/dev/null
+if [ -w /sys/fs/cgroup/cgroup.subtree_control ]; then
+  echo "+memory +pids +cpu" > /sys/fs/cgroup/cgroup.subtree_control
+  mkdir -p /sys/fs/cgroup/sandbox
+  echo "+memory +pids" > /sys/fs/cgroup/sandbox/cgroup.subtree_control
+  echo "$(param memory max)" > /sys/fs/cgroup/sandbox/memory.max
+  echo 0 > /sys/fs/cgroup/sandbox/memory.swap.max 2>/dev/null
+  echo "$(param pids max)" > /sys/fs/cgroup/sandbox/pids.max
+  echo "$(param cpu max) 100000" > /sys/fs/cgroup/sandbox/cpu.max
+fi
+echo -1000 > /proc/self/oom_score_adj
+if [ -n "$new" ]; then
+  for fs in /dev /proc /sys; do mount --move "$fs" "$new$fs"; done
+  agent=/usr/sbin/qemu-ga
+  [ -x "$new$agent" ] || agent=/usr/bin/qemu-ga
+  [ -x "$new$agent" ] || fail "the root disk has no qemu-ga (/usr/sbin/qemu-ga or /usr/bin/qemu-ga)"
+  if [ -x "$new/usr/bin/tini" ]; then
+    exec switch_root "$new" /usr/bin/tini -- "$agent" --method=virtio-serial --path="$port" --statedir=/run
+  fi
+  exec switch_root "$new" "$agent" --method=virtio-serial --path="$port" --statedir=/run
 fi
 cd /workspace
 exec /usr/sbin/qemu-ga --method=virtio-serial --path="$port" --statedir=/run

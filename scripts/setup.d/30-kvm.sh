@@ -1,7 +1,8 @@
-# The kvm provider: libvirtd + QEMU, and the guest it boots (kernel + initramfs with the QEMU guest agent).
+# The kvm provider: libvirtd + QEMU, and the guests it boots (kernel + initramfs with the QEMU guest agent, and the
+# python root filesystem built from Debian packages).
 # Sourced by scripts/install-deps.sh (which defines apt_install). Idempotent; quick when everything is there.
 apt_install libvirt-daemon-system libvirt0 qemu-system-x86 linux-image-cloud-amd64 qemu-guest-agent \
-  busybox-static cpio e2fsprogs qemu-utils tini
+  busybox-static cpio e2fsprogs qemu-utils tini debootstrap
 
 # Without systemd, libvirtd runs under `tini -s`, a subreaper: libvirtd double-forks each QEMU, which is then
 # reparented to the nearest subreaper (else PID 1), and libvirt waits for a destroyed domain's QEMU to be reaped.
@@ -45,6 +46,7 @@ fi
 echo "stagecraft setup: $(virsh -c qemu:///system version 2>/dev/null | grep -i 'running hypervisor' | sed 's/^ *//')" >&2
 
 bash "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build-guest.sh"
+bash "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build-guest-root.sh" python
 
 # KVM or TCG? /dev/kvm can exist and libvirt can offer type kvm while no guest actually runs under it (nested
 # virtualization without the CPU features). Boot the guest once under kvm and write the verdict the provider

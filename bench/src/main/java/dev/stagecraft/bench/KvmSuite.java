@@ -35,10 +35,18 @@ final class KvmSuite extends BenchSuite {
         median.forEach((name, ms) -> lines.add(String.format(Locale.ROOT, "  %-26s %10.2f ms", name, ms)));
         lines.add(String.format(Locale.ROOT, "  ratio cold boot-to-ready / virsh create + guest-ping: %.3fx (target <= 1.0x)",
                 median.get("kvmBootToReady") / virshBoot));
+        lines.add(String.format(Locale.ROOT, "  ratio restore-to-ready from a boot snapshot / virsh create + guest-ping: %.3fx",
+                median.get("kvmRestoreToReady") / virshBoot));
+        lines.add(String.format(Locale.ROOT, "  ratio restore-to-ready / virsh restore of the same save file + guest-ping: %.3fx",
+                median.get("kvmRestoreToReady") / median.get("virshRestoreToReady")));
         lines.add(String.format(Locale.ROOT, "  ratio acquire+exec+destroy / virsh create + ping + guest-exec + destroy: %.3fx (target <= 1.0x)",
                 median.get("kvmAcquireExecDestroy") / virshCycle));
         lines.add(String.format(Locale.ROOT, "  warm acquire from a pool (manager): %.3f ms (target < 10 ms at the median)",
                 median.get("warmAcquire")));
+        lines.add(String.format(Locale.ROOT, "  warm acquire + python3 -c 'print(1)' to its result: %.1f ms (goal <= 150 ms at the median)",
+                median.get("warmAcquireExecPython")));
+        lines.add(String.format(Locale.ROOT, "  ratio provider exec / the agent's own guest-exec of python3 in the same VM: %.3fx",
+                median.get("providerExecPython") / median.get("bareAgentExecPython")));
         return lines;
     }
 

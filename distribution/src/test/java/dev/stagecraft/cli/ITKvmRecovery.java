@@ -49,6 +49,17 @@ class ITKvmRecovery {
         distribution.requireProvider("kvm", env);
     }
 
+    /** Issue 17: the critical level runs the languages agents write, as an unprivileged user of the guest. */
+    @Test
+    void theCriticalLevelRunsPythonInAVmAsItsOwnUser() throws Exception {
+        Outcome run = stagecraft("run", "--security", "critical", "--", "python3", "-c",
+                "import os, getpass, platform; print(1); print(os.getuid(), getpass.getuser(), platform.release())");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        List<String> lines = run.out().lines().toList();
+        assertThat(lines.get(0)).isEqualTo("1");
+        assertThat(lines.get(1)).as("uid, user, the guest kernel").startsWith("1000 sandbox ").endsWith("-cloud-amd64");
+    }
+
     // ---- the two scenarios ---------------------------------------------------------------------------------
 
     @Test
@@ -217,7 +228,7 @@ class ITKvmRecovery {
     static boolean guestRuns(String domain, String args) {
         try {
             String exec = "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/bin/sh\",\"arg\":[\"-c\","
-                    + JSON.writeValueAsString("ps -o args | grep -qxF \"$1\"") + ",\"check\","
+                    + JSON.writeValueAsString("busybox ps -o args | grep -qxF \"$1\"") + ",\"check\","
                     + JSON.writeValueAsString(args) + "],\"capture-output\":true}}";
             Outcome started = HostCommands.run(30, "virsh", "-c", URI, "qemu-agent-command", domain, exec);
             if (started.exitCode() != 0) {

@@ -10,7 +10,8 @@ import java.util.Optional;
 
 /** Everything create decides before touching libvirt, from the spec and the settings. */
 record DomainPlan(String name, String type, Labels labels, Optional<Path> serialLog, boolean networked,
-                  Optional<Path> overlay, long workspaceBytes, String xml) {
+                  Optional<Path> overlay, long workspaceBytes, GuestImage image, GuestLimits limits,
+                  DomainXml.Definition definition) {
 
     static DomainPlan of(EnvironmentSpec spec, KvmProvider provider) {
         KvmSettings settings = provider.settings();
@@ -24,7 +25,10 @@ record DomainPlan(String name, String type, Labels labels, Optional<Path> serial
         }
         Resources wanted = requirement.resources();
         int vcpus = wanted.cpus() > 0 ? (int) Math.ceil(wanted.cpus()) : settings.vcpus();
-        long memory = wanted.memoryBytes() > 0 ? wanted.memoryBytes() : settings.memoryBytes();
+        // a stated memory is the commands' limit (the guest's cgroup); the VM gets the guest's own share on top
+        long memory = wanted.memoryBytes() > 0
+                ? Math.max(settings.memoryBytes(), wanted.memoryBytes() + settings.memoryOverheadBytes())
+                : settings.memoryBytes();
         if (vcpus > settings.maxVcpus() || memory > settings.maxMemoryBytes()) {
             throw StagecraftException.invalidRequirement("VM of " + vcpus + " vCPUs and " + (memory >> 20)
                     + " MiB is over this provider's ceiling (" + settings.maxVcpus() + " vCPUs, "
@@ -55,18 +59,19 @@ record DomainPlan(String name, String type, Labels labels, Optional<Path> serial
             }
             workspaceBytes = SizedWorkspaceBase.sizeFor(wanted.diskBytes(), settings.maxWorkspaceBytes());
         }
-        return new DomainPlan(name, type, labels, serialLog, networked, overlay, workspaceBytes,
-                domainXml(settings, name, type, memory, vcpus, labels, serialLog, networked, overlay));
+        GuestImage image = GuestImage.forToolType(requirement.toolType(), settings);
+        GuestLimits limits = settings.limits(wanted.memoryBytes(), GuestLimits.cpuQuotaFor(wanted.cpus(), vcpus));
+        String kernelArguments = settings.kernelArguments() + (image.root().isPresent() ? " stagecraft.root=1" : "")
+                + " stagecraft.workspace=" + (overlay.isPresent() ? 1 : 0) + " " + limits.kernelArguments();
+        DomainXml.Definition definition = new DomainXml.Definition(name, type, memory, vcpus, settings.kernel(),
+                settings.initramfs(), kernelArguments, settings.machine(), labels, serialLog,
+                networked ? settings.network() : "", overlay, image);
+        return new DomainPlan(name, type, labels, serialLog, networked, overlay, workspaceBytes, image, limits,
+                definition);
     }
 
-    /**
-     * The domain XML this provider defines for an environment: the one {@link KvmProvider#create} uses, and what a
-     * benchmark hands to {@code virsh create} to compare against.
-     */
-    private static String domainXml(KvmSettings settings, String name, String type, long memory, int vcpus,
-                                    Labels labels, Optional<Path> serialLog, boolean networked, Optional<Path> overlay) {
-        return DomainXml.build(new DomainXml.Definition(name, type, memory, vcpus, settings.kernel(),
-                settings.initramfs(), settings.kernelArguments(), settings.machine(), labels, serialLog,
-                networked ? settings.network() : "", overlay));
+    /** The domain XML create defines. */
+    String xml() {
+        return DomainXml.build(definition);
     }
 }

@@ -23,6 +23,7 @@ final class DomainXml {
     static final String NAMESPACE = "https://stagecraft.dev/xmlns/kvm/1";
     static final String PREFIX = "stagecraft";
     static final String NAME_PREFIX = "stagecraft-";
+    static final String ROOT_DISK_SERIAL = "stagecraft-root";
 
     private DomainXml() {
     }
@@ -33,7 +34,7 @@ final class DomainXml {
      */
     record Definition(String name, String type, long memoryBytes, int vcpus, Path kernel, Path initramfs,
                       String kernelArguments, String machine, Labels labels, Optional<Path> serialLog,
-                      String network, Optional<Path> workspaceDisk) {
+                      String network, Optional<Path> workspaceDisk, GuestImage image) {
     }
 
     static String domainName(String environmentId) {
@@ -80,6 +81,13 @@ final class DomainXml {
             x.append("    <disk type='file' device='disk'><driver name='qemu' type='qcow2' discard='unmap'/><source file='")
                     .append(esc(d.workspaceDisk().get().toString())).append("'/><target dev='vda' bus='virtio'/><serial>")
                     .append(WorkspaceOverlay.DISK_SERIAL).append("</serial></disk>\n");
+        }
+        if (d.image().root().isPresent()) {
+            // read-only for QEMU too, so one file serves every VM of the image and no guest can change it
+            x.append("    <disk type='file' device='disk'><driver name='qemu' type='").append(d.image().format())
+                    .append("'/><source file='").append(esc(d.image().root().get().toString()))
+                    .append("'/><target dev='vdb' bus='virtio'/><readonly/><serial>").append(ROOT_DISK_SERIAL)
+                    .append("</serial></disk>\n");
         }
         if (!d.network().isEmpty()) {
             x.append("    <interface type='network'><source network='").append(esc(d.network()))
@@ -130,6 +138,12 @@ final class DomainXml {
             }
         }
         return Optional.empty();
+    }
+
+    /** The kernel command line of a domain's direct kernel boot, empty when it has none. */
+    static String kernelArguments(String domainXml) {
+        NodeList lines = parse(domainXml).getElementsByTagName("cmdline");
+        return lines.getLength() > 0 ? lines.item(0).getTextContent() : "";
     }
 
     /** The path of the file-backed serial console, if any. */

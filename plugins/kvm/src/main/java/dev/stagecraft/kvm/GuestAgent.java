@@ -5,6 +5,7 @@ import dev.stagecraft.api.ExecRequest;
 import dev.stagecraft.api.ExecResult;
 import dev.stagecraft.api.PathEscapeException;
 import dev.stagecraft.api.StagecraftException;
+import dev.stagecraft.api.Termination;
 import dev.stagecraft.api.Terminations;
 import dev.stagecraft.api.WorkspacePath;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.concurrent.locks.LockSupport;
 import org.libvirt.Domain;
 import org.libvirt.LibvirtException;
@@ -45,10 +48,38 @@ final class GuestAgent {
     static final int READ_CHUNK = 1 << 20;
     static final String BAD_WORKDIR = "stagecraft-exec: working directory";
     private static final int AGENT_TIMEOUT_SECONDS = 15;
+    private static final int SIGXFSZ = 25;
 
-    /** $1 temp dir, $2 cap+1, $3 working dir (relative, may be empty), $4 stdin file (may be empty), $5... argv. */
+    /** Where the exec wrapper and the file helpers keep their temporary files: root's alone (mode 700). */
+    static final String PRIVATE_DIR = "/run/stagecraft";
+    /** The cgroup every command runs in, one child per command (made by the guest's init). */
+    static final String COMMANDS_CGROUP = "/sys/fs/cgroup/sandbox";
+    /** The last line the exec wrapper adds to stderr: what the command's cgroup counted. */
+    static final Pattern LIMIT_TRAILER = Pattern.compile("\nstagecraft-exec: oom_kill=(\\d+) pids_max=(\\d+)\n$");
+
+    /**
+     * Drops to the user the guest's init named in {@code /run/stagecraft/run-as} ("uid:gid:home"), when it named
+     * one: no capabilities, none to gain (no_new_privs), its limits set first. {@code $lim} holds prlimit's options
+     * (empty for none).
+     */
+    private static final String DROP_PRIVILEGES = String.join("\n",
+            "if [ -r " + PRIVATE_DIR + "/run-as ]; then",
+            "  IFS=: read -r uid gid home <" + PRIVATE_DIR + "/run-as",
+            "  [ -n \"${HOME+set}\" ] || export HOME=\"$home\"",
+            "  [ -n \"${LANG+set}\" ] || export LANG=C.UTF-8",
+            "  echo 500 >/proc/self/oom_score_adj",
+            "  set -- setpriv --reuid=\"$uid\" --regid=\"$gid\" --clear-groups --inh-caps=-all --bounding-set=-all"
+                    + " --no-new-privs -- \"$@\"",
+            "  [ -z \"$lim\" ] || set -- prlimit $lim \"$@\"",
+            "fi");
+
+    /**
+     * $1 temp dir, $2 cap+1, $3 working dir (relative, may be empty), $4 stdin file (may be empty), $5 prlimit's
+     * options (may be empty), $6... argv. The command runs in a cgroup of its own under {@link #COMMANDS_CGROUP}
+     * (when the guest has one), which is killed whole when the command ends, taking its detached children with it.
+     */
     static final String EXEC_WRAPPER = String.join("\n",
-            "t=$1; limit=$2; rel=$3; input=$4; shift 4",
+            "t=$1; limit=$2; rel=$3; input=$4; lim=$5; shift 5",
             "if [ -n \"$input\" ]; then exec <\"$input\"; rm -f \"$input\"; fi",
             "cd " + WORKSPACE + " || exit 125",
             "if [ -n \"$rel\" ]; then",
@@ -60,18 +91,55 @@ final class GuestAgent {
             "  done",
             "  unset IFS; set +f",
             "fi",
-            "mkdir \"$t\" && mkfifo \"$t/o\" \"$t/e\" || exit 125",
+            "mkdir -p -m 700 \"${t%/*}\" && mkdir -m 700 \"$t\" && mkfifo \"$t/o\" \"$t/e\" || exit 125",
             "{ head -c \"$limit\"; cat >/dev/null; } <\"$t/o\" &",
             "{ head -c \"$limit\" >&2; cat >/dev/null; } <\"$t/e\" &",
-            "( exec \"$@\" ) >\"$t/o\" 2>\"$t/e\"",
+            "cg=\"\"",
+            "if [ -d " + COMMANDS_CGROUP + " ] && mkdir \"" + COMMANDS_CGROUP + "/${t##*/}\" 2>/dev/null; then",
+            "  cg=\"" + COMMANDS_CGROUP + "/${t##*/}\"",
+            "fi",
+            "(",
+            "  if [ -n \"$cg\" ]; then echo 0 >\"$cg/cgroup.procs\" || exit 125; fi",
+            DROP_PRIVILEGES,
+            "  exec \"$@\"",
+            ") >\"$t/o\" 2>\"$t/e\"",
             "rc=$?",
+            "if [ -n \"$cg\" ]; then",
+            "  echo 1 >\"$cg/cgroup.kill\" 2>/dev/null",
+            "  oom=$(sed -n 's/^oom_kill //p' \"$cg/memory.events\" 2>/dev/null)",
+            "  pids=$(sed -n 's/^max //p' \"$cg/pids.events\" 2>/dev/null)",
+            "fi",
             "wait",
+            "if [ -n \"$cg\" ]; then",
+            "  i=0; while ! rmdir \"$cg\" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.01; i=$((i+1)); done",
+            "  printf '\\nstagecraft-exec: oom_kill=%s pids_max=%s\\n' \"${oom:-0}\" \"${pids:-0}\" >&2",
+            "fi",
             "rm -rf \"$t\"",
             "exit $rc");
 
-    /** $1 put|get, $2... the path's segments under the workspace. Exit 3: symlink, 2: missing, 4: wrong type. */
+    /**
+     * The file helper, run as root: $1 the path check below, $2 put|get, $3 the staging file (root's, in
+     * {@link #PRIVATE_DIR}), $4 the byte cap of a get, $5... the path's segments under the workspace. It connects the
+     * staging file (stdin of a put, stdout of a get) and unlinks it, then runs the path check as the commands' user,
+     * so that every path is resolved with that user's rights: a symlink swapped in by code inside reaches nothing
+     * that code could not reach itself.
+     */
+    static final String FILE_HELPER = String.join("\n",
+            "check=$1; mode=$2; staging=$3; cap=$4; shift 4",
+            "if [ \"$mode\" = put ]; then exec <\"$staging\"; else exec >\"$staging\"; fi",
+            "rm -f \"$staging\"",
+            "lim=\"\"",
+            "set -- /bin/sh -c \"$check\" stagecraft-files \"$mode\" \"$cap\" \"$@\"",
+            DROP_PRIVILEGES,
+            "exec \"$@\"");
+
+    /**
+     * $1 put|get, $2 the byte cap of a get, $3... the path's segments under the workspace. Exit 3: symlink, 2: missing,
+     * 4: wrong type, 5: cannot make a directory or write the file. A put copies stdin into the file, a get copies the
+     * file (up to the cap) to stdout.
+     */
     static final String PATH_CHECK = String.join("\n",
-            "mode=$1; shift",
+            "mode=$1; cap=$2; shift 2",
             "p=" + WORKSPACE + "; n=$#; i=0",
             "for s in \"$@\"; do",
             "  i=$((i+1)); p=\"$p/$s\"",
@@ -87,6 +155,7 @@ final class GuestAgent {
             "    [ -f \"$p\" ] || exit 4",
             "  fi",
             "done",
+            "if [ \"$mode\" = put ]; then cat >\"$p\" || exit 5; else head -c \"$cap\" \"$p\" || exit 5; fi",
             "exit 0");
 
     /** How long a status poll waits for a lost libvirtd connection to come back (a libvirtd restart). */
@@ -143,21 +212,21 @@ final class GuestAgent {
 
     // ---- exec ----------------------------------------------------------------------------------------------
 
-    ExecResult execute(ExecRequest request, long maxOutput) throws LibvirtException {
+    ExecResult execute(ExecRequest request, long maxOutput, GuestLimits limits) throws LibvirtException {
         String relative = request.workingDir().map(String::trim).filter(w -> !w.isEmpty() && !w.equals("."))
                 .map(w -> WorkspacePath.of(w).relative()).orElse("");
         long limit = Math.min(request.outputLimit(), maxOutput);
         boolean clamped = request.outputLimit() > maxOutput;
         String token = UUID.randomUUID().toString();
-        String tempDir = "/tmp/stagecraft-exec-" + token;
+        String tempDir = PRIVATE_DIR + "/exec-" + token;
         byte[] stdin = request.stdin();
         String stdinFile = "";
         if (stdin.length > INLINE_STDIN_MAX) {
-            stdinFile = "/tmp/stagecraft-stdin-" + token;
+            stdinFile = PRIVATE_DIR + "/stdin-" + token;
             writeFile(stdinFile, stdin);
         }
         List<String> args = new ArrayList<>(List.of("/bin/sh", "-c", EXEC_WRAPPER, "stagecraft-exec",
-                tempDir, String.valueOf(limit + 1), relative, stdinFile));
+                tempDir, String.valueOf(limit + 1), relative, stdinFile, processLimits(limits)));
         args.addAll(request.argv());
         List<String> env = new ArrayList<>();
         if (!request.env().containsKey("PATH")) {
@@ -172,7 +241,7 @@ final class GuestAgent {
         boolean timedOut = false;
         if (status == null) {
             timedOut = true;
-            killGroup(pid, tempDir, stdinFile);
+            kill(pid, tempDir, stdinFile);
             status = poll(pid, System.nanoTime() + Duration.ofSeconds(10).toNanos());
             if (status == null) {
                 throw new StagecraftException(ErrorCode.EXEC_FAILED, "command in '" + environmentId
@@ -182,6 +251,14 @@ final class GuestAgent {
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         byte[] out = decode(status.get("out-data"));
         byte[] err = decode(status.get("err-data"));
+        long oomKills = 0;
+        long pidsRefused = 0;
+        Matcher trailer = LIMIT_TRAILER.matcher(new String(err, StandardCharsets.ISO_8859_1));
+        if (trailer.find()) {
+            oomKills = Long.parseLong(trailer.group(1));
+            pidsRefused = Long.parseLong(trailer.group(2));
+            err = Arrays.copyOf(err, trailer.start());
+        }
         boolean truncated = out.length > limit || err.length > limit
                 || Boolean.TRUE.equals(status.get("out-truncated")) || Boolean.TRUE.equals(status.get("err-truncated"));
         out = out.length > limit ? Arrays.copyOf(out, (int) limit) : out;
@@ -200,7 +277,36 @@ final class GuestAgent {
         if (code == 125 && new String(err, StandardCharsets.UTF_8).startsWith(BAD_WORKDIR)) {
             throw StagecraftException.invalidRequirement(new String(err, StandardCharsets.UTF_8).trim());
         }
+        String limitHit = limitHit(code, oomKills, pidsRefused, limits);
+        if (!limitHit.isEmpty()) {
+            return new ExecResult(code, out, err, took, Termination.LIMIT_KILLED, truncated, limitHit).withNote(note);
+        }
         return Terminations.ended(code, out, err, took, truncated).withNote(note);
+    }
+
+    /** prlimit's options for one command: its open files and file size limits. */
+    static String processLimits(GuestLimits limits) {
+        String files = limits.openFiles() > 0 ? "--nofile=" + limits.openFiles() + ":" + limits.openFiles() : "";
+        String size = limits.fileBytes() > 0 ? "--fsize=" + limits.fileBytes() + ":" + limits.fileBytes() : "";
+        return (files + " " + size).trim();
+    }
+
+    /** Which of the guest's limits ended a failed command, as {@link Terminations} words it; empty for none. */
+    static String limitHit(int code, long oomKills, long pidsRefused, GuestLimits limits) {
+        if (code == 0) {
+            return "";
+        }
+        if (oomKills > 0) {
+            return limits.memoryBytes() > 0 ? Terminations.memoryLimit(limits.memoryBytes())
+                    : "killed: out of memory (the VM's own memory)";
+        }
+        if (code == Terminations.exitCodeOf(SIGXFSZ) && limits.fileBytes() > 0) {
+            return Terminations.fileSizeLimit(limits.fileBytes());
+        }
+        if (pidsRefused > 0) {
+            return Terminations.processLimit(limits.pids());
+        }
+        return "";
     }
 
     private long spawn(String path, List<String> args, List<String> env, byte[] input, boolean capture)
@@ -275,10 +381,15 @@ final class GuestAgent {
         }
     }
 
-    /** Kills the process group that setsid made for the command, and removes its temporary files. */
-    private void killGroup(long pid, String tempDir, String stdinFile) throws LibvirtException {
-        long killer = spawn("/bin/sh", List.of("-c", "kill -9 -- \"-$1\" 2>/dev/null || kill -9 \"-$1\"; rm -rf \"$2\" $3",
-                "stagecraft-kill", String.valueOf(pid), tempDir, stdinFile.isEmpty() ? "" : stdinFile),
+    /**
+     * Kills the command at its timeout: its cgroup whole (the wrapper then cleans up and reports), or, in a guest
+     * without one, the process group that setsid made, wrapper included.
+     */
+    private void kill(long pid, String tempDir, String stdinFile) throws LibvirtException {
+        String cgroup = COMMANDS_CGROUP + "/" + tempDir.substring(tempDir.lastIndexOf('/') + 1);
+        long killer = spawn("/bin/sh", List.of("-c", "if [ -d \"$3\" ]; then echo 1 >\"$3/cgroup.kill\"; else"
+                        + " kill -9 -- \"-$1\" 2>/dev/null || kill -9 \"-$1\"; rm -rf \"$2\"; fi; [ -z \"$4\" ] || rm -f \"$4\"",
+                "stagecraft-kill", String.valueOf(pid), tempDir, cgroup, stdinFile),
                 List.of("PATH=" + DEFAULT_PATH), null, false);
         poll(killer, System.nanoTime() + Duration.ofSeconds(5).toNanos());
     }
@@ -287,49 +398,68 @@ final class GuestAgent {
         return base64 instanceof String ? Base64.getDecoder().decode((String) base64) : new byte[0];
     }
 
-    /** Runs a short internal helper and returns its exit code. */
-    private int helper(String script, List<String> args) throws LibvirtException {
+    /** A short internal helper's exit code and what it wrote; {@code null} output when it did not finish in time. */
+    record HelperResult(int exitCode, String stdout, String stderr) {
+    }
+
+    /** Runs a short internal helper as root and waits for it (30 s at most). */
+    HelperResult helper(String script, List<String> args) throws LibvirtException {
+        return helper(script, args, null);
+    }
+
+    /** A helper reading {@code input} (at most {@link #INLINE_STDIN_MAX} bytes) on its standard input. */
+    HelperResult helper(String script, List<String> args, byte[] input) throws LibvirtException {
         List<String> argv = new ArrayList<>(List.of("-c", script, "stagecraft-helper"));
         argv.addAll(args);
-        long pid = spawn("/bin/sh", argv, List.of("PATH=" + DEFAULT_PATH), null, true);
+        long pid = spawn("/bin/sh", argv, List.of("PATH=" + DEFAULT_PATH), input, true);
         Map<String, Object> status = poll(pid, System.nanoTime() + Duration.ofSeconds(30).toNanos());
         if (status == null) {
-            throw new StagecraftException(ErrorCode.EXEC_FAILED, "a file check in '" + environmentId + "' did not finish in 30 s");
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, "a helper in '" + environmentId + "' did not finish in 30 s");
         }
         Object code = status.get("exitcode");
-        return code instanceof Number ? ((Number) code).intValue() : -1;
+        return new HelperResult(code instanceof Number ? ((Number) code).intValue() : -1,
+                new String(decode(status.get("out-data")), StandardCharsets.UTF_8),
+                new String(decode(status.get("err-data")), StandardCharsets.UTF_8));
     }
 
     // ---- files ---------------------------------------------------------------------------------------------
 
     /**
-     * Checks {@code path} inside the guest, component by component: any symlink is refused; for a put, missing
-     * parent directories are made (each checked again after mkdir).
+     * Runs the file helper for {@code path}: checks every component under the workspace as the commands' user (any
+     * symlink is refused; a put makes missing parent directories), then copies between the file and the staging file.
      */
-    private String checkedPath(WorkspacePath path, boolean put) throws LibvirtException {
-        List<String> args = new ArrayList<>();
-        args.add(put ? "put" : "get");
+    private void transfer(WorkspacePath path, boolean put, String staging, long cap) throws LibvirtException {
+        List<String> args = new ArrayList<>(List.of(PATH_CHECK, put ? "put" : "get", staging, Long.toString(cap)));
         args.addAll(path.segments());
-        int code = helper(PATH_CHECK, args);
-        switch (code) {
-            case 0: return WORKSPACE + "/" + path.relative();
+        HelperResult result = helper(FILE_HELPER, args);
+        switch (result.exitCode()) {
+            case 0: return;
             case 3: throw new PathEscapeException(path.relative(), "a symlink on the way is not followed");
             case 2: throw new StagecraftException(ErrorCode.NOT_FOUND, "no file '" + path + "' in the workspace");
             case 4: throw StagecraftException.invalidRequirement("'" + path + "' (or a directory on its way) is not a regular file/directory");
-            default: throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot check '" + path + "' in '"
-                    + environmentId + "' (helper exit " + code + ")");
+            default: throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot " + (put ? "write" : "read") + " '" + path
+                    + "' in '" + environmentId + "' (exit " + result.exitCode() + ")"
+                    + (result.stderr().isBlank() ? "" : ": " + result.stderr().trim()));
         }
     }
 
+    /** Writes the bytes into a staging file of root's, then the helper copies them into the workspace file. */
     void putFile(WorkspacePath path, byte[] content) throws LibvirtException {
-        writeFile(checkedPath(path, true), content);
+        String staging = PRIVATE_DIR + "/put-" + UUID.randomUUID();
+        writeFile(staging, content);
+        transfer(path, true, staging, 0);
     }
 
+    /**
+     * Opens a staging file first, then the helper copies the workspace file into it (and unlinks it); what the
+     * open handle reads is the copy.
+     */
     byte[] getFile(WorkspacePath path, long maxBytes) throws LibvirtException {
-        String file = checkedPath(path, false);
-        long handle = open(file, "r");
+        String staging = PRIVATE_DIR + "/get-" + UUID.randomUUID();
+        int cap = (int) Math.max(0, Math.min(maxBytes, Integer.MAX_VALUE - 8));
+        long handle = open(staging, "w+");
         try {
-            int cap = (int) Math.max(0, Math.min(maxBytes, Integer.MAX_VALUE - 8));
+            transfer(path, false, staging, cap);
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(Math.min(cap, 1 << 20));
             while (out.size() < cap) {
                 int want = Math.min(READ_CHUNK, cap - out.size());

@@ -18,6 +18,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -38,6 +41,7 @@ final class KvmEnvironment implements ExecutionEnvironment {
     private final Optional<Path> serialLog;
     private final boolean networked;
     private final Optional<Path> overlay;
+    private final GuestLimits limits;
     private final Object lifecycle = new Object();
     private final AtomicInteger running = new AtomicInteger();
     private volatile boolean destroyed;
@@ -46,7 +50,7 @@ final class KvmEnvironment implements ExecutionEnvironment {
     private long lastSampleNanos;
 
     KvmEnvironment(KvmProvider provider, String id, Labels labels, Optional<Path> serialLog, boolean networked,
-                   Optional<Path> overlay) {
+                   Optional<Path> overlay, GuestLimits limits) {
         this.provider = provider;
         this.id = id;
         this.name = DomainXml.domainName(id);
@@ -54,6 +58,7 @@ final class KvmEnvironment implements ExecutionEnvironment {
         this.serialLog = serialLog;
         this.networked = networked;
         this.overlay = overlay;
+        this.limits = limits;
     }
 
     /** The workspace disk's overlay file, or empty when the workspace is in RAM. */
@@ -214,7 +219,7 @@ final class KvmEnvironment implements ExecutionEnvironment {
         try {
             Domain domain = runningDomain();
             GuestAgent agent = new GuestAgent(domain, id, this::domain);
-            ExecResult result = agent.execute(request, provider.settings().maxOutputBytes());
+            ExecResult result = agent.execute(request, provider.settings().maxOutputBytes(), limits);
             if (!agent.reconnected()) {
                 return result;
             }
@@ -246,6 +251,21 @@ final class KvmEnvironment implements ExecutionEnvironment {
         }
     }
 
+    /** Prints the commands' cgroup counters and the guest's memory, "NAME VALUE" per line; exit 3 without the cgroup. */
+    static final String USAGE_SCRIPT = String.join("\n",
+            "c=" + GuestAgent.COMMANDS_CGROUP,
+            "[ -r $c/memory.current ] || exit 3",
+            "echo memory $(cat $c/memory.current)",
+            "echo limit $(cat $c/memory.max)",
+            "echo pids $(cat $c/pids.current)",
+            "sed -n 's/^usage_usec /cpu /p' $c/cpu.stat",
+            "sed -n 's/^MemTotal: *\\([0-9]*\\).*/total \\1/p' /proc/meminfo");
+
+    /**
+     * What the commands use, as the guest's kernel counts it in their cgroup: memory (against the environment's
+     * memory limit, or the guest's whole memory), CPU time since the last sample, processes. From libvirt's view of the
+     * whole VM (its allocation) where the guest cannot be asked.
+     */
     @Override
     public ResourceUsage usage() {
         Instant now = Instant.now();
@@ -254,28 +274,55 @@ final class KvmEnvironment implements ExecutionEnvironment {
             if (found.isEmpty()) {
                 return ResourceUsage.unknown(now);
             }
-            DomainInfo info = found.get().getInfo();
-            long nanos = System.nanoTime();
-            double cpu = -1;
-            synchronized (this) {
-                if (lastCpuTime >= 0 && nanos > lastSampleNanos && info.cpuTime >= lastCpuTime) {
-                    cpu = 100.0 * (info.cpuTime - lastCpuTime) / (nanos - lastSampleNanos);
-                }
-                lastCpuTime = info.cpuTime;
-                lastSampleNanos = nanos;
+            if (found.get().isActive() != 1) {
+                return new ResourceUsage(0, 0, found.get().getInfo().maxMem * 1024, 0, 0, 0, now);
             }
-            boolean active = found.get().isActive() == 1;
-            long memory = active ? info.memory * 1024 : 0;
-            long network = networked ? -1 : 0;
-            return new ResourceUsage(cpu, memory, info.maxMem * 1024, network, network, -1, now);
+            Optional<ResourceUsage> guest = guestUsage(found.get(), now);
+            return guest.isPresent() ? guest.get() : domainUsage(found.get(), now);
         } catch (LibvirtException e) {
             return ResourceUsage.unknown(now);
         }
     }
 
-    /** Takes the CPU baseline for the first {@link #usage()} sample. */
-    void sampleBaseline() {
-        usage();
+    private Optional<ResourceUsage> guestUsage(Domain domain, Instant now) {
+        Map<String, Long> values = new HashMap<>();
+        try {
+            GuestAgent.HelperResult result = new GuestAgent(domain, id).helper(USAGE_SCRIPT, List.of());
+            if (result.exitCode() != 0) {
+                return Optional.empty();
+            }
+            for (String line : result.stdout().split("\n")) {
+                String[] words = line.trim().split(" ");
+                if (words.length == 2 && words[1].matches("[0-9]+")) {
+                    values.put(words[0], Long.parseLong(words[1]));
+                }
+            }
+        } catch (LibvirtException | RuntimeException e) {
+            return Optional.empty();
+        }
+        if (!values.containsKey("memory") || !values.containsKey("cpu")) {
+            return Optional.empty();
+        }
+        long cpuNanos = values.get("cpu") * 1000;
+        long nanos = System.nanoTime();
+        double cpu = -1;
+        synchronized (this) {
+            if (lastCpuTime >= 0 && nanos > lastSampleNanos && cpuNanos >= lastCpuTime) {
+                cpu = 100.0 * (cpuNanos - lastCpuTime) / (nanos - lastSampleNanos);
+            }
+            lastCpuTime = cpuNanos;
+            lastSampleNanos = nanos;
+        }
+        long limit = values.getOrDefault("limit", values.getOrDefault("total", 0L) * 1024);
+        long network = networked ? -1 : 0;
+        return Optional.of(new ResourceUsage(cpu, values.get("memory"), limit, network, network,
+                values.getOrDefault("pids", -1L), now));
+    }
+
+    private ResourceUsage domainUsage(Domain domain, Instant now) throws LibvirtException {
+        DomainInfo info = domain.getInfo();
+        long network = networked ? -1 : 0;
+        return new ResourceUsage(-1, info.memory * 1024, info.maxMem * 1024, network, network, -1, now);
     }
 
     @Override

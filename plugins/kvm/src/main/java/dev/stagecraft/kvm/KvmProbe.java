@@ -29,7 +29,14 @@ final class KvmProbe {
             details.put("libvirt", version(connect.getLibVersion()));
             details.put("hypervisor", version(connect.getVersion()));
             capabilities = connect.getCapabilities();
-        } catch (LibvirtException | RuntimeException | LinkageError e) {
+        } catch (LinkageError e) {
+            // libvirt-java's JNA binding could not load libvirt.so.0: the first use says NoClassDefFoundError, later
+            // ones "Could not initialize class org.libvirt.jna.Libvirt"
+            return ProviderHealth.unavailable("libvirt's client library (libvirt.so.0) cannot be loaded: "
+                            + Libvirt.linkageMessage(e),
+                    List.of("apt-get install libvirt0 (the client library; libvirt-daemon-system for the daemon too)",
+                            "or run scripts/install-deps.sh"), details);
+        } catch (LibvirtException | RuntimeException e) {
             String why = e instanceof LibvirtException ? Libvirt.message((LibvirtException) e) : e.toString();
             return ProviderHealth.unavailable("libvirtd is not reachable at " + settings.uri() + ": " + why,
                     List.of("apt-get install libvirt-daemon-system qemu-system-x86 (or run scripts/install-deps.sh)",
@@ -49,7 +56,12 @@ final class KvmProbe {
         details.put("kernel", settings.kernel().toString());
         details.put("initramfs", settings.initramfs().toString());
         details.put("workspace", provider.workspaceDescription());
+        details.put("images", GuestImage.describe(settings));
         details.put("disk", provider.diskDescription());
+        details.put("snapshots", settings.snapshots() ? "on: guests without a network are restored from a boot"
+                + " snapshot per shape, " + settings.snapshotsKept() + " kept in " + settings.snapshotDirectory()
+                + provider.snapshotProblem().map(p -> "; last problem: " + p).orElse("")
+                : "off (providers.kvm.snapshots): every environment boots");
         provider.measuredBootToReady().ifPresent(boot -> details.put("boot-to-ready", boot.toMillis() + "ms"));
         List<String> missing = new ArrayList<>();
         for (Path image : List.of(settings.kernel(), settings.initramfs())) {

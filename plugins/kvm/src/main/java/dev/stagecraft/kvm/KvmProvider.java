@@ -40,6 +40,7 @@ public final class KvmProvider implements EnvironmentProvider {
     private volatile Acceleration acceleration;
     private volatile Duration measuredBoot;
     private volatile Path bootRecord;
+    private volatile String snapshotProblem;
 
     public KvmProvider() {
     }
@@ -183,6 +184,15 @@ public final class KvmProvider implements EnvironmentProvider {
         return type;
     }
 
+    /** Why the last environment that could have been restored from a boot snapshot was booted instead. */
+    void snapshotProblem(String problem) {
+        snapshotProblem = problem;
+    }
+
+    Optional<String> snapshotProblem() {
+        return Optional.ofNullable(snapshotProblem);
+    }
+
     /** How long the last successful boot took from domain start to guest-ping, if one was measured. */
     public Optional<Duration> measuredBootToReady() {
         return Optional.ofNullable(measuredBoot);
@@ -204,7 +214,8 @@ public final class KvmProvider implements EnvironmentProvider {
         Optional<Path> serialLog = plan.serialLog();
         Optional<Path> overlay = plan.overlay();
         String xml = plan.xml();
-        KvmEnvironment env = new KvmEnvironment(this, spec.id(), plan.labels(), serialLog, plan.networked(), overlay);
+        KvmEnvironment env = new KvmEnvironment(this, spec.id(), plan.labels(), serialLog, plan.networked(), overlay,
+                plan.limits());
         Domain domain;
         try {
             if (libvirt().lookup(name).isPresent()) {
@@ -221,11 +232,14 @@ public final class KvmProvider implements EnvironmentProvider {
             Path base = plan.workspaceBytes() > 0
                     ? SizedWorkspaceBase.of(settings.workspaceImage(), plan.workspaceBytes(), settings.overlayDirectory())
                     : settings.workspaceImage();
+            Optional<BootSnapshot> snapshot = BootSnapshot.forPlan(plan, base, this);
+            if (snapshot.isPresent() && SnapshotRestore.restore(this, snapshot.get(), domain, plan, env, base)) {
+                return env;
+            }
             overlay.ifPresent(file -> WorkspaceOverlay.create(base, file));
             long started = System.nanoTime();
             domain.create();
             awaitReady(domain, env, started);
-            env.sampleBaseline();
             return env;
         } catch (LibvirtException | RuntimeException e) {
             String why = e instanceof LibvirtException ? Libvirt.message((LibvirtException) e) : e.getMessage();

@@ -4,6 +4,8 @@ import dev.stagecraft.api.Settings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Optional;
 
 /**
@@ -13,7 +15,9 @@ record KvmSettings(String uri, String domainType, Path imageDirectory, Path kern
                    String kernelArguments, String machine, long memoryBytes, int vcpus, int maxVcpus,
                    long maxMemoryBytes, Duration bootTimeout, Duration stopTimeout, Optional<Duration> startupEstimate,
                    Optional<Integer> executionEfficiency, String network, long maxOutputBytes, Path logDirectory,
-                   Path workspaceImage, Path overlayDirectory, long maxWorkspaceBytes) {
+                   Path workspaceImage, Path overlayDirectory, long maxWorkspaceBytes, Map<String, String> images,
+                   boolean imagesConfigured, long memoryOverheadBytes, long pids, long tmpBytes, long openFiles,
+                   long fileBytes, boolean snapshots, Path snapshotDirectory, int snapshotsKept) {
 
     static final String DEFAULT_URI = "qemu:///system";
     static final Path DEFAULT_IMAGES = Path.of("/var/lib/stagecraft/kvm/images");
@@ -23,6 +27,7 @@ record KvmSettings(String uri, String domainType, Path imageDirectory, Path kern
      * directory (a test's temporary folder, a user's home) is often closed to other users.
      */
     static final Path DEFAULT_OVERLAYS = Path.of("/var/lib/stagecraft/kvm/overlays");
+    static final Path DEFAULT_SNAPSHOTS = Path.of("/var/lib/stagecraft/kvm/snapshots");
 
     static KvmSettings from(Settings s) {
         String type = s.string("domain-type", "auto").trim().toLowerCase(Locale.ROOT);
@@ -55,6 +60,43 @@ record KvmSettings(String uri, String domainType, Path imageDirectory, Path kern
                 Path.of(s.string("log-directory", DEFAULT_LOGS.toString())),
                 Path.of(s.string("workspace-image", images.resolve("workspace.qcow2").toString())),
                 Path.of(s.string("overlay-directory", DEFAULT_OVERLAYS.toString())),
-                s.bytes("max-workspace-size", 64L << 30));
+                s.bytes("max-workspace-size", 64L << 30),
+                imageTable(s),
+                s.has("images"),
+                s.bytes("memory-overhead", 128L << 20),
+                s.integer("pids", 512, 8, 4_194_304),
+                atLeast(s, "tmp-size", 64L << 20, 1L << 20),
+                s.integer("open-files", 1024, 16, 1_048_576),
+                atLeast(s, "file-size", 1L << 30, 1L << 20),
+                s.bool("snapshots", true),
+                Path.of(s.string("snapshot-directory", DEFAULT_SNAPSHOTS.toString())),
+                (int) s.integer("snapshots-kept", 4, 1, 64));
+    }
+
+    /** The limits of an environment's commands: the memory and CPUs asked for, the rest from these settings. */
+    GuestLimits limits(long memoryBytes, long cpuQuota) {
+        return new GuestLimits(memoryBytes, cpuQuota, pids, tmpBytes, openFiles, fileBytes);
+    }
+
+    private static long atLeast(Settings s, String key, long defaultValue, long min) {
+        long value = s.bytes(key, defaultValue);
+        if (value < min) {
+            throw s.invalid(key, "must be at least " + (min >> 20) + "m");
+        }
+        return value;
+    }
+
+    private static Map<String, String> imageTable(Settings s) {
+        Map<String, String> table = new TreeMap<>(GuestImage.DEFAULT_TABLE);
+        Settings section = s.section("images");
+        for (String toolType : section.keys()) {
+            String image = section.string(toolType, "").trim();
+            if (!image.matches("[A-Za-z0-9][A-Za-z0-9._-]*") && !image.startsWith("/")) {
+                throw section.invalid(toolType, "'" + image + "' is neither an image name (minimal, python, ...) nor an"
+                        + " absolute path to a root filesystem image");
+            }
+            table.put(toolType.toLowerCase(Locale.ROOT), image);
+        }
+        return Map.copyOf(table);
     }
 }

@@ -81,8 +81,8 @@ final class LabelledDomains {
                 return Optional.empty();
             }
             KvmEnvironment env = new KvmEnvironment(provider, labels.environmentId(), labels,
-                    DomainXml.serialLog(xml), DomainXml.hasInterface(xml), DomainXml.workspaceDisk(xml));
-            env.sampleBaseline();
+                    DomainXml.serialLog(xml), DomainXml.hasInterface(xml), DomainXml.workspaceDisk(xml),
+                    GuestLimits.fromKernelArguments(DomainXml.kernelArguments(xml), provider.settings().limits(0, 0)));
             return Optional.of(env);
         } catch (LibvirtException | IllegalArgumentException e) {
             // undefined meanwhile, or not readable as ours: not listed

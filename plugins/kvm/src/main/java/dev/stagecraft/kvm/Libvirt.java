@@ -112,6 +112,16 @@ final class Libvirt implements AutoCloseable {
         return "";
     }
 
+    /** The first line of the deepest cause of a failed load of libvirt-java's native binding. */
+    static String linkageMessage(Throwable e) {
+        Throwable deepest = e;
+        while (deepest.getCause() != null && deepest.getCause() != deepest) {
+            deepest = deepest.getCause();
+        }
+        String text = String.valueOf(deepest.getMessage());
+        return text.lines().findFirst().orElse(deepest.getClass().getSimpleName()).trim();
+    }
+
     static String message(LibvirtException e) {
         Error error = e.getError();
         String text = error != null && error.getMessage() != null ? error.getMessage() : e.getMessage();

@@ -74,6 +74,18 @@ class TestKvmGuest {
         return new EnvironmentSpec(id, requirement, IsolationLevel.VM, labels);
     }
 
+    /** What a root shell in the guest prints (the provider's own helper channel, not a user's command). */
+    private String asRoot(String script) {
+        try {
+            GuestAgent.HelperResult result = new GuestAgent(provider.libvirt().lookup(DomainXml.domainName(env.id()))
+                    .orElseThrow(), env.id()).helper(script, java.util.List.of());
+            assertThat(result.exitCode()).as(result.stderr()).isZero();
+            return result.stdout();
+        } catch (org.libvirt.LibvirtException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     private ExecResult sh(String script) {
         return env.execute(ExecRequest.builder("sh", "-c", script).timeout(Duration.ofSeconds(60)).build());
     }
@@ -132,9 +144,11 @@ class TestKvmGuest {
         ExecResult md5 = env.execute(ExecRequest.builder("md5sum").stdin(data).timeout(Duration.ofSeconds(60)).build());
         ExecResult same = sh("md5sum < big/blob.bin");
         assertThat(md5.stdoutText().split(" ")[0]).isEqualTo(same.stdoutText().split(" ")[0]);
-        assertThat(sh("ls /tmp | grep stagecraft- || true").stdoutText().trim().split("\n"))
-                .as("no temporary stdin or fifo files left in the guest, only this command's own exec directory")
-                .hasSize(1).allMatch(name -> name.startsWith("stagecraft-exec-"));
+        assertThat(sh("ls /run/stagecraft").stderrText()).as("the commands' user cannot see the private directory")
+                .contains("Permission denied");
+        assertThat(asRoot("ls /run/stagecraft /tmp").trim().split("\n"))
+                .as("no temporary stdin, staging or fifo files left in the guest")
+                .containsExactly("/run/stagecraft:", "run-as", "", "/tmp:");
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.stagecraft.api.EnvironmentProvider;
 import dev.stagecraft.tck.ProviderContract;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 /** The provider contract test kit against the real libvirtd and QEMU: every test boots real VMs. */
 class TestKvmProviderContract extends ProviderContract {
@@ -16,6 +17,12 @@ class TestKvmProviderContract extends ProviderContract {
     @Override
     protected Duration execTimeout() {
         return Duration.ofSeconds(60);
+    }
+
+    /** The python guest's user: its home (a tmpfs of its own) and a UTF-8 locale, where the request sets none. */
+    @Override
+    protected Map<String, String> environmentDefaults() {
+        return Map.of("HOME", "/home/sandbox", "LANG", "C.UTF-8");
     }
 
     @Override

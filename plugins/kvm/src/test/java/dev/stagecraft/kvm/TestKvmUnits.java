@@ -55,15 +55,18 @@ class TestKvmUnits {
                 .with(Labels.USER_PREFIX + "note", "a<b>&'c\"");
         String xml = DomainXml.build(new DomainXml.Definition("stagecraft-abc", "qemu", 256L << 20, 2,
                 Path.of("/k"), Path.of("/i"), "console=ttyS0", "pc", labels, Optional.of(Path.of("/l/x.log")), "",
-                Optional.of(Path.of("/o/stagecraft-abc.qcow2"))));
+                Optional.of(Path.of("/o/stagecraft-abc.qcow2")), new GuestImage("python", Optional.of(Path.of("/r/python.qcow2")))));
         assertThat(DomainXml.labels(xml)).isEqualTo(labels);
         assertThat(DomainXml.type(xml)).isEqualTo("qemu");
         assertThat(DomainXml.hasInterface(xml)).isFalse();
         assertThat(DomainXml.serialLog(xml)).contains(Path.of("/l/x.log"));
         assertThat(xml).contains("<vcpu placement='static'>2</vcpu>").contains("org.qemu.guest_agent.0");
         assertThat(DomainXml.workspaceDisk(xml)).contains(Path.of("/o/stagecraft-abc.qcow2"));
+        assertThat(xml).as("the root image, read-only for QEMU").contains("<source file='/r/python.qcow2'/>"
+                + "<target dev='vdb' bus='virtio'/><readonly/><serial>stagecraft-root</serial>");
         String networked = DomainXml.build(new DomainXml.Definition("stagecraft-abc", "kvm", 256L << 20, 1,
-                Path.of("/k"), Path.of("/i"), "", "pc", labels, Optional.empty(), "default", Optional.empty()));
+                Path.of("/k"), Path.of("/i"), "", "pc", labels, Optional.empty(), "default", Optional.empty(),
+                new GuestImage(GuestImage.MINIMAL, Optional.empty())));
         assertThat(DomainXml.hasInterface(networked)).isTrue();
         assertThat(DomainXml.workspaceDisk(networked)).as("workspace in RAM: no disk").isEmpty();
         assertThat(networked).doesNotContain("<disk");

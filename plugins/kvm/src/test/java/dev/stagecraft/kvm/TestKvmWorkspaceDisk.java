@@ -156,8 +156,12 @@ class TestKvmWorkspaceDisk {
         assertThat(overlay).exists();
         assertThat(KvmFixtures.virsh("domblklist", DomainXml.domainName(spec.id()))).contains(overlay.toString());
         Path base = KvmSettings.DEFAULT_IMAGES.resolve("workspace.qcow2").toRealPath();
-        assertThat(KvmFixtures.virsh("domblklist", "--details", DomainXml.domainName(spec.id())))
-                .as("one disk only: the overlay").containsOnlyOnce(" disk ");
+        String disks = KvmFixtures.virsh("domblklist", "--details", DomainXml.domainName(spec.id()));
+        assertThat(disks.lines().filter(l -> l.contains(" disk ")).filter(l -> !l.contains(" vdb ")))
+                .as("one writable disk only: the overlay").singleElement().asString().contains(overlay.toString());
+        assertThat(KvmFixtures.virsh("dumpxml", DomainXml.domainName(spec.id())))
+                .as("the only other disk is the shared root image, read-only")
+                .containsOnlyOnce("<readonly/>");
         assertThat(Files.readString(overlay, StandardCharsets.ISO_8859_1).substring(0, 4096))
                 .as("the overlay is backed by the base's real file, which a rebuild never rewrites")
                 .contains(base.toString());
@@ -208,10 +212,12 @@ class TestKvmWorkspaceDisk {
             EnvironmentSpec spec = new EnvironmentSpec(persistent.id(),
                     persistent.requirement().toBuilder().persistentStorage(false).build(), IsolationLevel.VM, persistent.labels());
             ExecutionEnvironment env = create(ramOnly, spec);
-            assertThat(KvmFixtures.virsh("dumpxml", DomainXml.domainName(spec.id()))).doesNotContain("<disk");
+            assertThat(KvmFixtures.virsh("dumpxml", DomainXml.domainName(spec.id())))
+                    .as("no workspace disk: the root image is the only disk").doesNotContain(WorkspaceOverlay.DISK_SERIAL)
+                    .doesNotContain("overlays/");
             assertThat(overlayOf(spec)).doesNotExist();
-            assertThat(sh(env, "grep -c ' /workspace ' /proc/mounts || true").stdoutText().trim())
-                    .as("/workspace is a plain directory of the initramfs").isEqualTo("0");
+            assertThat(sh(env, "grep ' /workspace ' /proc/mounts | cut -d' ' -f3").stdoutText().trim())
+                    .as("/workspace is in RAM: a tmpfs over the read-only root").isEqualTo("tmpfs");
             env.putFile("lost.txt", new byte[] {1});
             env.stop();
             env.start();
