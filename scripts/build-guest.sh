@@ -148,12 +148,20 @@ cat > "$root/init" <<'INIT'
 # and run the QEMU guest agent: from this initramfs, or on the root disk after switch_root.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
+# One console line per boot phase with the guest's uptime (seconds since the kernel started): the provider's serial
+# log keeps them, and the kvm benchmark reports their medians.
+phase() {
+  read -r up _ < /proc/uptime
+  echo "stagecraft init: phase $1 at ${up}s" >&2
+}
+phase init
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 ip link set lo up 2>/dev/null
 for module in /lib/stagecraft-modules/*.ko; do
   [ -e "$module" ] && insmod "$module"
 done
+phase modules
 fail() {
   echo "stagecraft init: $*" >&2
   poweroff -f
@@ -191,6 +199,7 @@ while [ -z "$port" ] && [ $i -lt 500 ]; do
   usleep 10000
 done
 [ -n "$port" ] || fail "no virtio port named org.qemu.guest_agent.0"
+phase agent-port
 
 has_root=$(param root 0)
 has_workspace=$(param workspace "")
@@ -235,6 +244,7 @@ if [ -n "$new" ] && [ -x "$new/usr/bin/setpriv" ] && grep -q '^[^:]*:[^:]*:1000:
   chown 1000:1000 "$new/workspace"
   echo "1000:1000:$home" > "$new/run/stagecraft/run-as"
 fi
+phase disks
 # The cgroup every command runs in (one child per command, made by the exec wrapper): its memory, process and
 # CPU limits are the environment's, from the command line; the agent stays outside it, and out of the OOM
 # killer's reach (the wrapper raises the commands' score again).
@@ -249,6 +259,7 @@ if [ -w /sys/fs/cgroup/cgroup.subtree_control ]; then
   echo "$(param cpu max) 100000" > /sys/fs/cgroup/sandbox/cpu.max
 fi
 echo -1000 > /proc/self/oom_score_adj
+phase agent
 if [ -n "$new" ]; then
   for fs in /dev /proc /sys; do mount --move "$fs" "$new$fs"; done
   agent=/usr/sbin/qemu-ga

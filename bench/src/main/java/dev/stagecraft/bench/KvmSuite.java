@@ -6,6 +6,8 @@ import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,6 +49,11 @@ final class KvmSuite extends BenchSuite {
                 median.get("warmAcquireExecPython")));
         lines.add(String.format(Locale.ROOT, "  ratio provider exec / the agent's own guest-exec of python3 in the same VM: %.3fx",
                 median.get("providerExecPython") / median.get("bareAgentExecPython")));
+        try {
+            lines.addAll(KvmBootPhases.measure(iterations));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         return lines;
     }
 
