@@ -27,6 +27,10 @@ final class Call {
         this.json = json;
     }
 
+    ObjectMapper json() {
+        return json;
+    }
+
     String tenant() {
         return caller.tenant();
     }

@@ -102,6 +102,10 @@ final class EnvironmentRoutes {
             throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "environment '" + info.id()
                     + "' is STOPPED: POST /v1/environments/" + info.id() + "/start first");
         }
+        if (NdjsonOutput.wanted(call)) {
+            return Response.streamed(NdjsonOutput.CONTENT_TYPE, out -> NdjsonOutput.run(out, call.json(), info.kind(),
+                    info.id(), listener -> manager.execute(info.id(), request, listener)));
+        }
         ExecResult result = manager.execute(info.id(), request);
         return Response.ok(Json.run(info.kind(), info.id(), result));
     }
@@ -113,6 +117,27 @@ final class EnvironmentRoutes {
         EnvironmentRequirement requirement = bodies.requirement(
                 body.has("requirement") ? body.get("requirement")
                         : com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(), "request body: requirement");
+        if (NdjsonOutput.wanted(call)) {
+            Lease lease = tenants.lease(call.tenant(), requirement);
+            return Response.streamed(NdjsonOutput.CONTENT_TYPE, new Response.Streamed() {
+                @Override
+                public void write(java.io.OutputStream out) {
+                    // destroyed before the result line, as the buffered run answers only once it is gone
+                    NdjsonOutput.run(out, call.json(), lease.kind(), lease.id(), listener -> {
+                        try {
+                            return lease.execute(request, listener);
+                        } finally {
+                            lease.close();
+                        }
+                    });
+                }
+
+                @Override
+                public void close() {
+                    lease.close();
+                }
+            });
+        }
         try (Lease lease = tenants.lease(call.tenant(), requirement)) {
             return Response.ok(Json.run(lease.kind(), lease.id(), lease.execute(request)));
         }

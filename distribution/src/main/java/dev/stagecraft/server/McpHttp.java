@@ -77,13 +77,13 @@ final class McpHttp implements McpStatelessServerTransport {
         if (message instanceof McpSchema.JSONRPCRequest request) {
             McpSchema.JSONRPCResponse response = handler.handleRequest(context, request)
                     .contextWrite(reactor -> reactor.put(McpTransportContext.KEY, context)).block();
-            return new Response(200, null, mapper.writeValueAsBytes(response), Map.of("Content-Type", "application/json"));
+            return new Response(200, null, mapper.writeValueAsBytes(response), Map.of("Content-Type", "application/json"), null);
         }
         if (message instanceof McpSchema.JSONRPCNotification notification) {
             handler.handleNotification(context, notification)
                     .contextWrite(reactor -> reactor.put(McpTransportContext.KEY, context)).block();
         }
-        return new Response(202, null, null, Map.of());
+        return new Response(202, null, null, Map.of(), null);
     }
 
     /** DNS rebinding: a page in a browser must not reach this server through a name that resolves to loopback. */

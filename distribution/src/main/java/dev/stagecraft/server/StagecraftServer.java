@@ -57,6 +57,10 @@ public final class StagecraftServer implements AutoCloseable {
     /** Listens on {@code address} (port 0: any free port) and serves until {@link #close()}. */
     public static StagecraftServer start(Stagecraft stagecraft, ServerSettings settings, InetSocketAddress address,
                                          PrintStream requestLog) throws IOException {
+        // streamed output is many small writes: each goes out at once, not after the peer's delayed ACK
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
         HttpServer http = HttpServer.create(address, 0);
         AtomicInteger count = new AtomicInteger();
         ExecutorService handlers = Executors.newFixedThreadPool(settings.threads(), runnable -> {
@@ -174,6 +178,15 @@ public final class StagecraftServer implements AutoCloseable {
 
     private void send(HttpExchange exchange, Response response) throws IOException {
         response.headers().forEach(exchange.getResponseHeaders()::set);
+        if (response.streamed() != null) {
+            try (Response.Streamed body = response.streamed()) {
+                exchange.sendResponseHeaders(response.status(), 0);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    body.write(out);
+                }
+            }
+            return;
+        }
         byte[] body = response.json() != null ? json.writeValueAsBytes(response.json()) : response.bytes();
         if (response.json() != null) {
             exchange.getResponseHeaders().set("Content-Type", "application/json");
