@@ -120,6 +120,8 @@ public final class StagecraftServer implements AutoCloseable {
             response = failure(new StagecraftException(ErrorCode.INTERNAL, "internal error: " + e.getClass().getSimpleName()
                     + (e.getMessage() == null ? "" : ": " + e.getMessage())));
         }
+        // counted before the answer leaves: a client that scrapes next sees its own request
+        metrics.request(exchange.getRequestMethod(), template, response.status());
         try {
             send(exchange, response);
         } catch (IOException e) {
@@ -127,7 +129,6 @@ public final class StagecraftServer implements AutoCloseable {
         } finally {
             exchange.close();
             log.record(caller, exchange.getRequestMethod(), template, response.status(), started);
-            metrics.request(exchange.getRequestMethod(), template, response.status());
         }
     }
 
