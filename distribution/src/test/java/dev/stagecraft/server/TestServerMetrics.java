@@ -125,7 +125,10 @@ class TestServerMetrics {
             ok(fixture, 200, "POST", "/v1/run", fixture.key("acme"), "{\"argv\":[\"true\"]}");
             Answer answer = ok(fixture, 200, "GET", "/metrics", null, null);
             Exposition metrics = new Exposition(answer.text());
-            assertThat(metrics.samples()).as(answer.text()).isNotEmpty();
+            assertThat(metrics.samples()).as(answer.text()).isNotEmpty().extracting(Exposition.Sample::name)
+                    .as("the JVM figures docs/server.md names").contains("jvm_memory_used_bytes", "jvm_memory_committed_bytes",
+                            "jvm_memory_max_bytes", "jvm_threads_live_threads", "jvm_threads_peak_threads",
+                            "jvm_threads_states_threads", "process_cpu_usage", "system_cpu_usage", "process_uptime_seconds");
             assertThat(answer.text().lines().filter(line -> line.startsWith("# TYPE ")))
                     .allMatch(line -> line.matches("# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped)"));
         }
