@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code stagecraft serve}: the HTTP/JSON API over one {@link Stagecraft}, on the JDK's HTTP server with a fixed
  * number of handler threads. Every {@code /v1} call needs {@code Authorization: Bearer <key>} ({@link ApiKeys}) and
  * passes the key's rate limit; every failure is {@code {"error":{"code","message"}}} with the status of
- * {@link HttpStatuses}; each request is one JSON line in the request log. Closing stops accepting, lets running
+ * {@link HttpStatuses}; each request is one JSON line in the request log and is counted at {@code GET /metrics}. Closing stops accepting, lets running
  * requests finish for the configured grace, and leaves the {@link Stagecraft} to its owner.
  */
 public final class StagecraftServer implements AutoCloseable {
@@ -38,6 +38,7 @@ public final class StagecraftServer implements AutoCloseable {
     private final ApiKeys keys;
     private final RateLimiter rates;
     private final RequestLog log;
+    private final ServerMetrics metrics;
     private final ObjectMapper json = new ObjectMapper();
     private final List<Route> routes = new ArrayList<>();
     /** Requests being handled; a stopping server waits for it to reach zero. */
@@ -45,13 +46,14 @@ public final class StagecraftServer implements AutoCloseable {
     private volatile boolean stopping;
 
     private StagecraftServer(HttpServer http, ExecutorService handlers, ServerSettings settings, ApiKeys keys,
-                             RequestLog log) {
+                             RequestLog log, ServerMetrics metrics) {
         this.http = http;
         this.handlers = handlers;
         this.settings = settings;
         this.keys = keys;
         this.rates = new RateLimiter(settings.requestsPerSecond(), settings.burst(), System::nanoTime);
         this.log = log;
+        this.metrics = metrics;
     }
 
     /** Listens on {@code address} (port 0: any free port) and serves until {@link #close()}. */
@@ -70,11 +72,13 @@ public final class StagecraftServer implements AutoCloseable {
         });
         Clock clock = Clock.systemUTC();
         StagecraftServer server = new StagecraftServer(http, handlers, settings,
-                new ApiKeys(stagecraft.config().stateDirectory(), clock), new RequestLog(requestLog, clock));
+                new ApiKeys(stagecraft.config().stateDirectory(), clock), new RequestLog(requestLog, clock),
+                new ServerMetrics(stagecraft.manager()));
         RequestBodies bodies = new RequestBodies(server.json);
         Tenants tenants = new Tenants(stagecraft.manager(), settings, clock);
         server.routes.addAll(new EnvironmentRoutes(stagecraft.manager(), tenants, bodies, settings).routes());
         server.routes.addAll(new ServiceRoutes(stagecraft, bodies, settings).routes());
+        server.routes.add(server.metrics.route());
         server.routes.add(McpHttp.route(new McpTools(stagecraft.manager(), tenants, bodies, settings), settings));
         http.createContext("/", server::handle);
         http.setExecutor(handlers);
@@ -120,6 +124,8 @@ public final class StagecraftServer implements AutoCloseable {
             response = failure(new StagecraftException(ErrorCode.INTERNAL, "internal error: " + e.getClass().getSimpleName()
                     + (e.getMessage() == null ? "" : ": " + e.getMessage())));
         }
+        // counted before the answer leaves: a client that scrapes next sees its own request
+        metrics.request(exchange.getRequestMethod(), template, response.status());
         try {
             send(exchange, response);
         } catch (IOException e) {
@@ -165,6 +171,7 @@ public final class StagecraftServer implements AutoCloseable {
     }
 
     private Response failure(StagecraftException e) {
+        metrics.error(e.code());
         int status = e instanceof ApiException ? ((ApiException) e).status() : HttpStatuses.of(e.code());
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("code", e.code().name());

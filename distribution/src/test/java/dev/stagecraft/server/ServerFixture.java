@@ -95,12 +95,18 @@ final class ServerFixture implements AutoCloseable {
     }
 
     Answer sendBytes(String method, String path, String key, byte[] body) {
+        return sendBytes(method, path, key, body, Map.of());
+    }
+
+    /** The same, with more request headers (such as {@code Accept}). */
+    Answer sendBytes(String method, String path, String key, byte[] body, Map<String, String> headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.address().getPort() + path))
                 .timeout(Duration.ofSeconds(60))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         if (key != null) {
             request.header("Authorization", "Bearer " + key);
         }
+        headers.forEach(request::header);
         try {
             HttpResponse<byte[]> response = client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
             return new Answer(response.statusCode(), response);

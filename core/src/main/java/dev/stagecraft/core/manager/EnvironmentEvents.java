@@ -3,6 +3,7 @@ package dev.stagecraft.core.manager;
 import dev.stagecraft.api.ExecutionEnvironment;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -25,7 +26,20 @@ final class EnvironmentEvents {
 
     /** An event about a kind rather than one environment passes an empty id. */
     void emit(EnvironmentEvent.Type type, String environmentId, String kind, String detail) {
-        EnvironmentEvent event = new EnvironmentEvent(type, environmentId, kind, clock.instant(), detail);
+        send(new EnvironmentEvent(type, environmentId, kind, clock.instant(), detail));
+    }
+
+    /** An event that took {@code duration} (a create, a command). */
+    void emitTimed(EnvironmentEvent.Type type, ExecutionEnvironment environment, String detail, Duration duration) {
+        send(new EnvironmentEvent(type, environment.id(), environment.kind(), clock.instant(), detail, duration, ""));
+    }
+
+    /** An event with a {@link EnvironmentEvent#cause() cause} to count by. */
+    void emitCaused(EnvironmentEvent.Type type, ExecutionEnvironment environment, String detail, String cause) {
+        send(new EnvironmentEvent(type, environment.id(), environment.kind(), clock.instant(), detail, Duration.ZERO, cause));
+    }
+
+    private void send(EnvironmentEvent event) {
         for (EnvironmentListener listener : listeners) {
             try {
                 listener.onEvent(event);

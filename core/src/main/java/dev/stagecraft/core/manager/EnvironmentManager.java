@@ -116,7 +116,10 @@ public final class EnvironmentManager implements AutoCloseable {
 
     /** Chooses a kind for {@code requirement}, with the configuration's default allowlist where it states none. */
     public Selection select(EnvironmentRequirement requirement) {
-        return pipeline.select(config.withDefaults(requirement), providers.candidates());
+        Selection selection = pipeline.select(config.withDefaults(requirement), providers.candidates());
+        events.emit(EnvironmentEvent.Type.SELECTED, "", selection.chosenKind().orElse(""),
+                selection.chosenKind().isPresent() ? "selected" : "nothing fits");
+        return selection;
     }
 
     /** Selects, creates and returns a lease; the environment is destroyed when the lease closes or this process dies. */
@@ -140,8 +143,10 @@ public final class EnvironmentManager implements AutoCloseable {
     public Lease acquire(Selection selection, Map<String, String> systemLabels) {
         String kind = selection.requireChoice();
         if (selection.requirement().labels().isEmpty()) {
-            Optional<ManagedEnvironment> warm = pools.take(WarmPools.Profile.of(kind, selection.requirement()))
-                    .map(environments::get);
+            WarmPools.Taken taken = pools.take(WarmPools.Profile.of(kind, selection.requirement()));
+            taken.pool().ifPresent(pool -> events.emit(taken.id().isPresent() ? EnvironmentEvent.Type.POOL_HIT
+                    : EnvironmentEvent.Type.POOL_MISS, "", kind, pool));
+            Optional<ManagedEnvironment> warm = taken.id().map(environments::get);
             if (warm.isPresent()) {
                 used(warm.get());
                 return lease(warm.get().environment, selection);
@@ -167,7 +172,8 @@ public final class EnvironmentManager implements AutoCloseable {
     private void destroyPooled(String id) {
         ManagedEnvironment managed = environments.remove(id);
         if (managed != null) {
-            reaper.destroyQuietly(managed.environment, "destroy", "warm pool drained");
+            reaper.destroyQuietly(managed.environment, "destroy",
+                    new Reaper.Reason(EnvironmentEvent.POOL_DRAINED, "warm pool drained"));
         }
     }
 
@@ -218,6 +224,7 @@ public final class EnvironmentManager implements AutoCloseable {
         fields.put("labels", requirement.labels());
         audit.record("create", subject, "started", fields);
         ExecutionEnvironment environment;
+        long started = System.nanoTime();
         try {
             environment = entry.provider().create(new EnvironmentSpec(id, requirement, isolation, labels));
         } catch (RuntimeException e) {
@@ -228,7 +235,8 @@ public final class EnvironmentManager implements AutoCloseable {
         }
         audit.record("create-result", subject, "ok", Map.of());
         environments.put(id, new ManagedEnvironment(environment, clock.instant()));
-        events.emit(EnvironmentEvent.Type.CREATED, environment, "isolation " + isolation.label());
+        events.emitTimed(EnvironmentEvent.Type.CREATED, environment, "isolation " + isolation.label(),
+                Duration.ofNanos(System.nanoTime() - started));
         return environment;
     }
 
@@ -257,6 +265,7 @@ public final class EnvironmentManager implements AutoCloseable {
         audit.record("exec", subject, "started", execFields(request));
         events.emit(EnvironmentEvent.Type.EXEC_STARTED, environment, String.join(" ", request.argv()));
         ExecResult result;
+        long started = System.nanoTime();
         try {
             result = listener == null ? environment.execute(request) : environment.execute(request, listener);
         } catch (RuntimeException e) {
@@ -271,7 +280,8 @@ public final class EnvironmentManager implements AutoCloseable {
         outcome.put("durationMs", result.duration().toMillis());
         outcome.put("truncated", result.truncated());
         audit.record("exec-result", subject, "ok", outcome);
-        events.emit(EnvironmentEvent.Type.EXEC_FINISHED, environment, "exit " + result.exitCode() + " " + result.termination());
+        events.emitTimed(EnvironmentEvent.Type.EXEC_FINISHED, environment, "exit " + result.exitCode() + " "
+                + result.termination(), Duration.ofNanos(System.nanoTime() - started));
         try {
             managed.lastUsage = environment.usage();
         } catch (RuntimeException ignored) {
@@ -451,7 +461,8 @@ public final class EnvironmentManager implements AutoCloseable {
         reaper.close();
         for (ManagedEnvironment managed : List.copyOf(environments.values())) {
             if (managed.environment.labels().get(ProcessIdentity.HOLDER_LABEL).filter(self::equals).isPresent()) {
-                reaper.destroyQuietly(managed.environment, "destroy", "manager closed");
+                reaper.destroyQuietly(managed.environment, "destroy",
+                        new Reaper.Reason(EnvironmentEvent.MANAGER_CLOSED, "manager closed"));
                 environments.remove(managed.id());
             }
         }

@@ -31,6 +31,10 @@ final class Reaper implements AutoCloseable {
     private final EnvironmentEvents events;
     private ScheduledExecutorService thread;
 
+    /** Why an environment goes: an {@link EnvironmentEvent#cause() event cause} and the words for people. */
+    record Reason(String cause, String text) {
+    }
+
     Reaper(StagecraftConfig config, Clock clock, String self, Map<String, ManagedEnvironment> environments,
            LastUse lastUse, AuditLog audit, EnvironmentEvents events) {
         this.config = config;
@@ -72,7 +76,7 @@ final class Reaper implements AutoCloseable {
         for (ManagedEnvironment managed : List.copyOf(environments.values())) {
             // A pooled environment is idle by design: only its TTL counts.
             Instant lastUsed = pools.holds(managed.id()) ? clock.instant() : lastUsed(managed);
-            Optional<String> reason = reason(managed.environment.labels(), lastUsed);
+            Optional<Reason> reason = reason(managed.environment.labels(), lastUsed);
             if (reason.isPresent() && managed.environment.status() != EnvironmentStatus.RUNNING) {
                 pools.forget(managed.id());
                 if (destroyQuietly(managed.environment, "reap", reason.get())) {
@@ -92,17 +96,17 @@ final class Reaper implements AutoCloseable {
         return latest;
     }
 
-    Optional<String> reason(Labels labels, Instant lastUsed) {
+    Optional<Reason> reason(Labels labels, Instant lastUsed) {
         Instant now = clock.instant();
         if (expired(labels, now)) {
-            return Optional.of("ttl " + labels.ttl() + " expired");
+            return Optional.of(new Reason(EnvironmentEvent.TTL, "ttl " + labels.ttl() + " expired"));
         }
         Optional<String> holder = labels.get(ProcessIdentity.HOLDER_LABEL);
         if (holder.isPresent() && !holder.get().equals(self) && !ProcessIdentity.alive(holder.get())) {
-            return Optional.of("its holder process " + holder.get() + " is gone");
+            return Optional.of(new Reason(EnvironmentEvent.ORPHANED, "its holder process " + holder.get() + " is gone"));
         }
         if (!config.idleTimeout().isZero() && lastUsed.plus(config.idleTimeout()).isBefore(now)) {
-            return Optional.of("idle for more than " + config.idleTimeout());
+            return Optional.of(new Reason(EnvironmentEvent.IDLE, "idle for more than " + config.idleTimeout()));
         }
         return Optional.empty();
     }
@@ -116,9 +120,9 @@ final class Reaper implements AutoCloseable {
     }
 
     /** Destroys, audits and reports; true when it is gone. A failure is an event and a failed audit record. */
-    boolean destroyQuietly(ExecutionEnvironment environment, String action, String reason) {
+    boolean destroyQuietly(ExecutionEnvironment environment, String action, Reason reason) {
         Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("reason", reason);
+        fields.put("reason", reason.text());
         boolean gone = true;
         try {
             environment.destroy();
@@ -134,7 +138,7 @@ final class Reaper implements AutoCloseable {
             events.emit(EnvironmentEvent.Type.FAILED, environment, "audit failed: " + e.getMessage());
         }
         if (gone) {
-            events.emit(EnvironmentEvent.Type.REAPED, environment, reason);
+            events.emitCaused(EnvironmentEvent.Type.REAPED, environment, reason.text(), reason.cause());
         }
         return gone;
     }

@@ -81,7 +81,7 @@ final class Reconciler {
                 continue;
             }
             ManagedEnvironment managed = new ManagedEnvironment(environment, labels.createdAt());
-            Optional<String> reason = reaper.reason(labels, reaper.lastUsed(managed));
+            Optional<Reaper.Reason> reason = reaper.reason(labels, reaper.lastUsed(managed));
             // One the backend would not remove is still there: adopted, so it is listed (expired) and tried again.
             if (reason.isPresent() && reaper.destroyQuietly(environment, "reap", reason.get())) {
                 continue;

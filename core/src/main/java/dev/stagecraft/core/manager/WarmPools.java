@@ -72,16 +72,29 @@ final class WarmPools implements AutoCloseable {
         return pools.isEmpty();
     }
 
+    /**
+     * What a {@link #take} found: the first pool whose profile matched (empty when none did, or none has made an
+     * environment yet) and the ready environment handed out (empty when no matching pool had one: a miss).
+     */
+    record Taken(Optional<String> pool, Optional<String> id) {
+    }
+
     /** A ready environment of this profile, removed from its pool, if one is there. */
-    synchronized Optional<String> take(Profile profile) {
+    synchronized Taken take(Profile profile) {
+        Optional<String> matched = Optional.empty();
         for (Pool pool : pools) {
-            if (profile.equals(pool.profile) && !pool.ready.isEmpty()) {
-                String id = pool.ready.removeFirst();
-                refillLater();
-                return Optional.of(id);
+            if (profile.equals(pool.profile)) {
+                if (!pool.ready.isEmpty()) {
+                    String id = pool.ready.removeFirst();
+                    refillLater();
+                    return new Taken(Optional.of(pool.spec.name()), Optional.of(id));
+                }
+                if (matched.isEmpty()) {
+                    matched = Optional.of(pool.spec.name());
+                }
             }
         }
-        return Optional.empty();
+        return new Taken(matched, Optional.empty());
     }
 
     synchronized boolean holds(String id) {

@@ -46,6 +46,7 @@ import static dev.stagecraft.core.manager.EnvironmentEvent.Type.STOPPED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
 
 /** The manager over the real sandbox provider (found on the test class path). */
 class TestEnvironmentManager {
@@ -109,6 +110,22 @@ class TestEnvironmentManager {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dev.stagecraft.label.");
         assertThatThrownBy(() -> manager.create(EnvironmentRequirement.builder().build(), Map.of("tenant", "y")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must start with dev.stagecraft.");
+    }
+
+    @Test
+    void eventsSayWhatWasSelectedAndHowLongCreateAndExecTook() {
+        EnvironmentManager manager = open().manager();
+        String id = manager.create(EnvironmentRequirement.builder().build()).id();
+        manager.execute(id, ExecRequest.of("true"));
+        manager.select(EnvironmentRequirement.builder().provider("no-such-kind").build());
+
+        assertThat(events).filteredOn(e -> e.type() == EnvironmentEvent.Type.SELECTED)
+                .extracting(EnvironmentEvent::environmentId, EnvironmentEvent::kind, EnvironmentEvent::detail)
+                .containsExactly(tuple("", "sandbox", "selected"), tuple("", "", "nothing fits"));
+        assertThat(events).filteredOn(e -> e.environmentId().equals(id) && (e.type() == CREATED || e.type() == EXEC_FINISHED))
+                .hasSize(2).allSatisfy(e -> assertThat(e.duration()).isPositive());
+        assertThat(events).filteredOn(e -> e.environmentId().equals(id) && e.type() == EXEC_STARTED)
+                .singleElement().satisfies(e -> assertThat(e.duration()).isZero());
     }
 
     @Test
@@ -221,7 +238,9 @@ class TestEnvironmentManager {
         assertThat(sandboxDir(shortLived.id())).doesNotExist();
         assertThat(sandboxDir(longLived.id())).isDirectory();
         assertThat(eventsOf(shortLived.id())).containsExactly(CREATED, REAPED);
-        assertThat(events.stream().filter(e -> e.type() == REAPED).findFirst().orElseThrow().detail()).isEqualTo("ttl PT2S expired");
+        EnvironmentEvent reaped = events.stream().filter(e -> e.type() == REAPED).findFirst().orElseThrow();
+        assertThat(reaped.detail()).isEqualTo("ttl PT2S expired");
+        assertThat(reaped.cause()).isEqualTo(EnvironmentEvent.TTL);
         JsonNode reap = AuditLines.read(audit()).stream().filter(n -> n.path("action").asText().equals("reap")).findFirst().orElseThrow();
         assertThat(reap.path("environment").asText()).isEqualTo(shortLived.id());
         assertThat(reap.path("reason").asText()).isEqualTo("ttl PT2S expired");
@@ -397,7 +416,9 @@ class TestEnvironmentManager {
         assertThat(e.code()).isEqualTo(ErrorCode.NO_PROVIDER);
         assertThat(e.getMessage()).contains("sandbox: dropped by security: offers isolation up to container; level critical needs vm or stronger");
         assertThat(AuditLines.read(audit())).as("nothing was created, so nothing is audited").isEmpty();
-        assertThat(events).isEmpty();
+        assertThat(events).as("only the selection that found nothing").singleElement()
+                .satisfies(event -> assertThat(event.type()).isEqualTo(EnvironmentEvent.Type.SELECTED))
+                .satisfies(event -> assertThat(event.kind()).isEmpty());
 
         // a medium environment with audit off leaves no record either
         try (Lease lease = stagecraft.manager().acquire(EnvironmentRequirement.builder().build())) {
@@ -415,7 +436,8 @@ class TestEnvironmentManager {
         try (Lease lease = stagecraft.manager().acquire(EnvironmentRequirement.builder().build())) {
             assertThat(lease.execute(ExecRequest.of("echo", "fine")).stdoutText()).isEqualTo("fine\n");
         }
-        assertThat(events).extracting(EnvironmentEvent::type).containsExactly(CREATED, EXEC_STARTED, EXEC_FINISHED, DESTROYED);
+        assertThat(events).extracting(EnvironmentEvent::type).containsExactly(EnvironmentEvent.Type.SELECTED, CREATED,
+                EXEC_STARTED, EXEC_FINISHED, DESTROYED);
     }
 
     private static List<String> readAll(Path file) {

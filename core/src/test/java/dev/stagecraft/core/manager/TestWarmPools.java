@@ -16,12 +16,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 /** Warm pools over the real sandbox: filled in the background, handed out once, refilled, drained on close. */
 class TestWarmPools {
@@ -29,9 +35,13 @@ class TestWarmPools {
     Path state;
 
     private Stagecraft open(String poolsYaml) throws Exception {
+        return open(poolsYaml, event -> { });
+    }
+
+    private Stagecraft open(String poolsYaml, EnvironmentListener listener) throws Exception {
         Path config = state.resolve("stagecraft.yaml");
         Files.writeString(config, "state-dir: " + state + "\naudit:\n  enabled: false\n" + poolsYaml);
-        Stagecraft stagecraft = Stagecraft.builder().configFile(config).environment(Map.of()).build();
+        Stagecraft stagecraft = Stagecraft.builder().configFile(config).environment(Map.of()).listener(listener).build();
         SandboxOnHost.require(stagecraft);
         return stagecraft;
     }
@@ -61,6 +71,51 @@ class TestWarmPools {
                     e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
             awaitReady(manager, "shell", 2);
             assertThat(manager.list(Optional.empty(), Map.of())).extracting(EnvironmentInfo::id).doesNotContain(used);
+        }
+    }
+
+    @Test
+    void aTakeFromAReadyPoolIsAHitAndFromAnEmptyOneAMiss() throws Exception {
+        List<EnvironmentEvent> events = new CopyOnWriteArrayList<>();
+        CountDownLatch refillMayFinish = new CountDownLatch(1);
+        AtomicBoolean holdRefills = new AtomicBoolean();
+        // The refill thread's create waits here, so the pool stays empty until the second acquire has missed.
+        EnvironmentListener listener = event -> {
+            events.add(event);
+            if (holdRefills.get() && event.type() == EnvironmentEvent.Type.CREATED
+                    && Thread.currentThread().getName().equals("stagecraft-pool-refill")) {
+                awaitQuietly(refillMayFinish);
+            }
+        };
+        try (Stagecraft stagecraft = open("pools:\n  shell:\n    size: 1\n    tool-type: shell\n", listener)) {
+            EnvironmentManager manager = stagecraft.manager();
+            awaitReady(manager, "shell", 1);
+            holdRefills.set(true);
+            EnvironmentRequirement shell = EnvironmentRequirement.builder().toolType("shell").build();
+            try (Lease warm = manager.acquire(shell); Lease cold = manager.acquire(shell)) {
+                assertThat(warm.status().labels().get(WarmPools.POOL_LABEL)).contains("shell");
+                assertThat(cold.status().labels().get(WarmPools.POOL_LABEL)).isEmpty();
+            } finally {
+                refillMayFinish.countDown();
+            }
+            assertThat(events).filteredOn(e -> e.type() == EnvironmentEvent.Type.POOL_HIT
+                            || e.type() == EnvironmentEvent.Type.POOL_MISS)
+                    .extracting(EnvironmentEvent::type, EnvironmentEvent::kind, EnvironmentEvent::detail)
+                    .containsExactly(tuple(EnvironmentEvent.Type.POOL_HIT, "sandbox", "shell"),
+                            tuple(EnvironmentEvent.Type.POOL_MISS, "sandbox", "shell"));
+            try (Lease labelled = manager.acquire(EnvironmentRequirement.builder().toolType("shell").label("team", "x").build())) {
+                assertThat(events).as("an acquire the pool cannot serve is neither")
+                        .filteredOn(e -> e.type() == EnvironmentEvent.Type.POOL_HIT || e.type() == EnvironmentEvent.Type.POOL_MISS)
+                        .hasSize(2);
+            }
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
