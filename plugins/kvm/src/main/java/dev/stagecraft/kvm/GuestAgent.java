@@ -59,8 +59,8 @@ final class GuestAgent {
 
     /**
      * Drops to the user the guest's init named in {@code /run/stagecraft/run-as} ("uid:gid:home"), when it named
-     * one: no capabilities, none to gain (no_new_privs), its limits set first. {@code $lim} holds prlimit's options
-     * (empty for none).
+     * one: no capabilities, none to gain (no_new_privs), its limits set first by the shell itself ({@code ulimit}: no
+     * process for it). {@code $nofile} is RLIMIT_NOFILE, {@code $fsize} RLIMIT_FSIZE in 512-byte blocks (0: none).
      */
     private static final String DROP_PRIVILEGES = String.join("\n",
             "if [ -r " + PRIVATE_DIR + "/run-as ]; then",
@@ -68,18 +68,22 @@ final class GuestAgent {
             "  [ -n \"${HOME+set}\" ] || export HOME=\"$home\"",
             "  [ -n \"${LANG+set}\" ] || export LANG=C.UTF-8",
             "  echo 500 >/proc/self/oom_score_adj",
+            "  [ \"${nofile:-0}\" = 0 ] || ulimit -n \"$nofile\" || exit 125",
+            "  [ \"${fsize:-0}\" = 0 ] || ulimit -f \"$fsize\" || exit 125",
             "  set -- setpriv --reuid=\"$uid\" --regid=\"$gid\" --clear-groups --inh-caps=-all --bounding-set=-all"
                     + " --no-new-privs -- \"$@\"",
-            "  [ -z \"$lim\" ] || set -- prlimit $lim \"$@\"",
             "fi");
 
     /**
-     * $1 temp dir, $2 cap+1, $3 working dir (relative, may be empty), $4 stdin file (may be empty), $5 prlimit's
-     * options (may be empty), $6... argv. The command runs in a cgroup of its own under {@link #COMMANDS_CGROUP}
-     * (when the guest has one), which is killed whole when the command ends, taking its detached children with it.
+     * $1 the command's FIFO prefix in {@link #PRIVATE_DIR} ({@code .o} and {@code .e} are added), $2 cap+1, $3
+     * working dir (relative, may be empty), $4 stdin file (may be empty), $5 open files limit and $6 file size limit
+     * in 512-byte blocks (0: none), $7... argv. The command runs in a cgroup of its own under
+     * {@link #COMMANDS_CGROUP} (when the guest has one), which is killed whole when the command ends, taking its
+     * detached children with it. Under TCG every process the wrapper starts costs tens of milliseconds, so it
+     * starts few: shell built-ins read the cgroup's counters and set the limits.
      */
     static final String EXEC_WRAPPER = String.join("\n",
-            "t=$1; limit=$2; rel=$3; input=$4; lim=$5; shift 5",
+            "t=$1; limit=$2; rel=$3; input=$4; nofile=$5; fsize=$6; shift 6",
             "if [ -n \"$input\" ]; then exec <\"$input\"; rm -f \"$input\"; fi",
             "cd " + WORKSPACE + " || exit 125",
             "if [ -n \"$rel\" ]; then",
@@ -91,9 +95,10 @@ final class GuestAgent {
             "  done",
             "  unset IFS; set +f",
             "fi",
-            "mkdir -p -m 700 \"${t%/*}\" && mkdir -m 700 \"$t\" && mkfifo \"$t/o\" \"$t/e\" || exit 125",
-            "{ head -c \"$limit\"; cat >/dev/null; } <\"$t/o\" &",
-            "{ head -c \"$limit\" >&2; cat >/dev/null; } <\"$t/e\" &",
+            "[ -d \"${t%/*}\" ] || mkdir -p -m 700 \"${t%/*}\" || exit 125",
+            "mkfifo -m 600 \"$t.o\" \"$t.e\" || exit 125",
+            "{ head -c \"$limit\"; cat >/dev/null; } <\"$t.o\" &",
+            "{ head -c \"$limit\" >&2; cat >/dev/null; } <\"$t.e\" &",
             "cg=\"\"",
             "if [ -d " + COMMANDS_CGROUP + " ] && mkdir \"" + COMMANDS_CGROUP + "/${t##*/}\" 2>/dev/null; then",
             "  cg=\"" + COMMANDS_CGROUP + "/${t##*/}\"",
@@ -102,19 +107,19 @@ final class GuestAgent {
             "  if [ -n \"$cg\" ]; then echo 0 >\"$cg/cgroup.procs\" || exit 125; fi",
             DROP_PRIVILEGES,
             "  exec \"$@\"",
-            ") >\"$t/o\" 2>\"$t/e\"",
+            ") >\"$t.o\" 2>\"$t.e\"",
             "rc=$?",
             "if [ -n \"$cg\" ]; then",
             "  echo 1 >\"$cg/cgroup.kill\" 2>/dev/null",
-            "  oom=$(sed -n 's/^oom_kill //p' \"$cg/memory.events\" 2>/dev/null)",
-            "  pids=$(sed -n 's/^max //p' \"$cg/pids.events\" 2>/dev/null)",
+            "  while read -r k v; do [ \"$k\" != oom_kill ] || oom=$v; done <\"$cg/memory.events\" 2>/dev/null",
+            "  while read -r k v; do [ \"$k\" != max ] || pids=$v; done <\"$cg/pids.events\" 2>/dev/null",
             "fi",
             "wait",
             "if [ -n \"$cg\" ]; then",
             "  i=0; while ! rmdir \"$cg\" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.01; i=$((i+1)); done",
             "  printf '\\nstagecraft-exec: oom_kill=%s pids_max=%s\\n' \"${oom:-0}\" \"${pids:-0}\" >&2",
             "fi",
-            "rm -rf \"$t\"",
+            "rm -f \"$t.o\" \"$t.e\"",
             "exit $rc");
 
     /**
@@ -128,7 +133,7 @@ final class GuestAgent {
             "check=$1; mode=$2; staging=$3; cap=$4; shift 4",
             "if [ \"$mode\" = put ]; then exec <\"$staging\"; else exec >\"$staging\"; fi",
             "rm -f \"$staging\"",
-            "lim=\"\"",
+            "nofile=0; fsize=0",
             "set -- /bin/sh -c \"$check\" stagecraft-files \"$mode\" \"$cap\" \"$@\"",
             DROP_PRIVILEGES,
             "exec \"$@\"");
@@ -226,7 +231,8 @@ final class GuestAgent {
             writeFile(stdinFile, stdin);
         }
         List<String> args = new ArrayList<>(List.of("/bin/sh", "-c", EXEC_WRAPPER, "stagecraft-exec",
-                tempDir, String.valueOf(limit + 1), relative, stdinFile, processLimits(limits)));
+                tempDir, String.valueOf(limit + 1), relative, stdinFile, String.valueOf(Math.max(0, limits.openFiles())),
+                String.valueOf(fileSizeBlocks(limits))));
         args.addAll(request.argv());
         List<String> env = new ArrayList<>();
         if (!request.env().containsKey("PATH")) {
@@ -284,11 +290,9 @@ final class GuestAgent {
         return Terminations.ended(code, out, err, took, truncated).withNote(note);
     }
 
-    /** prlimit's options for one command: its open files and file size limits. */
-    static String processLimits(GuestLimits limits) {
-        String files = limits.openFiles() > 0 ? "--nofile=" + limits.openFiles() + ":" + limits.openFiles() : "";
-        String size = limits.fileBytes() > 0 ? "--fsize=" + limits.fileBytes() + ":" + limits.fileBytes() : "";
-        return (files + " " + size).trim();
+    /** RLIMIT_FSIZE in the shell's 512-byte blocks, rounded up (at least one block), or 0 for none. */
+    static long fileSizeBlocks(GuestLimits limits) {
+        return limits.fileBytes() > 0 ? (limits.fileBytes() + 511) / 512 : 0;
     }
 
     /** Which of the guest's limits ended a failed command, as {@link Terminations} words it; empty for none. */
@@ -388,7 +392,7 @@ final class GuestAgent {
     private void kill(long pid, String tempDir, String stdinFile) throws LibvirtException {
         String cgroup = COMMANDS_CGROUP + "/" + tempDir.substring(tempDir.lastIndexOf('/') + 1);
         long killer = spawn("/bin/sh", List.of("-c", "if [ -d \"$3\" ]; then echo 1 >\"$3/cgroup.kill\"; else"
-                        + " kill -9 -- \"-$1\" 2>/dev/null || kill -9 \"-$1\"; rm -rf \"$2\"; fi; [ -z \"$4\" ] || rm -f \"$4\"",
+                        + " kill -9 -- \"-$1\" 2>/dev/null || kill -9 \"-$1\"; rm -f \"$2.o\" \"$2.e\"; fi; [ -z \"$4\" ] || rm -f \"$4\"",
                 "stagecraft-kill", String.valueOf(pid), tempDir, cgroup, stdinFile),
                 List.of("PATH=" + DEFAULT_PATH), null, false);
         poll(killer, System.nanoTime() + Duration.ofSeconds(5).toNanos());
