@@ -22,7 +22,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -55,6 +58,7 @@ final class ServerFixture implements AutoCloseable {
     final ApiKeys keys;
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final List<RecordedExchange> traffic = Collections.synchronizedList(new ArrayList<>());
 
     ServerFixture(Path state, Map<String, String> overrides) throws IOException {
         this(state, overrides, null);
@@ -108,13 +112,23 @@ final class ServerFixture implements AutoCloseable {
         }
         headers.forEach(request::header);
         try {
-            HttpResponse<byte[]> response = client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpRequest sent = request.build();
+            HttpResponse<byte[]> response = client.send(sent, HttpResponse.BodyHandlers.ofByteArray());
+            traffic.add(new RecordedExchange(method, sent.uri(), sent.headers().map(), body == null ? new byte[0] : body,
+                    response.statusCode(), response.headers().map(), response.body()));
             return new Answer(response.statusCode(), response);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** Every request sent through {@link #sendBytes} so far, with its answer. */
+    List<RecordedExchange> traffic() {
+        synchronized (traffic) {
+            return List.copyOf(traffic);
         }
     }
 
