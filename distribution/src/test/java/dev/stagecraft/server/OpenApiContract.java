@@ -41,8 +41,20 @@ final class OpenApiContract {
         this.schemas = SchemaRegistry.withDefaultDialect(Dialects.getOpenApi31(), builder -> builder.schemas(Map.of(BASE, text)));
     }
 
-    JsonNode document() {
-        return document;
+    /** The shipped document's contract. */
+    static OpenApiContract shipped() {
+        try {
+            return new OpenApiContract(OpenApiRoute.document());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** What in all of {@code traffic} disagrees with the document. */
+    List<String> problems(List<RecordedExchange> traffic, List<Route> routes) {
+        List<String> problems = new ArrayList<>();
+        traffic.forEach(exchange -> problems.addAll(problems(exchange, routes)));
+        return problems;
     }
 
     /** {@code METHOD /template} for each operation in the document. */

@@ -31,7 +31,8 @@ import java.util.Optional;
 
 /**
  * A real server on a free loopback port over a real {@link Stagecraft} (the sandbox from the test class path) with a
- * private state folder; requests go through {@link HttpClient}. Configuration comes as {@code STAGECRAFT_*} overrides.
+ * private state folder; requests go through {@link HttpClient}, and each one and its answer are checked against the
+ * OpenAPI document when the fixture closes. Configuration comes as {@code STAGECRAFT_*} overrides.
  */
 final class ServerFixture implements AutoCloseable {
     /** One answer: status, headers and body (read as JSON on demand). */
@@ -137,7 +138,10 @@ final class ServerFixture implements AutoCloseable {
         return log.toString(StandardCharsets.UTF_8);
     }
 
-    /** Stops the server, removes every environment the test left, closes the core. */
+    /**
+     * Stops the server, removes every environment the test left, closes the core; then fails when any request sent
+     * through this fixture, or its answer, disagrees with {@code /v1/openapi.json} ({@link OpenApiContract}).
+     */
     @Override
     public void close() {
         server.close();
@@ -147,6 +151,10 @@ final class ServerFixture implements AutoCloseable {
             }
         } finally {
             stagecraft.close();
+        }
+        List<String> problems = OpenApiContract.shipped().problems(traffic(), server.routes());
+        if (!problems.isEmpty()) {
+            throw new AssertionError("traffic that disagrees with /v1/openapi.json:\n" + String.join("\n", problems));
         }
     }
 }

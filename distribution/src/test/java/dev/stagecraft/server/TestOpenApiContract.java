@@ -20,10 +20,7 @@ class TestOpenApiContract {
             + "\"expired\":false,\"createdAt\":\"2026-12-05T08:00:00Z\",\"uptimeSeconds\":1,\"ttlSeconds\":600,"
             + "\"expiresAt\":\"2026-12-05T08:10:00Z\",\"lastUsedAt\":\"2026-12-05T08:00:00Z\",\"labels\":{}}";
 
-    private final OpenApiContract contract = new OpenApiContract(OpenApiRoute.document());
-
-    TestOpenApiContract() throws Exception {
-    }
+    private final OpenApiContract contract = OpenApiContract.shipped();
 
     private static RecordedExchange exchange(String method, String path, String key, String request, int status,
                                              String contentType, String response) {

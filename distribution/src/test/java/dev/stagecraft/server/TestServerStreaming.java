@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import dev.stagecraft.tck.Deadline;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -98,7 +99,9 @@ class TestServerStreaming {
         assertThat(result.get("provider").asText()).isEqualTo("sandbox");
         assertThat(result.get("exitCode").asInt()).isZero();
         assertThat(fixture.stagecraft.manager().list(Optional.empty(), Map.of())).as("the run's environment is gone").isEmpty();
-        assertThat(fixture.log()).contains("\"route\":\"/v1/run\",\"status\":200");
+        // the log line follows the answer's last byte: wait for it
+        Deadline.await(Duration.ofSeconds(10), "the run's request log line",
+                () -> fixture.log().contains("\"route\":\"/v1/run\",\"status\":200"));
     }
 
     @Test
