@@ -62,8 +62,12 @@ class TestServerStreaming {
         assertThat(response.headers().firstValue("Content-Type")).contains(NdjsonOutput.CONTENT_TYPE);
         List<JsonNode> events = new ArrayList<>();
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
-            JsonNode first = JSON.readTree(lines.readLine());
-            assertThat(first.toString()).isEqualTo("{\"stdout\":\"first\\n\"}");
+            // stdout and stderr are two pipes: "oops" may come before "first"
+            for (JsonNode event = JSON.readTree(lines.readLine()); !event.toString().equals("{\"stdout\":\"first\\n\"}");
+                 event = JSON.readTree(lines.readLine())) {
+                assertThat(event.toString()).as("only stderr comes before the first stdout line").isEqualTo("{\"stderr\":\"oops\\n\"}");
+                events.add(event);
+            }
             assertThat(fixture.sendBytes("PUT", "/v1/environments/" + id + "/files/go", key, new byte[0]).status())
                     .isEqualTo(204);
             for (String line = lines.readLine(); line != null; line = lines.readLine()) {
