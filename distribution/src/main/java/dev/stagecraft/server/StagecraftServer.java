@@ -79,6 +79,7 @@ public final class StagecraftServer implements AutoCloseable {
         server.routes.addAll(new EnvironmentRoutes(stagecraft.manager(), tenants, bodies, settings).routes());
         server.routes.addAll(new ServiceRoutes(stagecraft, bodies, settings).routes());
         server.routes.add(server.metrics.route());
+        server.routes.add(OpenApiRoute.route());
         server.routes.add(McpHttp.route(new McpTools(stagecraft.manager(), tenants, bodies, settings), settings));
         http.createContext("/", server::handle);
         http.setExecutor(handlers);
@@ -88,6 +89,11 @@ public final class StagecraftServer implements AutoCloseable {
 
     public InetSocketAddress address() {
         return http.getAddress();
+    }
+
+    /** Every route this server answers, in the order they are matched (the OpenAPI document must name each). */
+    List<Route> routes() {
+        return List.copyOf(routes);
     }
 
     private void handle(HttpExchange exchange) {

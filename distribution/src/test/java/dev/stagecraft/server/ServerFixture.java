@@ -22,13 +22,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * A real server on a free loopback port over a real {@link Stagecraft} (the sandbox from the test class path) with a
- * private state folder; requests go through {@link HttpClient}. Configuration comes as {@code STAGECRAFT_*} overrides.
+ * private state folder; requests go through {@link HttpClient}, and each one and its answer are checked against the
+ * OpenAPI document when the fixture closes. Configuration comes as {@code STAGECRAFT_*} overrides.
  */
 final class ServerFixture implements AutoCloseable {
     /** One answer: status, headers and body (read as JSON on demand). */
@@ -55,6 +59,7 @@ final class ServerFixture implements AutoCloseable {
     final ApiKeys keys;
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final List<RecordedExchange> traffic = Collections.synchronizedList(new ArrayList<>());
 
     ServerFixture(Path state, Map<String, String> overrides) throws IOException {
         this(state, overrides, null);
@@ -108,7 +113,10 @@ final class ServerFixture implements AutoCloseable {
         }
         headers.forEach(request::header);
         try {
-            HttpResponse<byte[]> response = client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpRequest sent = request.build();
+            HttpResponse<byte[]> response = client.send(sent, HttpResponse.BodyHandlers.ofByteArray());
+            traffic.add(new RecordedExchange(method, sent.uri(), sent.headers().map(), body == null ? new byte[0] : body,
+                    response.statusCode(), response.headers().map(), response.body()));
             return new Answer(response.statusCode(), response);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -118,12 +126,22 @@ final class ServerFixture implements AutoCloseable {
         }
     }
 
+    /** Every request sent through {@link #sendBytes} so far, with its answer. */
+    List<RecordedExchange> traffic() {
+        synchronized (traffic) {
+            return List.copyOf(traffic);
+        }
+    }
+
     /** The request log so far, one JSON line per request. */
     String log() {
         return log.toString(StandardCharsets.UTF_8);
     }
 
-    /** Stops the server, removes every environment the test left, closes the core. */
+    /**
+     * Stops the server, removes every environment the test left, closes the core; then fails when any request sent
+     * through this fixture, or its answer, disagrees with {@code /v1/openapi.json} ({@link OpenApiContract}).
+     */
     @Override
     public void close() {
         server.close();
@@ -133,6 +151,10 @@ final class ServerFixture implements AutoCloseable {
             }
         } finally {
             stagecraft.close();
+        }
+        List<String> problems = OpenApiContract.shipped().problems(traffic(), server.routes());
+        if (!problems.isEmpty()) {
+            throw new AssertionError("traffic that disagrees with /v1/openapi.json:\n" + String.join("\n", problems));
         }
     }
 }

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import dev.stagecraft.tck.Deadline;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,8 +62,12 @@ class TestServerStreaming {
         assertThat(response.headers().firstValue("Content-Type")).contains(NdjsonOutput.CONTENT_TYPE);
         List<JsonNode> events = new ArrayList<>();
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
-            JsonNode first = JSON.readTree(lines.readLine());
-            assertThat(first.toString()).isEqualTo("{\"stdout\":\"first\\n\"}");
+            // stdout and stderr are two pipes: "oops" may come before "first"
+            for (JsonNode event = JSON.readTree(lines.readLine()); !event.toString().equals("{\"stdout\":\"first\\n\"}");
+                 event = JSON.readTree(lines.readLine())) {
+                assertThat(event.toString()).as("only stderr comes before the first stdout line").isEqualTo("{\"stderr\":\"oops\\n\"}");
+                events.add(event);
+            }
             assertThat(fixture.sendBytes("PUT", "/v1/environments/" + id + "/files/go", key, new byte[0]).status())
                     .isEqualTo(204);
             for (String line = lines.readLine(); line != null; line = lines.readLine()) {
@@ -98,7 +103,9 @@ class TestServerStreaming {
         assertThat(result.get("provider").asText()).isEqualTo("sandbox");
         assertThat(result.get("exitCode").asInt()).isZero();
         assertThat(fixture.stagecraft.manager().list(Optional.empty(), Map.of())).as("the run's environment is gone").isEmpty();
-        assertThat(fixture.log()).contains("\"route\":\"/v1/run\",\"status\":200");
+        // the log line follows the answer's last byte: wait for it
+        Deadline.await(Duration.ofSeconds(10), "the run's request log line",
+                () -> fixture.log().contains("\"route\":\"/v1/run\",\"status\":200"));
     }
 
     @Test
