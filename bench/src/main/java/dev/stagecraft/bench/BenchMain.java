@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * Runs one provider's benchmarks (or all) in one session and prints medians and ratios against the bare
- * tools measured in the same run. Arguments: {@code [sandbox|docker|kvm|all] [iterations]
+ * tools measured in the same run. Arguments: {@code [sandbox|docker|kvm|front|all] [iterations]
  * [seconds-per-iteration] [threads]} (default sandbox 5 2 4).
  */
 public final class BenchMain {
@@ -38,8 +38,10 @@ public final class BenchMain {
                 return new DockerSuite(iterations, seconds, threads);
             case "kvm":
                 return new KvmSuite(iterations, seconds, threads);
+            case "front":
+                return new FrontSuite(iterations, seconds, threads);
             default:
-                System.err.println("stagecraft bench: unknown suite '" + name + "' (expected sandbox, docker, kvm or all)");
+                System.err.println("stagecraft bench: unknown suite '" + name + "' (expected sandbox, docker, kvm, front or all)");
                 System.exit(2);
                 return null;
         }
