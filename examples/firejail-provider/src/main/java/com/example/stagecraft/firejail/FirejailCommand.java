@@ -44,12 +44,15 @@ final class FirejailCommand {
                 "--nogroups", "--nosound", "--no3d",
                 // the sandbox ends with the command: no process of it outlives the run, and its exit code is the command's
                 "--deterministic-exit-code", "--deterministic-shutdown",
-                "--rlimit-nofile=" + settings.openFiles()));
+                "--rlimit-nofile=" + settings.openFiles(),
+                // the host's /var stays visible: hide the kubelet's sockets (device plugins, pod resources) there
+                "--blacklist=/var/lib/kubelet"));
         if (cgroup.isEmpty()) {
             // no wrapper: firejail's own (unsized) /tmp and /dev, the host's /run less its daemons' sockets, and the
             // per-account process limit instead of the cgroup's
             argv.addAll(List.of("--private-tmp", "--private-dev", "--blacklist=/run/docker.sock",
-                    "--blacklist=/run/containerd", "--blacklist=/run/libvirt", "--rlimit-nproc=" + settings.processes()));
+                    "--blacklist=/run/containerd", "--blacklist=/run/libvirt", "--blacklist=/run/dockershim.sock",
+                    "--rlimit-nproc=" + settings.processes()));
         }
         if (settings.fileSize() > 0) {
             argv.add("--rlimit-fsize=" + settings.fileSize());
