@@ -40,6 +40,17 @@ public interface EnvironmentProvider extends AutoCloseable {
     ExecutionEnvironment create(EnvironmentSpec spec);
 
     /**
+     * The CPUs, memory and GPUs an environment made for {@code requirement} would be held to: the requirement's
+     * own amounts, and this provider's defaults where it states none (a VM's whole size where it takes more than the
+     * commands' share); disk as the requirement states it. Zero fields: no limit this provider knows of. Cheap and
+     * never throws; a server charges a tenant's quota with it before the environment exists. The default is the
+     * requirement's own amounts.
+     */
+    default Resources limitsFor(EnvironmentRequirement requirement) {
+        return requirement.resources();
+    }
+
+    /**
      * Every environment of this kind that carries Stagecraft labels and still exists on the backend,
      * whoever made it: the manager adopts its own and reaps orphans. Must work in a fresh process.
      */

@@ -39,6 +39,9 @@ final class ServeCommand implements Callable<Integer> {
         StagecraftServer server;
         try {
             server = StagecraftServer.start(stagecraft, settings, address, cli.err);
+        } catch (StagecraftException e) {
+            stagecraft.close();
+            throw e;
         } catch (IOException | RuntimeException e) {
             stagecraft.close();
             throw new StagecraftException(ErrorCode.INTERNAL, "cannot listen on " + address.getHostString() + ":"

@@ -13,12 +13,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** One request as a route sees it: who sent it, the template's parameters, the query and a size-capped body. */
+/**
+ * One request as a route sees it: who sent it, the template's parameters, the query, a size-capped body, and its
+ * {@link AuditRecord}.
+ */
 final class Call {
     private final HttpExchange exchange;
     private final Caller caller;
     private final List<String> parameters;
     private final ObjectMapper json;
+    private final AuditRecord audit = new AuditRecord();
 
     Call(HttpExchange exchange, Caller caller, List<String> parameters, ObjectMapper json) {
         this.exchange = exchange;
@@ -33,6 +37,15 @@ final class Call {
 
     String tenant() {
         return caller.tenant();
+    }
+
+    Caller caller() {
+        return caller;
+    }
+
+    /** What this request did, for the audit of critical-level work: the route fills it in, the server writes it. */
+    AuditRecord audit() {
+        return audit;
     }
 
     /** The request's headers (names matched without regard to case). */

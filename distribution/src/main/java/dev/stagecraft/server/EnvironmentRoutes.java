@@ -48,7 +48,9 @@ final class EnvironmentRoutes {
 
     private Response create(Call call) throws java.io.IOException {
         EnvironmentRequirement requirement = bodies.requirement(call.jsonBody(settings.maxRequestBytes()), "request body");
+        call.audit().level(requirement.securityLevel());
         EnvironmentInfo info = tenants.create(call.tenant(), requirement);
+        call.audit().environment(info.id(), info.kind());
         return Response.json(201, Json.environment(info)).withHeader("Location", "/v1/environments/" + info.id());
     }
 
@@ -76,37 +78,38 @@ final class EnvironmentRoutes {
     }
 
     private Response delete(Call call) {
-        if (!manager.destroy(owned(call).id())) {
+        if (!manager.destroy(audited(call).id())) {
             throw StagecraftException.notFound(call.parameter(0));
         }
         return Response.noContent();
     }
 
     private Response stop(Call call) {
-        String id = owned(call).id();
+        String id = audited(call).id();
         manager.stop(id);
         return Response.ok(Json.environment(manager.status(id)));
     }
 
     private Response start(Call call) {
-        String id = owned(call).id();
+        String id = audited(call).id();
         manager.start(id);
         return Response.ok(Json.environment(manager.status(id)));
     }
 
     /** Unlike {@code env exec}, a stopped environment is not started behind the caller's back: it has a start route. */
     private Response exec(Call call) throws java.io.IOException {
-        EnvironmentInfo info = owned(call);
+        EnvironmentInfo info = audited(call);
         ExecRequest request = bodies.exec(call.jsonBody(settings.maxRequestBytes()), "request body", Set.of());
+        AuditRecord audit = call.audit().argv(request.argv());
         if (info.status() == EnvironmentStatus.STOPPED) {
             throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "environment '" + info.id()
                     + "' is STOPPED: POST /v1/environments/" + info.id() + "/start first");
         }
         if (NdjsonOutput.wanted(call)) {
             return Response.streamed(NdjsonOutput.CONTENT_TYPE, out -> NdjsonOutput.run(out, call.json(), info.kind(),
-                    info.id(), listener -> manager.execute(info.id(), request, listener)));
+                    info.id(), listener -> audit.command(() -> manager.execute(info.id(), request, listener))));
         }
-        ExecResult result = manager.execute(info.id(), request);
+        ExecResult result = audit.command(() -> manager.execute(info.id(), request));
         return Response.ok(Json.run(info.kind(), info.id(), result));
     }
 
@@ -117,41 +120,48 @@ final class EnvironmentRoutes {
         EnvironmentRequirement requirement = bodies.requirement(
                 body.has("requirement") ? body.get("requirement")
                         : com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(), "request body: requirement");
+        AuditRecord audit = call.audit().level(requirement.securityLevel()).argv(request.argv());
         if (NdjsonOutput.wanted(call)) {
-            Lease lease = tenants.lease(call.tenant(), requirement);
+            Tenants.TenantLease held = tenants.lease(call.tenant(), requirement);
+            Lease lease = held.lease();
+            audit.environment(lease.id(), lease.kind());
             return Response.streamed(NdjsonOutput.CONTENT_TYPE, new Response.Streamed() {
                 @Override
                 public void write(java.io.OutputStream out) {
                     // destroyed before the result line, as the buffered run answers only once it is gone
                     NdjsonOutput.run(out, call.json(), lease.kind(), lease.id(), listener -> {
                         try {
-                            return lease.execute(request, listener);
+                            return audit.command(() -> lease.execute(request, listener));
                         } finally {
-                            lease.close();
+                            held.close();
                         }
                     });
                 }
 
                 @Override
                 public void close() {
-                    lease.close();
+                    held.close();
                 }
             });
         }
-        try (Lease lease = tenants.lease(call.tenant(), requirement)) {
-            return Response.ok(Json.run(lease.kind(), lease.id(), lease.execute(request)));
+        try (Tenants.TenantLease held = tenants.lease(call.tenant(), requirement)) {
+            Lease lease = held.lease();
+            audit.environment(lease.id(), lease.kind());
+            return Response.ok(Json.run(lease.kind(), lease.id(), audit.command(() -> lease.execute(request))));
         }
     }
 
     private Response putFile(Call call) throws java.io.IOException {
-        String id = owned(call).id();
+        String id = audited(call).id();
+        call.audit().path(call.parameter(1));
         byte[] content = call.body(settings.maxFileBytes(), "the file");
         manager.putFile(id, call.parameter(1), content);
         return Response.noContent();
     }
 
     private Response getFile(Call call) {
-        String id = owned(call).id();
+        String id = audited(call).id();
+        call.audit().path(call.parameter(1));
         byte[] content = manager.getFile(id, call.parameter(1), settings.maxFileBytes() + 1);
         if (content.length > settings.maxFileBytes()) {
             throw ApiException.tooLarge(call.parameter(1), settings.maxFileBytes());
@@ -161,5 +171,12 @@ final class EnvironmentRoutes {
 
     private EnvironmentInfo owned(Call call) {
         return tenants.owned(call.tenant(), call.parameter(0));
+    }
+
+    /** The caller's environment, noted in the request's audit record (written when it is at the critical level). */
+    private EnvironmentInfo audited(Call call) {
+        EnvironmentInfo info = owned(call);
+        call.audit().environment(info);
+        return info;
     }
 }

@@ -24,11 +24,11 @@ import java.util.Map;
  * MCP's streamable HTTP transport at {@code POST /mcp}, on the server's own HTTP stack rather than the SDK's servlet
  * transports: the SDK's stateless server answers each JSON-RPC request with one {@code application/json} reply (no
  * session, no server-sent stream: every tool is one request and one answer), so {@code GET} and {@code DELETE} are
- * 405. The route is authenticated like {@code /v1}; the key's tenant reaches the tools through the transport context.
+ * 405. The route is authenticated like {@code /v1}; the caller (the key's tenant and id) reaches the tools through the transport context.
  * Origin and Host are checked by the SDK's validator: loopback ones and the configured lists pass.
  */
 final class McpHttp implements McpStatelessServerTransport {
-    private static final String TENANT = "dev.stagecraft.tenant";
+    private static final String CALLER = "dev.stagecraft.caller";
     private static final List<String> LOOPBACK = List.of("localhost", "127.0.0.1", "[::1]");
 
     private final McpJsonMapper mapper;
@@ -58,7 +58,7 @@ final class McpHttp implements McpStatelessServerTransport {
                 .validateToolInputs(false)
                 .immediateExecution(true)
                 .tools(tools.all().stream().map(definition -> new McpStatelessServerFeatures.SyncToolSpecification(
-                        definition.tool(), (context, request) -> definition.call((String) context.get(TENANT),
+                        definition.tool(), (context, request) -> definition.call((Caller) context.get(CALLER),
                         request.arguments()))).toList())
                 .build();
         return Route.of("POST", "/mcp", transport::post);
@@ -73,7 +73,7 @@ final class McpHttp implements McpStatelessServerTransport {
         } catch (IOException | IllegalArgumentException e) {
             throw ApiException.badRequest("request body: not one JSON-RPC request, notification or response");
         }
-        McpTransportContext context = McpTransportContext.create(Map.of(TENANT, call.tenant()));
+        McpTransportContext context = McpTransportContext.create(Map.of(CALLER, call.caller()));
         if (message instanceof McpSchema.JSONRPCRequest request) {
             McpSchema.JSONRPCResponse response = handler.handleRequest(context, request)
                     .contextWrite(reactor -> reactor.put(McpTransportContext.KEY, context)).block();

@@ -18,7 +18,8 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code stagecraft mcp}: the MCP tools over standard input and output, for an agent that spawns its tools. Every
- * environment made here carries {@code tenant}, and only that tenant's environments are seen.
+ * environment made here carries {@code tenant}, and only that tenant's environments are seen; critical-level work is
+ * audited with that tenant and no key id.
  */
 public final class McpStdio {
     private McpStdio() {
@@ -28,8 +29,11 @@ public final class McpStdio {
     public static void serve(Stagecraft stagecraft, ServerSettings settings, String tenant, InputStream in,
                              OutputStream out) throws InterruptedException {
         ObjectMapper json = new ObjectMapper();
-        McpTools tools = new McpTools(stagecraft.manager(), new Tenants(stagecraft.manager(), settings, Clock.systemUTC()),
-                new RequestBodies(json), settings);
+        Clock clock = Clock.systemUTC();
+        AuditTrail audit = AuditTrail.open(stagecraft.config().stateDirectory(), settings, clock, System.err);
+        McpTools tools = new McpTools(stagecraft.manager(), new Tenants(stagecraft.manager(), settings, clock),
+                new RequestBodies(json), settings, audit);
+        Caller caller = new Caller(tenant, "");
         CountDownLatch ended = new CountDownLatch(1);
         McpSyncServer server = McpServer.sync(new StdioServerTransportProvider(new JacksonMcpJsonMapper(json),
                         new EndWatching(in, ended), out))
@@ -37,7 +41,7 @@ public final class McpStdio {
                 .capabilities(McpSchema.ServerCapabilities.builder().tools(false).build())
                 .validateToolInputs(false)
                 .tools(tools.all().stream().map(definition -> new McpServerFeatures.SyncToolSpecification(definition.tool(),
-                        (exchange, request) -> definition.call(tenant, request.arguments()))).toList())
+                        (exchange, request) -> definition.call(caller, request.arguments()))).toList())
                 .build();
         ended.await();
         server.closeGracefully();

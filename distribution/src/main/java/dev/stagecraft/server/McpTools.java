@@ -41,23 +41,36 @@ import static dev.stagecraft.server.McpSchemas.typed;
  * and the wording of a bad argument are the same on every front.
  */
 final class McpTools {
-    /** One tool: its description and schema, and its call for a tenant. */
-    record Definition(Tool tool, Handler handler) {
+    /** One tool: its description and schema, and its call for a caller; critical-level work goes to {@code audit}. */
+    record Definition(Tool tool, Handler handler, AuditTrail audit) {
         /** Runs the tool; every refusal or failure becomes an error result of one line, never an exception. */
-        CallToolResult call(String tenant, Map<String, Object> arguments) {
+        CallToolResult call(Caller caller, Map<String, Object> arguments) {
+            ToolCall call = new ToolCall(caller, new AuditRecord());
+            CallToolResult result;
             try {
-                return handler.call(tenant, arguments == null ? Map.of() : arguments);
+                result = handler.call(call, arguments == null ? Map.of() : arguments);
             } catch (StagecraftException e) {
-                return McpResults.error(e);
+                call.audit().failed(e.code());
+                result = McpResults.error(e);
             } catch (RuntimeException e) {
-                return McpResults.error(new StagecraftException(ErrorCode.INTERNAL, "internal error: "
+                call.audit().failed(ErrorCode.INTERNAL);
+                result = McpResults.error(new StagecraftException(ErrorCode.INTERNAL, "internal error: "
                         + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage())));
             }
+            audit.write(caller, Map.of("tool", tool.name()), call.audit(), null);
+            return result;
+        }
+    }
+
+    /** Who calls a tool, and the record of what it did (for the audit of critical-level work). */
+    record ToolCall(Caller caller, AuditRecord audit) {
+        String tenant() {
+            return caller.tenant();
         }
     }
 
     interface Handler {
-        CallToolResult call(String tenant, Map<String, Object> arguments);
+        CallToolResult call(ToolCall call, Map<String, Object> arguments);
     }
 
     /** {@code run_code}'s languages: the interpreter and the flag that takes a program as one argument. */
@@ -67,13 +80,15 @@ final class McpTools {
     private final Tenants tenants;
     private final RequestBodies bodies;
     private final ServerSettings settings;
+    private final AuditTrail audit;
     private final ObjectMapper json = new ObjectMapper();
 
-    McpTools(EnvironmentManager manager, Tenants tenants, RequestBodies bodies, ServerSettings settings) {
+    McpTools(EnvironmentManager manager, Tenants tenants, RequestBodies bodies, ServerSettings settings, AuditTrail audit) {
         this.manager = manager;
         this.tenants = tenants;
         this.bodies = bodies;
         this.settings = settings;
+        this.audit = audit;
     }
 
     List<Definition> all() {
@@ -93,7 +108,7 @@ final class McpTools {
         properties.put("memory", typed("string", "Memory, e.g. 512m."));
         Tool tool = tool("run_code", "Run code once in a fresh isolated environment (made, used, destroyed in this "
                 + "call) and get its exit code, stdout and stderr. Give language and code, or argv.", properties);
-        return new Definition(tool, (tenant, arguments) -> {
+        return define(tool, (call, arguments) -> {
             Settings fields = fields("run_code", arguments, properties.keySet());
             ObjectNode exec = execBody(arguments, RequestBodies.checked(() -> command(fields)));
             ObjectNode wanted = json.createObjectNode();
@@ -106,8 +121,12 @@ final class McpTools {
                 wanted.put("toolType", fields.string("language", ""));
             }
             ExecRequest request = bodies.exec(exec, "run_code", Set.of());
-            try (Lease lease = tenants.lease(tenant, bodies.requirement(wanted, "run_code"))) {
-                return McpResults.exec(lease.kind(), lease.id(), lease.execute(request));
+            EnvironmentRequirement requirement = bodies.requirement(wanted, "run_code");
+            call.audit().level(requirement.securityLevel()).argv(request.argv());
+            try (Tenants.TenantLease held = tenants.lease(call.tenant(), requirement)) {
+                Lease lease = held.lease();
+                call.audit().environment(lease.id(), lease.kind());
+                return McpResults.exec(lease.kind(), lease.id(), call.audit().command(() -> lease.execute(request)));
             }
         });
     }
@@ -116,8 +135,13 @@ final class McpTools {
         Tool tool = tool("create_environment", "Create an isolated environment that lives until destroy_environment "
                 + "or its ttl; run commands in it with exec, move files with write_file and read_file.",
                 McpSchemas.requirement());
-        return new Definition(tool, (tenant, arguments) ->
-                McpResults.environment("created", tenants.create(tenant, requirement("create_environment", arguments))));
+        return define(tool, (call, arguments) -> {
+            EnvironmentRequirement requirement = requirement("create_environment", arguments);
+            call.audit().level(requirement.securityLevel());
+            EnvironmentInfo info = tenants.create(call.tenant(), requirement);
+            call.audit().environment(info.id(), info.kind());
+            return McpResults.environment("created", info);
+        });
     }
 
     private Definition exec() {
@@ -129,20 +153,21 @@ final class McpTools {
         properties.put("timeout", TIMEOUT);
         Tool tool = tool("exec", "Run a command in an environment made by create_environment; its workspace and "
                 + "files stay between commands.", properties, "id");
-        return new Definition(tool, (tenant, arguments) -> {
+        return define(tool, (call, arguments) -> {
             Settings fields = fields("exec", arguments, properties.keySet());
-            String id = tenants.owned(tenant, required(fields, "id")).id();
+            EnvironmentInfo info = owned(call, fields);
             ObjectNode exec = execBody(arguments, RequestBodies.checked(() -> shellOrArgv(fields)));
-            EnvironmentInfo info = manager.status(id);
-            return McpResults.exec(info.kind(), id, manager.execute(id, bodies.exec(exec, "exec", Set.of())));
+            ExecRequest request = bodies.exec(exec, "exec", Set.of());
+            call.audit().argv(request.argv());
+            return McpResults.exec(info.kind(), info.id(), call.audit().command(() -> manager.execute(info.id(), request)));
         });
     }
 
     private Definition destroyEnvironment() {
         Map<String, Object> properties = Map.of("id", ID);
         Tool tool = tool("destroy_environment", "Destroy an environment and everything in it.", properties, "id");
-        return new Definition(tool, (tenant, arguments) -> {
-            String id = tenants.owned(tenant, required(fields("destroy_environment", arguments, properties.keySet()), "id")).id();
+        return define(tool, (call, arguments) -> {
+            String id = owned(call, fields("destroy_environment", arguments, properties.keySet())).id();
             if (!manager.destroy(id)) {
                 throw StagecraftException.notFound(id);
             }
@@ -158,10 +183,11 @@ final class McpTools {
         properties.put("contentBase64", typed("string", "The file's bytes in base64, instead of content."));
         Tool tool = tool("write_file", "Write a file into an environment's workspace (parent folders are made; at most "
                 + settings.maxFileBytes() + " bytes).", properties, "id", "path");
-        return new Definition(tool, (tenant, arguments) -> {
+        return define(tool, (call, arguments) -> {
             Settings fields = fields("write_file", arguments, properties.keySet());
-            String id = tenants.owned(tenant, required(fields, "id")).id();
+            String id = owned(call, fields).id();
             String path = required(fields, "path");
+            call.audit().path(path);
             byte[] content = RequestBodies.checked(() -> content(fields));
             if (content.length > settings.maxFileBytes()) {
                 throw ApiException.tooLarge(path, settings.maxFileBytes());
@@ -177,10 +203,11 @@ final class McpTools {
         properties.put("path", PATH);
         Tool tool = tool("read_file", "Read a file from an environment's workspace: its text, or base64 when it is not "
                 + "UTF-8 (at most " + settings.maxFileBytes() + " bytes).", properties, "id", "path");
-        return new Definition(tool, (tenant, arguments) -> {
+        return define(tool, (call, arguments) -> {
             Settings fields = fields("read_file", arguments, properties.keySet());
-            String id = tenants.owned(tenant, required(fields, "id")).id();
+            String id = owned(call, fields).id();
             String path = required(fields, "path");
+            call.audit().path(path);
             byte[] content = manager.getFile(id, path, settings.maxFileBytes() + 1);
             if (content.length > settings.maxFileBytes()) {
                 throw ApiException.tooLarge(path, settings.maxFileBytes());
@@ -196,9 +223,9 @@ final class McpTools {
         properties.put("kind", typed("string", "Only environments of this kind, e.g. sandbox."));
         Tool tool = tool("list_environments", "List your environments: id, kind, isolation, status, expiry, labels.",
                 properties);
-        return new Definition(tool, (tenant, arguments) -> {
+        return define(tool, (call, arguments) -> {
             Settings fields = fields("list_environments", arguments, properties.keySet());
-            List<EnvironmentInfo> found = RequestBodies.checked(() -> tenants.list(tenant,
+            List<EnvironmentInfo> found = RequestBodies.checked(() -> tenants.list(call.tenant(),
                     Optional.ofNullable(fields.string("kind", null)), RequestBodies.stringMap(fields, "labels")));
             StringBuilder text = new StringBuilder(found.size() + " environment(s)\n");
             found.forEach(info -> text.append(McpResults.line(info)).append('\n'));
@@ -209,10 +236,21 @@ final class McpTools {
     private Definition explainSelection() {
         Tool tool = tool("explain_selection", "Which environment kind a requirement would get and why each candidate "
                 + "was kept or dropped, without making anything.", McpSchemas.requirement());
-        return new Definition(tool, (tenant, arguments) -> {
+        return define(tool, (call, arguments) -> {
             Selection selection = manager.select(requirement("explain_selection", arguments));
             return McpResults.text(selection.explain(), Json.selection(selection));
         });
+    }
+
+    private Definition define(Tool tool, Handler handler) {
+        return new Definition(tool, handler, audit);
+    }
+
+    /** The caller's environment named by the {@code id} argument, noted in the call's audit record. */
+    private EnvironmentInfo owned(ToolCall call, Settings fields) {
+        EnvironmentInfo info = tenants.owned(call.tenant(), required(fields, "id"));
+        call.audit().environment(info);
+        return info;
     }
 
     private static Tool tool(String name, String description, Map<String, Object> properties, String... required) {

@@ -2,9 +2,12 @@ package dev.stagecraft.server;
 
 import dev.stagecraft.api.Settings;
 
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -19,23 +22,25 @@ import java.util.TreeSet;
  * @param stopGrace              how long a stopping server lets running requests finish
  * @param requestsPerSecond      each key's sustained request rate
  * @param burst                  requests a key may send at once above that rate
- * @param defaultMaxEnvironments environments a tenant may hold when {@code tenants.<name>} names no number
- * @param maxEnvironments        {@code tenants.<name>.max-environments}, by tenant
+ * @param defaultQuota           what a tenant may hold when {@code tenants.<name>} says nothing else
+ *                               ({@code max-environments}, {@code max-cpus}, {@code max-memory}, {@code max-gpus})
+ * @param quotas                 {@code tenants.<name>}, by tenant, each on top of the default
+ * @param auditLog               {@code audit-log}: where critical-level requests are recorded; empty: the state
+ *                               folder's {@code server/audit.jsonl} (a relative path is taken from the state folder)
  * @param mcpAllowedOrigins      browser origins {@code /mcp} answers besides loopback ones ({@code mcp.allowed-origins})
  * @param mcpAllowedHosts        {@code Host} values {@code /mcp} answers besides loopback ones ({@code mcp.allowed-hosts})
  */
 public record ServerSettings(String listen, int threads, long maxRequestBytes, long maxFileBytes, Duration stopGrace,
-                             double requestsPerSecond, double burst, int defaultMaxEnvironments,
-                             Map<String, Integer> maxEnvironments, List<String> mcpAllowedOrigins,
+                             double requestsPerSecond, double burst, TenantQuota defaultQuota,
+                             Map<String, TenantQuota> quotas, Optional<Path> auditLog, List<String> mcpAllowedOrigins,
                              List<String> mcpAllowedHosts) {
     private static final Set<String> KEYS = Set.of("listen", "threads", "max-request-size", "max-file-size", "stop-grace",
-            "rate-limit", "max-environments", "tenants", "mcp");
+            "rate-limit", "max-environments", "max-cpus", "max-memory", "max-gpus", "tenants", "audit-log", "mcp");
     private static final Set<String> RATE_KEYS = Set.of("requests-per-second", "burst");
-    private static final Set<String> TENANT_KEYS = Set.of("max-environments");
     private static final Set<String> MCP_KEYS = Set.of("allowed-origins", "allowed-hosts");
 
     public ServerSettings {
-        maxEnvironments = Map.copyOf(maxEnvironments);
+        quotas = Map.copyOf(quotas);
         mcpAllowedOrigins = List.copyOf(mcpAllowedOrigins);
         mcpAllowedHosts = List.copyOf(mcpAllowedHosts);
     }
@@ -44,15 +49,15 @@ public record ServerSettings(String listen, int threads, long maxRequestBytes, l
         checkKnown(server, KEYS);
         Settings rate = server.section("rate-limit");
         checkKnown(rate, RATE_KEYS);
+        TenantQuota defaultQuota = TenantQuota.DEFAULT.with(server);
         Settings tenants = server.section("tenants");
-        Map<String, Integer> maxEnvironments = new TreeMap<>();
+        Map<String, TenantQuota> quotas = new TreeMap<>();
         for (String tenant : tenants.keys()) {
             Settings section = tenants.section(tenant);
-            checkKnown(section, TENANT_KEYS);
-            if (section.has("max-environments")) {
-                maxEnvironments.put(tenant, (int) section.integer("max-environments", 0, 0, 100_000));
-            }
+            checkKnown(section, TenantQuota.KEYS);
+            quotas.put(tenant, defaultQuota.with(section));
         }
+        Optional<Path> auditLog = auditLog(server);
         Settings mcp = server.section("mcp");
         checkKnown(mcp, MCP_KEYS);
         double perSecond = rate.number("requests-per-second", 50);
@@ -73,15 +78,31 @@ public record ServerSettings(String listen, int threads, long maxRequestBytes, l
                 maxFile,
                 server.duration("stop-grace", Duration.ofSeconds(30)),
                 perSecond, burst,
-                (int) server.integer("max-environments", 20, 0, 100_000),
-                maxEnvironments,
+                defaultQuota,
+                quotas,
+                auditLog,
                 mcp.strings("allowed-origins", List.of()),
                 mcp.strings("allowed-hosts", List.of()));
     }
 
-    /** How many environments {@code tenant} may hold at once. */
-    public int maxEnvironments(String tenant) {
-        return maxEnvironments.getOrDefault(tenant, defaultMaxEnvironments);
+    /** What {@code tenant} may hold at once. */
+    public TenantQuota quota(String tenant) {
+        return quotas.getOrDefault(tenant, defaultQuota);
+    }
+
+    private static Optional<Path> auditLog(Settings server) {
+        if (!server.has("audit-log")) {
+            return Optional.empty();
+        }
+        String text = server.string("audit-log", "");
+        try {
+            if (!text.isBlank()) {
+                return Optional.of(Path.of(text));
+            }
+        } catch (InvalidPathException e) {
+            // refused below
+        }
+        throw server.invalid("audit-log", "'" + text + "' is not a path");
     }
 
     private static void checkKnown(Settings settings, Set<String> known) {

@@ -22,14 +22,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Phaser;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code stagecraft serve}: the HTTP/JSON API over one {@link Stagecraft}, on the JDK's HTTP server with a fixed
  * number of handler threads. Every {@code /v1} call needs {@code Authorization: Bearer <key>} ({@link ApiKeys}) and
  * passes the key's rate limit; every failure is {@code {"error":{"code","message"}}} with the status of
- * {@link HttpStatuses}; each request is one JSON line in the request log and is counted at {@code GET /metrics}. Closing stops accepting, lets running
- * requests finish for the configured grace, and leaves the {@link Stagecraft} to its owner.
+ * {@link HttpStatuses}; each request is one JSON line in the request log and is counted at {@code GET /metrics}, and
+ * critical-level work is one line in the {@link AuditTrail} before the client has its whole answer. Closing stops
+ * accepting, lets running requests finish for the configured grace, and leaves the {@link Stagecraft} to its owner.
  */
 public final class StagecraftServer implements AutoCloseable {
     private final HttpServer http;
@@ -39,6 +41,7 @@ public final class StagecraftServer implements AutoCloseable {
     private final RateLimiter rates;
     private final RequestLog log;
     private final ServerMetrics metrics;
+    private final AuditTrail audit;
     private final ObjectMapper json = new ObjectMapper();
     private final List<Route> routes = new ArrayList<>();
     /** Requests being handled; a stopping server waits for it to reach zero. */
@@ -46,7 +49,7 @@ public final class StagecraftServer implements AutoCloseable {
     private volatile boolean stopping;
 
     private StagecraftServer(HttpServer http, ExecutorService handlers, ServerSettings settings, ApiKeys keys,
-                             RequestLog log, ServerMetrics metrics) {
+                             RequestLog log, ServerMetrics metrics, AuditTrail audit) {
         this.http = http;
         this.handlers = handlers;
         this.settings = settings;
@@ -54,6 +57,7 @@ public final class StagecraftServer implements AutoCloseable {
         this.rates = new RateLimiter(settings.requestsPerSecond(), settings.burst(), System::nanoTime);
         this.log = log;
         this.metrics = metrics;
+        this.audit = audit;
     }
 
     /** Listens on {@code address} (port 0: any free port) and serves until {@link #close()}. */
@@ -63,6 +67,8 @@ public final class StagecraftServer implements AutoCloseable {
         if (System.getProperty("sun.net.httpserver.nodelay") == null) {
             System.setProperty("sun.net.httpserver.nodelay", "true");
         }
+        Clock clock = Clock.systemUTC();
+        AuditTrail audit = AuditTrail.open(stagecraft.config().stateDirectory(), settings, clock, requestLog);
         HttpServer http = HttpServer.create(address, 0);
         AtomicInteger count = new AtomicInteger();
         ExecutorService handlers = Executors.newFixedThreadPool(settings.threads(), runnable -> {
@@ -70,17 +76,16 @@ public final class StagecraftServer implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        Clock clock = Clock.systemUTC();
         StagecraftServer server = new StagecraftServer(http, handlers, settings,
                 new ApiKeys(stagecraft.config().stateDirectory(), clock), new RequestLog(requestLog, clock),
-                new ServerMetrics(stagecraft.manager()));
+                new ServerMetrics(stagecraft.manager()), audit);
         RequestBodies bodies = new RequestBodies(server.json);
         Tenants tenants = new Tenants(stagecraft.manager(), settings, clock);
         server.routes.addAll(new EnvironmentRoutes(stagecraft.manager(), tenants, bodies, settings).routes());
         server.routes.addAll(new ServiceRoutes(stagecraft, bodies, settings).routes());
         server.routes.add(server.metrics.route());
         server.routes.add(OpenApiRoute.route());
-        server.routes.add(McpHttp.route(new McpTools(stagecraft.manager(), tenants, bodies, settings), settings));
+        server.routes.add(McpHttp.route(new McpTools(stagecraft.manager(), tenants, bodies, settings, audit), settings));
         http.createContext("/", server::handle);
         http.setExecutor(handlers);
         http.start();
@@ -109,7 +114,9 @@ public final class StagecraftServer implements AutoCloseable {
         long started = System.nanoTime();
         Caller caller = Caller.NOBODY;
         String template = "unmatched";
-        Response response;
+        Call call = null;
+        Response response = null;
+        StagecraftException failure = null;
         try {
             if (stopping) {
                 throw new ApiException(503, ErrorCode.PROVIDER_UNAVAILABLE, "the server is stopping");
@@ -121,25 +128,44 @@ public final class StagecraftServer implements AutoCloseable {
                 caller = authenticate(exchange);
             }
             Optional<List<String>> parameters = route.match(path);
-            response = route.handler().handle(new Call(exchange, caller, parameters.orElseThrow(), json));
+            call = new Call(exchange, caller, parameters.orElseThrow(), json);
+            response = route.handler().handle(call);
         } catch (StagecraftException e) {
-            response = failure(e);
+            failure = e;
         } catch (IOException e) {
-            response = failure(new StagecraftException(ErrorCode.INTERNAL, "cannot read the request: " + e.getMessage()));
+            failure = new StagecraftException(ErrorCode.INTERNAL, "cannot read the request: " + e.getMessage());
         } catch (RuntimeException e) {
-            response = failure(new StagecraftException(ErrorCode.INTERNAL, "internal error: " + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage())));
+            failure = new StagecraftException(ErrorCode.INTERNAL, "internal error: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+        }
+        if (failure != null) {
+            response = failure(failure);
+            if (call != null) {
+                call.audit().failed(failure.code());
+            }
         }
         // counted before the answer leaves: a client that scrapes next sees its own request
         metrics.request(exchange.getRequestMethod(), template, response.status());
+        Runnable audited = audited(call, caller, exchange.getRequestMethod() + " " + template, response.status());
         try {
-            send(exchange, response);
+            send(exchange, response, audited);
         } catch (IOException e) {
             // the client went away: nothing left to tell it
         } finally {
+            audited.run();
             exchange.close();
             log.record(caller, exchange.getRequestMethod(), template, response.status(), started);
         }
+    }
+
+    /** Writes the request's audit line once (when its record is critical), before the client has the whole answer. */
+    private Runnable audited(Call call, Caller caller, String route, int status) {
+        AtomicBoolean written = new AtomicBoolean(call == null);
+        return () -> {
+            if (!written.getAndSet(true)) {
+                audit.write(caller, Map.of("route", route), call.audit(), status);
+            }
+        };
     }
 
     /** The route for this method and path: 404 when no template fits the path, 405 when only other methods do. */
@@ -189,17 +215,20 @@ public final class StagecraftServer implements AutoCloseable {
         return response;
     }
 
-    private void send(HttpExchange exchange, Response response) throws IOException {
+    /** Sends the answer; {@code beforeEnd} runs before its last byte (a stream's, after its body is written). */
+    private void send(HttpExchange exchange, Response response, Runnable beforeEnd) throws IOException {
         response.headers().forEach(exchange.getResponseHeaders()::set);
         if (response.streamed() != null) {
             try (Response.Streamed body = response.streamed()) {
                 exchange.sendResponseHeaders(response.status(), 0);
                 try (OutputStream out = exchange.getResponseBody()) {
                     body.write(out);
+                    beforeEnd.run();
                 }
             }
             return;
         }
+        beforeEnd.run();
         byte[] body = response.json() != null ? json.writeValueAsBytes(response.json()) : response.bytes();
         if (response.json() != null) {
             exchange.getResponseHeaders().set("Content-Type", "application/json");

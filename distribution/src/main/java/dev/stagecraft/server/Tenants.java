@@ -1,8 +1,8 @@
 package dev.stagecraft.server;
 
 import dev.stagecraft.api.EnvironmentRequirement;
-import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.Labels;
+import dev.stagecraft.api.Resources;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.core.manager.EnvironmentInfo;
 import dev.stagecraft.core.manager.EnvironmentManager;
@@ -10,36 +10,37 @@ import dev.stagecraft.core.manager.Lease;
 import dev.stagecraft.core.selection.Selection;
 
 import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
+import java.util.TreeMap;
 
 /**
- * Who owns which environment, and how many each tenant may hold. The tenant is a system label on the environment
- * ({@link #LABEL}, out of a requirement's reach), so it survives a restart and reconcile; another tenant's id is
- * answered exactly as an unknown id.
+ * Who owns which environment, and what each tenant may hold ({@link Quotas}). The tenant is a system label on the
+ * environment ({@link #LABEL}, out of a requirement's reach), so it survives a restart and reconcile; another
+ * tenant's id is answered exactly as an unknown id.
  */
 final class Tenants {
     static final String LABEL = Labels.PREFIX + "tenant";
-    private static final Duration UNKNOWN_WAIT = Duration.ofSeconds(60);
 
     private final EnvironmentManager manager;
-    private final ServerSettings settings;
-    private final Clock clock;
-    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private final Quotas quotas;
 
     Tenants(EnvironmentManager manager, ServerSettings settings, Clock clock) {
         this.manager = manager;
-        this.settings = settings;
-        this.clock = clock;
+        this.quotas = new Quotas(settings, tenant -> list(tenant, Optional.empty(), Map.of()), clock);
     }
 
-    static Map<String, String> labels(String tenant) {
-        return Map.of(LABEL, tenant);
+    /** A leased environment and the share of its tenant's quota it holds: closing destroys it, then frees the share. */
+    record TenantLease(Lease lease, Quotas.Reservation share) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                lease.close();
+            } finally {
+                share.close();
+            }
+        }
     }
 
     /** The environment when {@code tenant} owns it; NOT_FOUND, worded as for an unknown id, otherwise. */
@@ -59,34 +60,38 @@ final class Tenants {
     }
 
     /**
-     * Makes what {@code create} makes when the tenant is under its quota, one create per tenant at a time so two
-     * cannot both take the last place; QUOTA_EXCEEDED (429) with the wait until its first environment expires
-     * otherwise.
+     * A new environment for {@code tenant}, labelled as its own and with what it is made with, within its quota:
+     * the requirement's own amounts are checked first (so a request over a quota is refused even when no provider
+     * could serve it), then what the chosen provider will give is held while the environment is made.
      */
-    <T> T withinQuota(String tenant, Supplier<T> create) {
-        synchronized (locks.computeIfAbsent(tenant, t -> new Object())) {
-            List<EnvironmentInfo> held = list(tenant, Optional.empty(), Map.of());
-            int most = settings.maxEnvironments(tenant);
-            if (held.size() >= most) {
-                Instant now = clock.instant();
-                Duration wait = held.stream().flatMap(info -> info.expiresAt().stream())
-                        .map(expires -> Duration.between(now, expires)).min(Duration::compareTo).orElse(UNKNOWN_WAIT);
-                throw new ApiException(429, ErrorCode.QUOTA_EXCEEDED, "tenant '" + tenant + "' holds " + held.size()
-                        + " environments, its most is " + most + ": delete one or wait until one expires",
-                        Math.max(1, wait.toSeconds()));
-            }
-            return create.get();
+    EnvironmentInfo create(String tenant, EnvironmentRequirement requirement) {
+        quotas.check(tenant, requirement.resources());
+        Selection selection = manager.select(requirement);
+        Resources made = manager.limitsFor(selection);
+        try (Quotas.Reservation share = quotas.reserve(tenant, made, selection.requireChoice())) {
+            return manager.create(selection, labels(tenant, made));
         }
     }
 
-    /** A new environment for {@code tenant}, labelled as its own, within its quota. */
-    EnvironmentInfo create(String tenant, EnvironmentRequirement requirement) {
-        return withinQuota(tenant, () -> manager.create(requirement, labels(tenant)));
+    /** A leased environment for one run, checked and held as {@link #create} does until the lease closes. */
+    TenantLease lease(String tenant, EnvironmentRequirement requirement) {
+        quotas.check(tenant, requirement.resources());
+        Selection selection = manager.select(requirement);
+        Resources made = manager.limitsFor(selection);
+        Quotas.Reservation share = quotas.reserve(tenant, made, selection.requireChoice());
+        try {
+            Lease lease = manager.acquire(selection, labels(tenant, made));
+            share.holds(lease.id());
+            return new TenantLease(lease, share);
+        } catch (RuntimeException e) {
+            share.close();
+            throw e;
+        }
     }
 
-    /** A leased environment for one run (select, then acquire within the quota); closing the lease destroys it. */
-    Lease lease(String tenant, EnvironmentRequirement requirement) {
-        Selection selection = manager.select(requirement);
-        return withinQuota(tenant, () -> manager.acquire(selection, labels(tenant)));
+    private static Map<String, String> labels(String tenant, Resources made) {
+        Map<String, String> labels = new TreeMap<>(Quotas.labels(made));
+        labels.put(LABEL, tenant);
+        return labels;
     }
 }

@@ -152,6 +152,21 @@ final class ServerFixture implements AutoCloseable {
         } finally {
             stagecraft.close();
         }
+        checkTraffic();
+    }
+
+    /**
+     * Stops the server and closes the core as a stopping {@code stagecraft serve} does, leaving the environments made
+     * with {@code POST /v1/environments} to a server started next on the same state folder; checks the traffic as
+     * {@link #close()} does.
+     */
+    void stopLeavingEnvironments() {
+        server.close();
+        stagecraft.close();
+        checkTraffic();
+    }
+
+    private void checkTraffic() {
         List<String> problems = OpenApiContract.shipped().problems(traffic(), server.routes());
         if (!problems.isEmpty()) {
             throw new AssertionError("traffic that disagrees with /v1/openapi.json:\n" + String.join("\n", problems));

@@ -12,6 +12,7 @@ import dev.stagecraft.api.IsolationLevel;
 import dev.stagecraft.api.Labels;
 import dev.stagecraft.api.OutputListener;
 import dev.stagecraft.api.ResourceUsage;
+import dev.stagecraft.api.Resources;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.core.config.PoolSpec;
 import dev.stagecraft.core.config.StagecraftConfig;
@@ -184,7 +185,20 @@ public final class EnvironmentManager implements AutoCloseable {
 
     /** As {@link #create(EnvironmentRequirement)}, with {@code systemLabels} as {@link #acquire(Selection, Map)} takes them. */
     public EnvironmentInfo create(EnvironmentRequirement requirement, Map<String, String> systemLabels) {
-        return info(environments.get(create(select(requirement), false, checkedSystemLabels(systemLabels)).id()));
+        return create(select(requirement), systemLabels);
+    }
+
+    /** As {@link #create(EnvironmentRequirement, Map)}, making what a {@link #select} call chose. */
+    public EnvironmentInfo create(Selection selection, Map<String, String> systemLabels) {
+        return info(environments.get(create(selection, false, checkedSystemLabels(systemLabels)).id()));
+    }
+
+    /**
+     * The CPUs, memory and GPUs the environment a {@link #select} call chose would be held to, as its provider says
+     * ({@link dev.stagecraft.api.EnvironmentProvider#limitsFor}), before anything is made.
+     */
+    public Resources limitsFor(Selection selection) {
+        return providers.entry(selection.requireChoice()).orElseThrow().provider().limitsFor(selection.requirement());
     }
 
     private static Map<String, String> checkedSystemLabels(Map<String, String> labels) {

@@ -1,11 +1,13 @@
 package dev.stagecraft.core.plugin;
 
 import dev.stagecraft.api.EnvironmentProvider;
+import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.EnvironmentSpec;
 import dev.stagecraft.api.ExecutionEnvironment;
 import dev.stagecraft.api.ProviderCapabilities;
 import dev.stagecraft.api.ProviderContext;
 import dev.stagecraft.api.ProviderHealth;
+import dev.stagecraft.api.Resources;
 
 import java.util.List;
 
@@ -49,6 +51,7 @@ public final class ContextBoundProvider implements EnvironmentProvider {
     @Override public void initialize(ProviderContext context) { ContextClassLoader.run(loader, () -> delegate.initialize(context)); }
     @Override public ProviderCapabilities describe() { return ContextClassLoader.call(loader, delegate::describe); }
     @Override public ProviderHealth probe() { return ContextClassLoader.call(loader, delegate::probe); }
+    @Override public Resources limitsFor(EnvironmentRequirement requirement) { return ContextClassLoader.call(loader, () -> delegate.limitsFor(requirement)); }
 
     @Override
     public ExecutionEnvironment create(EnvironmentSpec spec) {

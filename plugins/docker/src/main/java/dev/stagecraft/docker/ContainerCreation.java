@@ -15,6 +15,7 @@ import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.Labels;
 import dev.stagecraft.api.ProvisioningException;
 import dev.stagecraft.api.Quantities;
+import dev.stagecraft.api.Resources;
 import dev.stagecraft.api.StagecraftException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -66,9 +67,9 @@ final class ContainerCreation {
             throw StagecraftException.invalidRequirement("option image: '" + image + "' is not an image reference such as python:3.11-slim");
         }
 
-        DockerSettings.Limit limit = s.limitFor(toolType);
-        long memory = r.resources().memoryBytes() > 0 ? r.resources().memoryBytes() : limit.memoryBytes();
-        double cpus = r.resources().cpus() > 0 ? r.resources().cpus() : limit.cpus();
+        Resources held = s.limitsFor(r);
+        long memory = held.memoryBytes();
+        double cpus = held.cpus();
         if (memory < (6L << 20)) {
             throw StagecraftException.invalidRequirement("memory " + Quantities.formatBytes(memory)
                     + " is below the Docker Engine's minimum of 6m");

@@ -3,6 +3,7 @@ package dev.stagecraft.docker;
 import com.github.dockerjava.api.model.Version;
 import dev.stagecraft.api.EgressControl;
 import dev.stagecraft.api.EnvironmentProvider;
+import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.EnvironmentSpec;
 import dev.stagecraft.api.ExecutionEnvironment;
 import dev.stagecraft.api.IsolationLevel;
@@ -245,6 +246,11 @@ public final class DockerProvider implements EnvironmentProvider {
         return "register gVisor: apt-get install runsc, add {\"runtimes\":{\"runsc\":{\"path\":\"/usr/bin/runsc\","
                 + "\"runtimeArgs\":[\"--network=none\"]}}} to /etc/docker/daemon.json, then kill -HUP $(cat /var/run/docker.pid)"
                 + " (or run scripts/install-deps.sh)";
+    }
+
+    @Override
+    public Resources limitsFor(EnvironmentRequirement requirement) {
+        return settings().limitsFor(requirement);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.stagecraft.docker;
 
 import dev.stagecraft.api.Cidr;
+import dev.stagecraft.api.EnvironmentRequirement;
+import dev.stagecraft.api.Resources;
 import dev.stagecraft.api.Settings;
 import dev.stagecraft.api.StagecraftException;
 import java.net.URI;
@@ -96,6 +98,12 @@ record DockerSettings(URI host, Map<String, String> images, Map<String, String> 
 
     Limit limitFor(String toolType) {
         return limits.getOrDefault(toolType.toLowerCase(Locale.ROOT), limits.get(DEFAULT_KEY));
+    }
+
+    /** The requirement's memory and CPUs, or its tool type's {@code limits} where it names none. */
+    Resources limitsFor(EnvironmentRequirement requirement) {
+        Limit limit = limitFor(requirement.toolType());
+        return requirement.resources().orElse(new Resources(limit.cpus(), limit.memoryBytes(), 0, 0));
     }
 
     List<String> capabilitiesFor(String toolType) {

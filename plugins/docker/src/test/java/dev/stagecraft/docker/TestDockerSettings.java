@@ -3,7 +3,9 @@ package dev.stagecraft.docker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.ErrorCode;
+import dev.stagecraft.api.Resources;
 import dev.stagecraft.api.Settings;
 import dev.stagecraft.api.StagecraftException;
 import java.time.Duration;
@@ -41,6 +43,11 @@ class TestDockerSettings {
         assertThat(s.openCidrs()).as("nothing denied is opened").isEmpty();
         assertThat(s.limitFor("ml_inference")).isEqualTo(new DockerSettings.Limit(4L << 30, 2.0));
         assertThat(s.limitFor("web_scraping")).isEqualTo(new DockerSettings.Limit(1L << 30, 1.0));
+        assertThat(s.limitsFor(EnvironmentRequirement.builder().toolType("data_analysis").build()))
+                .as("what a requirement does not state comes from its tool type's limits")
+                .isEqualTo(new Resources(1.0, 2L << 30, 0, 0));
+        assertThat(s.limitsFor(EnvironmentRequirement.builder().toolType("data_analysis").cpus(0.25).build()))
+                .isEqualTo(new Resources(0.25, 2L << 30, 0, 0));
         assertThat(s.tmpSizeBytes()).isEqualTo(100L << 20);
         assertThat(s.openFiles()).isEqualTo(1024);
         assertThat(s.fileSizeBytes()).isEqualTo(1L << 30);

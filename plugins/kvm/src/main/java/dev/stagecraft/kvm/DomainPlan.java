@@ -13,6 +13,16 @@ record DomainPlan(String name, String type, Labels labels, Optional<Path> serial
                   Optional<Path> overlay, long workspaceBytes, GuestImage image, GuestLimits limits,
                   DomainXml.Definition definition) {
 
+    /** The VM's vCPUs and memory for what a requirement asks (its GPUs as asked: a plan refuses any). */
+    static Resources size(Resources wanted, KvmSettings settings) {
+        int vcpus = wanted.cpus() > 0 ? (int) Math.ceil(wanted.cpus()) : settings.vcpus();
+        // a stated memory is the commands' limit (the guest's cgroup); the VM gets the guest's own share on top
+        long memory = wanted.memoryBytes() > 0
+                ? Math.max(settings.memoryBytes(), wanted.memoryBytes() + settings.memoryOverheadBytes())
+                : settings.memoryBytes();
+        return new Resources(vcpus, memory, wanted.diskBytes(), wanted.gpus());
+    }
+
     static DomainPlan of(EnvironmentSpec spec, KvmProvider provider) {
         KvmSettings settings = provider.settings();
         EnvironmentRequirement requirement = spec.requirement();
@@ -24,11 +34,9 @@ record DomainPlan(String name, String type, Labels labels, Optional<Path> serial
                     + " (a libvirt network name) is not configured: kvm VMs get no network interface");
         }
         Resources wanted = requirement.resources();
-        int vcpus = wanted.cpus() > 0 ? (int) Math.ceil(wanted.cpus()) : settings.vcpus();
-        // a stated memory is the commands' limit (the guest's cgroup); the VM gets the guest's own share on top
-        long memory = wanted.memoryBytes() > 0
-                ? Math.max(settings.memoryBytes(), wanted.memoryBytes() + settings.memoryOverheadBytes())
-                : settings.memoryBytes();
+        Resources size = size(wanted, settings);
+        int vcpus = (int) size.cpus();
+        long memory = size.memoryBytes();
         if (vcpus > settings.maxVcpus() || memory > settings.maxMemoryBytes()) {
             throw StagecraftException.invalidRequirement("VM of " + vcpus + " vCPUs and " + (memory >> 20)
                     + " MiB is over this provider's ceiling (" + settings.maxVcpus() + " vCPUs, "

@@ -2,6 +2,7 @@ package dev.stagecraft.kvm;
 
 import dev.stagecraft.api.EgressControl;
 import dev.stagecraft.api.EnvironmentProvider;
+import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.EnvironmentSpec;
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.ExecutionEnvironment;
@@ -204,6 +205,12 @@ public final class KvmProvider implements EnvironmentProvider {
      */
     public String domainXml(EnvironmentSpec spec) {
         return DomainPlan.of(spec, this).xml();
+    }
+
+    /** The VM's size: vCPUs and memory, the guest's own share included (see {@code DomainPlan}). */
+    @Override
+    public Resources limitsFor(EnvironmentRequirement requirement) {
+        return DomainPlan.size(requirement.resources(), settings);
     }
 
     @Override

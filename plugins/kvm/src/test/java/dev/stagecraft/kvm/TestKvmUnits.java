@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.Labels;
 import dev.stagecraft.api.ProviderContext;
+import dev.stagecraft.api.Resources;
 import dev.stagecraft.api.Settings;
 import dev.stagecraft.api.StagecraftException;
 import java.nio.file.Path;
@@ -36,6 +38,21 @@ class TestKvmUnits {
         assertThatThrownBy(() -> provider.initialize(new ProviderContext("t", stateDir,
                 new Settings("conf/stagecraft.yaml", "providers.kvm", Map.of("max-output", "8m")))))
                 .isInstanceOf(StagecraftException.class).hasMessageContaining("providers.kvm.max-output");
+    }
+
+    @Test
+    void limitsForAreTheWholeVmsSize() {
+        KvmProvider provider = new KvmProvider();
+        provider.initialize(new ProviderContext("t", stateDir, new Settings("test", "providers.kvm",
+                Map.of("vcpus", "2", "memory", "512m", "memory-overhead", "128m", "uri", "test:///default"))));
+        assertThat(provider.limitsFor(EnvironmentRequirement.builder().build()))
+                .as("nothing asked: the configured VM").isEqualTo(new Resources(2, 512L << 20, 0, 0));
+        assertThat(provider.limitsFor(EnvironmentRequirement.builder().cpus(2.5).memoryBytes(1L << 30).build()))
+                .as("whole vCPUs, and the guest's own share on top of the commands' memory")
+                .isEqualTo(new Resources(3, (1L << 30) + (128L << 20), 0, 0));
+        assertThat(provider.limitsFor(EnvironmentRequirement.builder().memoryBytes(64L << 20).build()).memoryBytes())
+                .as("never below the configured VM").isEqualTo(512L << 20);
+        provider.close();
     }
 
     @Test

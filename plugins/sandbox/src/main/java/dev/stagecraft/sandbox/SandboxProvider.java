@@ -109,6 +109,14 @@ public final class SandboxProvider implements EnvironmentProvider {
         return Probe.run(settings(), cgroups, stateDir);
     }
 
+    /** The requirement's memory and CPUs, or {@code providers.sandbox.memory} and {@code cpus} where it names none. */
+    @Override
+    public Resources limitsFor(EnvironmentRequirement requirement) {
+        SandboxSettings s = settings();
+        Resources wanted = requirement.resources();
+        return wanted.orElse(new Resources(s.cpus(), s.memoryBytes(), 0, 0));
+    }
+
     @Override
     public ExecutionEnvironment create(EnvironmentSpec spec) {
         SandboxSettings s = settings();
@@ -128,9 +136,8 @@ public final class SandboxProvider implements EnvironmentProvider {
             throw new ProvisioningException("sandbox '" + spec.id() + "': cannot compile the seccomp filter with libseccomp ("
                     + e.getMessage() + "); install libseccomp2 (apt-get install libseccomp2)", e);
         }
-        Resources wanted = requirement.resources();
-        Limits limits = new Limits(wanted.memoryBytes() > 0 ? wanted.memoryBytes() : s.memoryBytes(),
-                wanted.cpus() > 0 ? wanted.cpus() : s.cpus(), s.pids(), wanted.diskBytes());
+        Resources held = limitsFor(requirement);
+        Limits limits = new Limits(held.memoryBytes(), held.cpus(), s.pids(), held.diskBytes());
         if (limits.diskBytes() > 0) {
             String missing = DiskVolume.missing();
             if (missing != null) {

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stagecraft.api.EnvironmentProvider;
+import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.IsolationLevel;
 import dev.stagecraft.api.ProviderCapabilities;
+import dev.stagecraft.api.Resources;
 import dev.stagecraft.api.Settings;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.api.Cidr;
@@ -95,6 +97,14 @@ class TestSandboxSettings {
         assertThat(c.gpu()).isFalse();
         assertThat(c.persistentStorage()).isFalse();
         assertThat(c.ceiling().cpus()).isEqualTo(Runtime.getRuntime().availableProcessors());
+    }
+
+    @Test
+    void limitsForAreTheRequirementsOrTheConfiguredDefaults() {
+        SandboxProvider provider = SandboxFixtures.provider(stateDir, Map.of("memory", "256m", "cpus", "0.5"));
+        assertThat(provider.limitsFor(EnvironmentRequirement.builder().build())).isEqualTo(new Resources(0.5, 256L << 20, 0, 0));
+        assertThat(provider.limitsFor(EnvironmentRequirement.builder().memoryBytes(1L << 30).build()))
+                .isEqualTo(new Resources(0.5, 1L << 30, 0, 0));
     }
 
     @Test
