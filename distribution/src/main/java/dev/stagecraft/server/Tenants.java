@@ -21,7 +21,7 @@ import java.util.function.Supplier;
 /**
  * Who owns which environment, and how many each tenant may hold. The tenant is a system label on the environment
  * ({@link #LABEL}, out of a requirement's reach), so it survives a restart and reconcile; another tenant's id is
- * answered exactly as an unknown id.
+ * answered exactly as an unknown id. Each selection made for a tenant is kept among the {@link RecentSelections}.
  */
 final class Tenants {
     static final String LABEL = Labels.PREFIX + "tenant";
@@ -31,11 +31,24 @@ final class Tenants {
     private final ServerSettings settings;
     private final Clock clock;
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private final RecentSelections recent;
 
     Tenants(EnvironmentManager manager, ServerSettings settings, Clock clock) {
         this.manager = manager;
         this.settings = settings;
         this.clock = clock;
+        this.recent = new RecentSelections(clock);
+    }
+
+    RecentSelections recentSelections() {
+        return recent;
+    }
+
+    /** The pipeline's decision for {@code requirement}, kept with the tenant and why it was asked ({@code purpose}). */
+    Selection select(String tenant, String purpose, EnvironmentRequirement requirement) {
+        Selection selection = manager.select(requirement);
+        recent.add(tenant, purpose, selection);
+        return selection;
     }
 
     static Map<String, String> labels(String tenant) {
@@ -81,12 +94,13 @@ final class Tenants {
 
     /** A new environment for {@code tenant}, labelled as its own, within its quota. */
     EnvironmentInfo create(String tenant, EnvironmentRequirement requirement) {
-        return withinQuota(tenant, () -> manager.create(requirement, labels(tenant)));
+        Selection selection = select(tenant, "create", requirement);
+        return withinQuota(tenant, () -> manager.create(selection, labels(tenant)));
     }
 
     /** A leased environment for one run (select, then acquire within the quota); closing the lease destroys it. */
     Lease lease(String tenant, EnvironmentRequirement requirement) {
-        Selection selection = manager.select(requirement);
+        Selection selection = select(tenant, "run", requirement);
         return withinQuota(tenant, () -> manager.acquire(selection, labels(tenant)));
     }
 }

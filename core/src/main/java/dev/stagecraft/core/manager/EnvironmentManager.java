@@ -184,7 +184,15 @@ public final class EnvironmentManager implements AutoCloseable {
 
     /** As {@link #create(EnvironmentRequirement)}, with {@code systemLabels} as {@link #acquire(Selection, Map)} takes them. */
     public EnvironmentInfo create(EnvironmentRequirement requirement, Map<String, String> systemLabels) {
-        return info(environments.get(create(select(requirement), false, checkedSystemLabels(systemLabels)).id()));
+        return create(select(requirement), systemLabels);
+    }
+
+    /**
+     * Creates the environment a {@link #select} call chose (NO_PROVIDER when it chose nothing), for a caller that
+     * keeps the selection, e.g. to show its explanation.
+     */
+    public EnvironmentInfo create(Selection selection, Map<String, String> systemLabels) {
+        return info(environments.get(create(selection, false, checkedSystemLabels(systemLabels)).id()));
     }
 
     private static Map<String, String> checkedSystemLabels(Map<String, String> labels) {
