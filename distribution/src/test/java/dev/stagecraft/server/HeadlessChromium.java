@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Debian's {@code chromium}, run headless ({@code --headless=new}) on a page: its screenshot, or the DOM it rendered.
- * Each run gets a profile folder of its own. {@code --no-sandbox} because the tests run as root here, where Chromium
+ * Each run gets a profile folder of its own, which also holds what it would write under the home. {@code --no-sandbox} because the tests run as root here, where Chromium
  * refuses its sandbox; it only loads the server's own page from loopback.
  */
 final class HeadlessChromium {
@@ -65,7 +65,11 @@ final class HeadlessChromium {
         List<String> command = new ArrayList<>(List.of(binary.toString(), "--headless=new", "--no-sandbox", "--disable-gpu",
                 "--no-first-run", "--user-data-dir=" + profile));
         command.addAll(arguments);
-        Process process = new ProcessBuilder(command).redirectOutput(output.toFile()).redirectError(errors.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(output.toFile()).redirectError(errors.toFile());
+        // its crash-report folder and caches go under XDG's folders whatever the profile: keep them out of the home too
+        builder.environment().put("XDG_CONFIG_HOME", profile.resolve("config").toString());
+        builder.environment().put("XDG_CACHE_HOME", profile.resolve("cache").toString());
+        Process process = builder.start();
         process.getOutputStream().close();
         if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
