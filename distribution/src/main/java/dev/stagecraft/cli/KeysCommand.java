@@ -34,6 +34,7 @@ final class KeysCommand implements Runnable {
         map.put("id", key.id());
         map.put("tenant", key.tenant());
         map.put("created", key.created().toString());
+        map.put("operator", key.operator());
         return map;
     }
 
@@ -41,6 +42,8 @@ final class KeysCommand implements Runnable {
     static final class Create implements Callable<Integer> {
         @Option(names = "--tenant", required = true, paramLabel = "NAME", description = "The tenant the key acts for (lower-case letters, digits, '.', '_', '-').")
         String tenant;
+        @Option(names = "--operator", description = "Also let the key open the status page (GET / and /v1/status), which shows every tenant's environments.")
+        boolean operator;
         @Mixin GlobalOptions global;
         private final Cli cli;
 
@@ -50,7 +53,7 @@ final class KeysCommand implements Runnable {
 
         @Override
         public Integer call() {
-            ApiKeys.Created created = keys(cli, global).create(tenant);
+            ApiKeys.Created created = keys(cli, global).create(tenant, operator);
             if (global.json) {
                 Map<String, Object> document = json(created.key());
                 document.put("key", created.secret());
@@ -58,13 +61,13 @@ final class KeysCommand implements Runnable {
             } else {
                 cli.out.println(created.secret());
             }
-            cli.err.println("stagecraft: key " + created.key().id() + " for tenant " + tenant
+            cli.err.println("stagecraft: " + (operator ? "operator key " : "key ") + created.key().id() + " for tenant " + tenant
                     + ": store it now, it is not shown again");
             return 0;
         }
     }
 
-    @Command(name = "ls", mixinStandardHelpOptions = true, description = "List keys: id, tenant, creation time (never the secret).")
+    @Command(name = "ls", mixinStandardHelpOptions = true, description = "List keys: id, tenant, whether it is an operator's, creation time (never the secret).")
     static final class List_ implements Callable<Integer> {
         @Mixin GlobalOptions global;
         private final Cli cli;
@@ -80,9 +83,10 @@ final class KeysCommand implements Runnable {
                 cli.printJson(keys.stream().map(KeysCommand::json).toList());
                 return 0;
             }
-            String row = "%-14s %-20s %s";
-            cli.out.println(String.format(row, "ID", "TENANT", "CREATED"));
-            keys.forEach(key -> cli.out.println(String.format(row, key.id(), key.tenant(), key.created())));
+            String row = "%-14s %-20s %-9s %s";
+            cli.out.println(String.format(row, "ID", "TENANT", "OPERATOR", "CREATED"));
+            keys.forEach(key -> cli.out.println(String.format(row, key.id(), key.tenant(), key.operator() ? "yes" : "no",
+                    key.created())));
             return 0;
         }
     }

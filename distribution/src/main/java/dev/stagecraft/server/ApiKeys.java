@@ -31,13 +31,14 @@ import java.util.Optional;
 
 /**
  * The API keys of {@code <state dir>/server/keys.json}. A key is {@code sc_<id>_<secret>}: its secret (32 bytes from
- * {@link SecureRandom}) is shown once and never stored; the file keeps the SHA-256 of the whole key, its id, tenant
- * and creation time, is mode 0600 and is replaced atomically. The server reads it again whenever it changed, so
+ * {@link SecureRandom}) is shown once and never stored; the file keeps the SHA-256 of the whole key, its id, tenant,
+ * creation time and whether it is an operator's (a key stored without {@code operator} is not), is mode 0600 and is
+ * replaced atomically. The server reads it again whenever it changed, so
  * {@code keys revoke} takes effect on the next request without a restart.
  */
 public final class ApiKeys {
-    /** One stored key: never its secret. */
-    public record Key(String id, String tenant, Instant created, String sha256) {
+    /** One stored key: never its secret. An {@code operator} key also opens the status page, which shows every tenant. */
+    public record Key(String id, String tenant, Instant created, String sha256, boolean operator) {
     }
 
     /** A key just made: {@code secret} is the whole key, to be shown this once. */
@@ -62,7 +63,11 @@ public final class ApiKeys {
         return file;
     }
 
-    public synchronized Created create(String tenant) {
+    public Created create(String tenant) {
+        return create(tenant, false);
+    }
+
+    public synchronized Created create(String tenant, boolean operator) {
         if (tenant == null || !tenant.matches(TENANT_PATTERN)) {
             throw StagecraftException.invalidRequirement("tenant '" + tenant + "' must be 1-63 lower-case letters, "
                     + "digits, '.', '_' or '-', starting with a letter or digit");
@@ -73,7 +78,7 @@ public final class ApiKeys {
         random.nextBytes(secretBytes);
         String id = HexFormat.of().formatHex(idBytes);
         String secret = "sc_" + id + "_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secretBytes);
-        Key key = new Key(id, tenant, clock.instant(), sha256(secret));
+        Key key = new Key(id, tenant, clock.instant(), sha256(secret), operator);
         List<Key> keys = new ArrayList<>(list());
         keys.add(key);
         write(keys);
@@ -136,7 +141,8 @@ public final class ApiKeys {
             List<Key> keys = new ArrayList<>();
             for (JsonNode node : JSON.readTree(file.toFile()).path("keys")) {
                 keys.add(new Key(node.path("id").asText(), node.path("tenant").asText(),
-                        Instant.parse(node.path("created").asText()), node.path("sha256").asText()));
+                        Instant.parse(node.path("created").asText()), node.path("sha256").asText(),
+                        node.path("operator").asBoolean(false)));
             }
             return List.copyOf(keys);
         } catch (IOException | RuntimeException e) {
@@ -149,7 +155,7 @@ public final class ApiKeys {
         ArrayNode array = document.putArray("keys");
         for (Key key : keys) {
             array.addObject().put("id", key.id()).put("tenant", key.tenant()).put("created", key.created().toString())
-                    .put("sha256", key.sha256());
+                    .put("sha256", key.sha256()).put("operator", key.operator());
         }
         try {
             Path directory = Files.createDirectories(file.getParent());

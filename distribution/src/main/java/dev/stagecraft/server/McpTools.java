@@ -237,7 +237,7 @@ final class McpTools {
         Tool tool = tool("explain_selection", "Which environment kind a requirement would get and why each candidate "
                 + "was kept or dropped, without making anything.", McpSchemas.requirement());
         return define(tool, (call, arguments) -> {
-            Selection selection = manager.select(requirement("explain_selection", arguments));
+            Selection selection = tenants.select(call.tenant(), "select", requirement("explain_selection", arguments));
             return McpResults.text(selection.explain(), Json.selection(selection));
         });
     }

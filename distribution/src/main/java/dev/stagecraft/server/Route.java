@@ -7,19 +7,33 @@ import java.util.Optional;
 
 /**
  * One method and path template, e.g. {@code GET /v1/environments/{id}}; a last segment {@code {path...}} takes the
- * rest of the path. {@code authenticated} routes need an API key.
+ * rest of the path. {@code access} says which key, if any, it needs.
  */
-record Route(String method, String template, boolean authenticated, Handler handler) {
+record Route(String method, String template, Access access, Handler handler) {
     interface Handler {
         Response handle(Call call) throws IOException;
     }
 
+    /** Who may call a route. */
+    enum Access {
+        /** Anyone: the probes, the metrics, the OpenAPI document. */
+        OPEN,
+        /** Any key, as a bearer token; it acts for its tenant. */
+        KEY,
+        /** An operator key ({@code keys create --operator}), as a bearer token or a Basic password: it sees every tenant. */
+        OPERATOR
+    }
+
     static Route of(String method, String template, Handler handler) {
-        return new Route(method, template, true, handler);
+        return new Route(method, template, Access.KEY, handler);
     }
 
     static Route open(String method, String template, Handler handler) {
-        return new Route(method, template, false, handler);
+        return new Route(method, template, Access.OPEN, handler);
+    }
+
+    static Route operator(String method, String template, Handler handler) {
+        return new Route(method, template, Access.OPERATOR, handler);
     }
 
     /** The decoded parameters when {@code rawPath} fits the template. */

@@ -14,11 +14,13 @@ import java.util.Map;
 /** Selection, providers, pools and the probes an orchestrator asks ({@code /healthz}, {@code /readyz}). */
 final class ServiceRoutes {
     private final Stagecraft stagecraft;
+    private final Tenants tenants;
     private final RequestBodies bodies;
     private final ServerSettings settings;
 
-    ServiceRoutes(Stagecraft stagecraft, RequestBodies bodies, ServerSettings settings) {
+    ServiceRoutes(Stagecraft stagecraft, Tenants tenants, RequestBodies bodies, ServerSettings settings) {
         this.stagecraft = stagecraft;
+        this.tenants = tenants;
         this.bodies = bodies;
         this.settings = settings;
     }
@@ -27,27 +29,29 @@ final class ServiceRoutes {
         return List.of(
                 Route.of("POST", "/v1/select", this::select),
                 Route.of("GET", "/v1/providers", call -> Response.ok(stagecraft.providers().stream().map(Json::provider).toList())),
-                Route.of("GET", "/v1/pools", call -> Response.ok(pools())),
+                Route.of("GET", "/v1/pools", call -> Response.ok(pools(stagecraft))),
                 Route.open("GET", "/healthz", call -> Response.ok(Map.of("status", "ok"))),
                 Route.open("GET", "/readyz", call -> ready()));
     }
 
     /** The same document as {@code select --json --explain}, plus its text; 200 even when nothing fits (it says why). */
     private Response select(Call call) throws java.io.IOException {
-        Selection selection = stagecraft.select(bodies.requirement(call.jsonBody(settings.maxRequestBytes()), "request body"));
+        Selection selection = tenants.select(call.tenant(), "select",
+                bodies.requirement(call.jsonBody(settings.maxRequestBytes()), "request body"));
         Map<String, Object> document = Json.selection(selection);
         document.put("explanation", selection.explain());
         return Response.ok(document);
     }
 
-    private List<Object> pools() {
+    /** Each configured warm pool: {@code name}, {@code size} and how many wait {@code ready} now. */
+    static List<Map<String, Object>> pools(Stagecraft stagecraft) {
         Map<String, Integer> ready = stagecraft.manager().warmPools();
         return stagecraft.config().pools().stream().map((PoolSpec pool) -> {
             Map<String, Object> map = new LinkedHashMap<>();
             map.put("name", pool.name());
             map.put("size", pool.size());
             map.put("ready", ready.getOrDefault(pool.name(), 0));
-            return (Object) map;
+            return map;
         }).toList();
     }
 

@@ -11,8 +11,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * {@code stagecraft serve}: the HTTP/JSON API over one {@link Stagecraft}, on the JDK's HTTP server with a fixed
  * number of handler threads. Every {@code /v1} call needs {@code Authorization: Bearer <key>} ({@link ApiKeys}) and
- * passes the key's rate limit; every failure is {@code {"error":{"code","message"}}} with the status of
+ * passes the key's rate limit; the status page ({@link StatusRoutes}) needs an operator key, which a browser may send
+ * as the password of Basic authentication; every failure is {@code {"error":{"code","message"}}} with the status of
  * {@link HttpStatuses}; each request is one JSON line in the request log and is counted at {@code GET /metrics}, and
  * critical-level work is one line in the {@link AuditTrail} before the client has its whole answer. Closing stops
  * accepting, lets running requests finish for the configured grace, and leaves the {@link Stagecraft} to its owner.
@@ -42,6 +45,9 @@ public final class StagecraftServer implements AutoCloseable {
     private final RequestLog log;
     private final ServerMetrics metrics;
     private final AuditTrail audit;
+    /** What a 401 from an operator route asks for, so that a browser prompts for the key. */
+    static final String BASIC_CHALLENGE = "Basic realm=\"stagecraft\", charset=\"UTF-8\"";
+
     private final ObjectMapper json = new ObjectMapper();
     private final List<Route> routes = new ArrayList<>();
     /** Requests being handled; a stopping server waits for it to reach zero. */
@@ -82,7 +88,8 @@ public final class StagecraftServer implements AutoCloseable {
         RequestBodies bodies = new RequestBodies(server.json);
         Tenants tenants = new Tenants(stagecraft.manager(), settings, clock);
         server.routes.addAll(new EnvironmentRoutes(stagecraft.manager(), tenants, bodies, settings).routes());
-        server.routes.addAll(new ServiceRoutes(stagecraft, bodies, settings).routes());
+        server.routes.addAll(new ServiceRoutes(stagecraft, tenants, bodies, settings).routes());
+        server.routes.addAll(new StatusRoutes(stagecraft, tenants.recentSelections(), clock).routes());
         server.routes.add(server.metrics.route());
         server.routes.add(OpenApiRoute.route());
         server.routes.add(McpHttp.route(new McpTools(stagecraft.manager(), tenants, bodies, settings, audit), settings));
@@ -117,6 +124,7 @@ public final class StagecraftServer implements AutoCloseable {
         Call call = null;
         Response response = null;
         StagecraftException failure = null;
+        Route.Access access = Route.Access.OPEN;
         try {
             if (stopping) {
                 throw new ApiException(503, ErrorCode.PROVIDER_UNAVAILABLE, "the server is stopping");
@@ -124,8 +132,9 @@ public final class StagecraftServer implements AutoCloseable {
             String path = exchange.getRequestURI().getRawPath();
             Route route = route(exchange.getRequestMethod(), path);
             template = route.template();
-            if (route.authenticated()) {
-                caller = authenticate(exchange);
+            access = route.access();
+            if (access != Route.Access.OPEN) {
+                caller = authenticate(exchange, access);
             }
             Optional<List<String>> parameters = route.match(path);
             call = new Call(exchange, caller, parameters.orElseThrow(), json);
@@ -143,6 +152,9 @@ public final class StagecraftServer implements AutoCloseable {
             if (call != null) {
                 call.audit().failed(failure.code());
             }
+        }
+        if (response.status() == 401 && access == Route.Access.OPERATOR) {
+            response = response.withHeader("WWW-Authenticate", BASIC_CHALLENGE);
         }
         // counted before the answer leaves: a client that scrapes next sees its own request
         metrics.request(exchange.getRequestMethod(), template, response.status());
@@ -186,20 +198,43 @@ public final class StagecraftServer implements AutoCloseable {
                 + " (allowed: " + String.join(", ", allowed) + ")");
     }
 
-    private Caller authenticate(HttpExchange exchange) {
-        String header = exchange.getRequestHeaders().getFirst("Authorization");
-        if (header == null || !header.startsWith("Bearer ")) {
-            throw new ApiException(401, ErrorCode.UNAUTHENTICATED, "missing API key: send Authorization: Bearer <key>");
-        }
-        ApiKeys.Key key = keys.authenticate(header.substring("Bearer ".length()).trim())
+    private Caller authenticate(HttpExchange exchange, Route.Access access) {
+        boolean operatorRoute = access == Route.Access.OPERATOR;
+        ApiKeys.Key key = keys.authenticate(presentedKey(exchange.getRequestHeaders().getFirst("Authorization"), operatorRoute))
                 .orElseThrow(() -> new ApiException(401, ErrorCode.UNAUTHENTICATED, "unknown or revoked API key"));
-        Caller caller = new Caller(key.tenant(), key.id());
         long wait = rates.take(key.id());
         if (wait > 0) {
             throw new ApiException(429, ErrorCode.RATE_LIMITED, "key " + key.id() + " is over its rate limit of "
                     + settings.requestsPerSecond() + " requests per second", wait);
         }
-        return caller;
+        if (operatorRoute && !key.operator()) {
+            throw new ApiException(403, ErrorCode.FORBIDDEN, "key " + key.id() + " is not an operator key: the status page "
+                    + "shows every tenant; make one with stagecraft keys create --tenant NAME --operator");
+        }
+        return new Caller(key.tenant(), key.id(), key.operator());
+    }
+
+    /** The key a request presents: a bearer token, or on an operator route also the password of Basic authentication. */
+    private static String presentedKey(String header, boolean basicToo) {
+        if (header != null && header.startsWith("Bearer ")) {
+            return header.substring("Bearer ".length()).trim();
+        }
+        if (basicToo && header != null && header.startsWith("Basic ")) {
+            try {
+                String credentials = new String(Base64.getDecoder().decode(header.substring("Basic ".length()).trim()),
+                        StandardCharsets.UTF_8);
+                int colon = credentials.indexOf(':');
+                if (colon >= 0) {
+                    return credentials.substring(colon + 1);
+                }
+            } catch (IllegalArgumentException e) {
+                // not base64: answered below
+            }
+            throw new ApiException(401, ErrorCode.UNAUTHENTICATED, "malformed Basic credentials: send user:key in base64");
+        }
+        throw new ApiException(401, ErrorCode.UNAUTHENTICATED, basicToo
+                ? "missing API key: send an operator key as Authorization: Bearer <key> or as the Basic password"
+                : "missing API key: send Authorization: Bearer <key>");
     }
 
     private Response failure(StagecraftException e) {

@@ -16,20 +16,32 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * Who owns which environment, and what each tenant may hold ({@link Quotas}). The tenant is a system label on the
- * environment ({@link #LABEL}, out of a requirement's reach), so it survives a restart and reconcile; another
- * tenant's id is answered exactly as an unknown id.
+ * Who owns which environment, and what each tenant may hold ({@link Quotas}). The tenant is a system label on the environment
+ * ({@link #LABEL}, out of a requirement's reach), so it survives a restart and reconcile; another tenant's id is
+ * answered exactly as an unknown id. Each selection made for a tenant is kept among the {@link RecentSelections}.
  */
 final class Tenants {
     static final String LABEL = Labels.PREFIX + "tenant";
 
     private final EnvironmentManager manager;
     private final Quotas quotas;
+    private final RecentSelections recent;
 
     Tenants(EnvironmentManager manager, ServerSettings settings, Clock clock) {
         this.manager = manager;
         this.quotas = new Quotas(settings, tenant -> list(tenant, Optional.empty(), Map.of()), clock);
+        this.recent = new RecentSelections(clock);
     }
+
+    RecentSelections recentSelections() {
+        return recent;
+    }
+
+    /** The pipeline's decision for {@code requirement}, kept with the tenant and why it was asked ({@code purpose}). */
+    Selection select(String tenant, String purpose, EnvironmentRequirement requirement) {
+        Selection selection = manager.select(requirement);
+        recent.add(tenant, purpose, selection);
+        return selection;    }
 
     /** A leased environment and the share of its tenant's quota it holds: closing destroys it, then frees the share. */
     record TenantLease(Lease lease, Quotas.Reservation share) implements AutoCloseable {
@@ -66,7 +78,7 @@ final class Tenants {
      */
     EnvironmentInfo create(String tenant, EnvironmentRequirement requirement) {
         quotas.check(tenant, requirement.resources());
-        Selection selection = manager.select(requirement);
+        Selection selection = select(tenant, "create", requirement);
         Resources made = manager.limitsFor(selection);
         try (Quotas.Reservation share = quotas.reserve(tenant, made, selection.requireChoice())) {
             return manager.create(selection, labels(tenant, made));
@@ -76,7 +88,7 @@ final class Tenants {
     /** A leased environment for one run, checked and held as {@link #create} does until the lease closes. */
     TenantLease lease(String tenant, EnvironmentRequirement requirement) {
         quotas.check(tenant, requirement.resources());
-        Selection selection = manager.select(requirement);
+        Selection selection = select(tenant, "run", requirement);
         Resources made = manager.limitsFor(selection);
         Quotas.Reservation share = quotas.reserve(tenant, made, selection.requireChoice());
         try {

@@ -44,6 +44,33 @@ class TestKeysCommand {
     }
 
     @Test
+    void anOperatorKeyIsMarkedAndAFileFromBeforeOperatorsStillReads() throws Exception {
+        InProcess cli = new InProcess(state);
+        String tenant = cli.run("keys", "create", "--tenant", "acme").out().trim();
+        Outcome created = cli.run("keys", "create", "--tenant", "ops", "--operator");
+        assertThat(created.exitCode()).as(created.err()).isZero();
+        String operator = created.out().trim();
+        String id = operator.substring(3, 15);
+        assertThat(created.err()).contains("operator key " + id + " for tenant ops: store it now");
+        ApiKeys keys = new ApiKeys(state, Clock.systemUTC());
+        assertThat(keys.authenticate(operator).orElseThrow().operator()).isTrue();
+        assertThat(keys.authenticate(tenant).orElseThrow().operator()).isFalse();
+
+        assertThat(cli.run("keys", "ls").out()).contains("OPERATOR").containsPattern(id + " +ops +yes ")
+                .containsPattern(tenant.substring(3, 15) + " +acme +no ");
+        Outcome json = cli.run("keys", "ls", "--json");
+        assertThat(json.json().findValuesAsText("operator")).containsExactly("false", "true");
+
+        // keys.json as written before operator keys existed: no "operator" field, so no operator
+        Path file = state.resolve("server/keys.json");
+        Files.writeString(file, Files.readString(file).replaceAll(",\\s*\"operator\"\\s*:\\s*(true|false)", ""));
+        assertThat(Files.readString(file)).doesNotContain("operator");
+        ApiKeys old = new ApiKeys(state, Clock.systemUTC());
+        assertThat(old.authenticate(tenant).orElseThrow().tenant()).isEqualTo("acme");
+        assertThat(old.authenticate(operator).orElseThrow().operator()).isFalse();
+    }
+
+    @Test
     void revokeRemovesTheKeyAndAnUnknownIdIsNotFound() {
         InProcess cli = new InProcess(state);
         String key = cli.run("keys", "create", "--tenant", "acme").out().trim();

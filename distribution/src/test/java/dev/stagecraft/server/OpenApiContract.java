@@ -24,7 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * be in the document with the answer's status, the answer's content type must be one the document names, and JSON
  * bodies (each line of NDJSON) must validate against the schema there, by networknt's JSON Schema validator in its
  * OpenAPI 3.1 dialect (draft 2020-12). A request the server accepted must match the documented request body, query
- * and security. A path no route has must be 404, one only other methods have 405, both with the error shape.
+ * and security (a key in one of the operation's schemes: bearer, or basic where it names that). A path no route has must be 404, one only other methods have 405, both with the error shape.
  */
 final class OpenApiContract {
     private static final String BASE = "https://stagecraft.dev/v1/openapi.json";
@@ -132,9 +132,13 @@ final class OpenApiContract {
         if (exchange.status() == 401 && !needsKey) {
             problems.add(exchange + ": 401 from an operation the document says needs no key");
         }
-        boolean bearer = exchange.requestHeader("Authorization").filter(value -> value.startsWith("Bearer sc_")).isPresent();
-        if (needsKey && !bearer && exchange.status() != 401) {
-            problems.add(exchange + ": answered without a key, but the document asks for one");
+        Set<String> schemes = new TreeSet<>();
+        security.forEach(requirement -> requirement.fieldNames().forEachRemaining(name ->
+                schemes.add(document.path("components").path("securitySchemes").path(name).path("scheme").asText())));
+        boolean keyed = exchange.requestHeader("Authorization").filter(value -> (schemes.contains("bearer") && value.startsWith("Bearer sc_"))
+                || (schemes.contains("basic") && value.startsWith("Basic "))).isPresent();
+        if (needsKey && !keyed && exchange.status() != 401) {
+            problems.add(exchange + ": answered without a key in a scheme the document names (" + schemes + ")");
         }
     }
 

@@ -95,6 +95,16 @@ final class ServerFixture implements AutoCloseable {
         return keys.create(tenant).secret();
     }
 
+    /** A new operator key for {@code tenant}, as {@code keys create --operator} prints it. */
+    String operatorKey(String tenant) {
+        return keys.create(tenant, true).secret();
+    }
+
+    /** {@code http://127.0.0.1:PORT} of the server. */
+    String base() {
+        return "http://127.0.0.1:" + server.address().getPort();
+    }
+
     Answer send(String method, String path, String key, String body) {
         return sendBytes(method, path, key, body == null ? null : body.getBytes(StandardCharsets.UTF_8));
     }
@@ -105,7 +115,7 @@ final class ServerFixture implements AutoCloseable {
 
     /** The same, with more request headers (such as {@code Accept}). */
     Answer sendBytes(String method, String path, String key, byte[] body, Map<String, String> headers) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.address().getPort() + path))
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base() + path))
                 .timeout(Duration.ofSeconds(60))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         if (key != null) {

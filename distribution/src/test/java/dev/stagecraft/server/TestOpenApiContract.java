@@ -14,8 +14,10 @@ class TestOpenApiContract {
     private static final Route.Handler NONE = call -> Response.noContent();
     private static final List<Route> ROUTES = List.of(Route.open("GET", "/healthz", NONE), Route.of("GET", "/v1/pools", NONE),
             Route.of("POST", "/v1/environments", NONE), Route.of("POST", "/v1/run", NONE),
-            Route.of("GET", "/v1/environments/{id}/files/{path...}", NONE), Route.of("GET", "/v1/undocumented", NONE));
+            Route.of("GET", "/v1/environments/{id}/files/{path...}", NONE), Route.of("GET", "/v1/undocumented", NONE),
+            Route.operator("GET", "/", NONE), Route.operator("GET", "/v1/status", NONE));
     private static final String KEY = "Bearer sc_abc_secret";
+    private static final String BASIC = "Basic b3BlcmF0b3I6c2NfYWJjX3NlY3JldA==";
     private static final String ENVIRONMENT = "{\"id\":\"sc-1\",\"kind\":\"sandbox\",\"isolation\":\"process\",\"status\":\"READY\","
             + "\"expired\":false,\"createdAt\":\"2026-12-05T08:00:00Z\",\"uptimeSeconds\":1,\"ttlSeconds\":600,"
             + "\"expiresAt\":\"2026-12-05T08:10:00Z\",\"lastUsedAt\":\"2026-12-05T08:00:00Z\",\"labels\":{}}";
@@ -74,6 +76,16 @@ class TestOpenApiContract {
                 .singleElement().asString().contains("no path /v1/undocumented");
         assertThat(problems(exchange("GET", "/v1/pools", null, "", 200, "application/json", "[]")))
                 .singleElement().asString().contains("without a key");
+    }
+
+    @Test
+    void basicCredentialsPassOnlyWhereTheOperationNamesThatScheme() {
+        assertThat(problems(exchange("GET", "/", BASIC, "", 200, "text/html; charset=utf-8", "<p>"))).isEmpty();
+        assertThat(problems(exchange("GET", "/", KEY, "", 200, "text/html; charset=utf-8", "<p>"))).isEmpty();
+        assertThat(problems(exchange("GET", "/v1/pools", BASIC, "", 200, "application/json", "[]")))
+                .singleElement().asString().contains("without a key");
+        assertThat(problems(exchange("GET", "/v1/status", null, "", 401, "application/json",
+                "{\"error\":{\"code\":\"UNAUTHENTICATED\",\"message\":\"m\"}}"))).singleElement().asString().contains("WWW-Authenticate");
     }
 
     @Test

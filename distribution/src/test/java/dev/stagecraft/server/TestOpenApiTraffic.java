@@ -69,6 +69,7 @@ class TestOpenApiTraffic {
         probesAndService(key);
         String id = environmentLifeCycle(key);
         runAndMcp(key);
+        operator(key);
         failures(key, id);
         assertThat(fixture.send("DELETE", "/v1/environments/" + id, key, null).status()).isEqualTo(204);
 
@@ -134,6 +135,22 @@ class TestOpenApiTraffic {
         assertThat(tools.text()).contains("run_code");
         assertThat(fixture.send("POST", "/mcp", key, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}").status())
                 .isEqualTo(202);
+    }
+
+    /** The status page and its JSON with an operator key (bearer and Basic), 401 without a key, 403 with a tenant's. */
+    private void operator(String key) {
+        String operator = fixture.operatorKey("ops");
+        Answer page = fixture.send("GET", "/", operator, null);
+        assertThat(page.status()).isEqualTo(200);
+        assertThat(page.header("Content-Type")).contains("text/html; charset=utf-8");
+        String basic = "Basic " + java.util.Base64.getEncoder().encodeToString(("operator:" + operator).getBytes(StandardCharsets.UTF_8));
+        assertThat(fixture.sendBytes("GET", "/", null, null, Map.of("Authorization", basic)).status()).isEqualTo(200);
+        Answer status = fixture.send("GET", "/v1/status", operator, null);
+        assertThat(status.json().get("environments")).isNotEmpty();
+        assertThat(status.json().get("selections")).isNotEmpty();
+        assertThat(fixture.send("GET", "/", null, null).header("WWW-Authenticate")).isPresent();
+        assertThat(fixture.send("GET", "/v1/status", key, null).status()).isEqualTo(403);
+        assertThat(fixture.send("GET", "/", key, null).status()).isEqualTo(403);
     }
 
     /** 400, 401, 404, 405, 409 (above), 413, 429, each in the error shape. */

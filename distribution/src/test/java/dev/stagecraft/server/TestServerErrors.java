@@ -73,7 +73,7 @@ class TestServerErrors {
     @Test
     void unknownRouteIs404AndWrongMethodIs405() {
         assertError(fixture.send("GET", "/v1/nothing", key, null), 404, "NOT_FOUND", "no route /v1/nothing");
-        assertError(fixture.send("GET", "/", null, null), 404, "NOT_FOUND", "no route /");
+        assertError(fixture.send("GET", "/index.html", null, null), 404, "NOT_FOUND", "no route /index.html");
         Answer wrong = fixture.send("PATCH", "/v1/environments", key, "{}");
         assertError(wrong, 405, "UNSUPPORTED_OPERATION", "PATCH is not allowed on /v1/environments (allowed: POST, GET)");
         assertError(fixture.send("GET", "/v1/environments/sc-nothere", key, null), 404, "NOT_FOUND",

@@ -188,7 +188,10 @@ public final class EnvironmentManager implements AutoCloseable {
         return create(select(requirement), systemLabels);
     }
 
-    /** As {@link #create(EnvironmentRequirement, Map)}, making what a {@link #select} call chose. */
+    /**
+     * Creates the environment a {@link #select} call chose (NO_PROVIDER when it chose nothing), for a caller that
+     * keeps the selection, e.g. to show its explanation or to check a quota against it first.
+     */
     public EnvironmentInfo create(Selection selection, Map<String, String> systemLabels) {
         return info(environments.get(create(selection, false, checkedSystemLabels(systemLabels)).id()));
     }
