@@ -57,6 +57,10 @@ final class Cli {
 
     /** The installation's configuration file (or {@code --config}, or $STAGECRAFT_CONFIG) with the overrides applied. */
     StagecraftConfig config(GlobalOptions options) {
+        if (options.server != null) {
+            throw StagecraftException.invalidRequirement("--server does not apply to " + options.commandName()
+                    + ": it works on this machine's installation (--server applies to run, select, env and doctor)");
+        }
         Path home = home();
         Path config = options.config;
         if (config == null && environment.containsKey("STAGECRAFT_CONFIG")) {
@@ -99,7 +103,16 @@ final class Cli {
      * Returns the exit code.
      */
     int fail(ErrorCode code, String message, boolean asJson) {
-        int exitCode = ExitCodes.of(code, step);
+        return fail(code, message, asJson, ExitCodes.of(code, step));
+    }
+
+    /** As {@link #fail(ErrorCode, String, boolean)}; a server that cannot be used is {@link ExitCodes#SERVER}. */
+    int fail(StagecraftException failure, boolean asJson) {
+        int exitCode = failure instanceof ServerClient.Unusable ? ExitCodes.SERVER : ExitCodes.of(failure.code(), step);
+        return fail(failure.code(), failure.getMessage(), asJson, exitCode);
+    }
+
+    private int fail(ErrorCode code, String message, boolean asJson, int exitCode) {
         err.println("stagecraft: " + code + ": " + message);
         if (asJson) {
             printJson(Map.of("error", Json.error(code, message, exitCode)));

@@ -2,18 +2,20 @@ package dev.stagecraft.cli;
 
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.ExecResult;
+import dev.stagecraft.api.OutputListener;
 import dev.stagecraft.core.Stagecraft;
-import dev.stagecraft.core.manager.EnvironmentInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 @Command(name = "env", mixinStandardHelpOptions = true, description = {"Environments that outlive one command. They are found again through the "
@@ -41,17 +43,17 @@ final class EnvCommand implements Runnable {
         @Override
         public Integer call() {
             var wanted = requirement.toRequirement();
-            try (Stagecraft stagecraft = cli.open(global, true)) {
-                cli.step(ExitCodes.Step.CREATE);
+            cli.step(ExitCodes.Step.CREATE);
+            Map<String, Object> environment = answer(cli, global, remote -> remote.create(requirement.toJson()), stagecraft -> {
                 Progress.creating(cli, stagecraft, wanted, global.json);
-                EnvironmentInfo info = stagecraft.manager().create(wanted);
-                if (global.json) {
-                    cli.printJson(Json.environment(info));
-                } else {
-                    cli.out.println(info.id());
-                }
-                return 0;
+                return Json.environment(stagecraft.manager().create(wanted));
+            });
+            if (global.json) {
+                cli.printJson(environment);
+            } else {
+                cli.out.println(environment.get("id"));
             }
+            return 0;
         }
     }
 
@@ -70,23 +72,26 @@ final class EnvCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (Stagecraft stagecraft = cli.open(global, true)) {
-                List<EnvironmentInfo> infos = stagecraft.manager().list(Optional.ofNullable(kind), labels);
-                if (global.json) {
-                    cli.printJson(infos.stream().map(Json::environment).toList());
-                    return 0;
-                }
-                String row = "%-14s %-8s %-8s %-11s %-8s %-8s %-9s %s";
-                cli.out.println(String.format(row, "ID", "KIND", "STATUS", "ISOLATION", "AGE", "TTL", "LAST USE", "LABELS"));
-                for (EnvironmentInfo info : infos) {
-                    Duration sinceUse = info.uptime().minus(Duration.between(info.createdAt(), info.lastUsedAt()));
-                    cli.out.println(String.format(row, info.id(), info.kind(), Json.status(info),
-                            info.isolation().label(), human(info.uptime()), human(info.ttl()), human(sinceUse) + " ago",
-                            info.labels().userLabels().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
-                                    .collect(Collectors.joining(","))));
-                }
+            List<Map<String, Object>> environments = answer(cli, global, remote -> remote.list(kind, labels),
+                    stagecraft -> stagecraft.manager().list(Optional.ofNullable(kind), labels).stream()
+                            .map(Json::environment).toList());
+            if (global.json) {
+                cli.printJson(environments);
                 return 0;
             }
+            String row = "%-14s %-8s %-8s %-11s %-8s %-8s %-9s %s";
+            cli.out.println(String.format(row, "ID", "KIND", "STATUS", "ISOLATION", "AGE", "TTL", "LAST USE", "LABELS"));
+            for (Map<String, Object> environment : environments) {
+                Duration uptime = Duration.ofSeconds(((Number) environment.get("uptimeSeconds")).longValue());
+                Duration sinceUse = uptime.minus(Duration.between(Instant.parse((String) environment.get("createdAt")),
+                        Instant.parse((String) environment.get("lastUsedAt"))));
+                cli.out.println(String.format(row, environment.get("id"), environment.get("kind"),
+                        environment.get("status"), environment.get("isolation"), human(uptime),
+                        human(Duration.ofSeconds(((Number) environment.get("ttlSeconds")).longValue())),
+                        human(sinceUse) + " ago", ((Map<?, ?>) environment.get("labels")).entrySet().stream()
+                                .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(","))));
+            }
+            return 0;
         }
     }
 
@@ -106,23 +111,19 @@ final class EnvCommand implements Runnable {
         public Integer call() {
             exec.command = exec.command.subList(Math.min(1, exec.command.size()), exec.command.size());
             var request = exec.toRequest();
+            Optional<ServerClient> server = ServerClient.of(cli, global);
+            OutputListener live = global.json ? null : ExecOptions.streamTo(cli.out, cli.err);
+            if (server.isPresent()) {
+                cli.step(ExitCodes.Step.EXEC);
+                ServerClient.Ran ran = new RemoteEnvironments(server.get()).exec(id, exec.toJson(request), live);
+                cli.step(ExitCodes.Step.OTHER);
+                return exec.finish(cli, ran.result(), global.json ? Json.run(ran.kind(), id, ran.result()) : null);
+            }
             try (Stagecraft stagecraft = cli.open(global, true)) {
                 cli.step(ExitCodes.Step.EXEC);
-                ExecResult result = stagecraft.manager().execute(id, request);
+                ExecResult result = stagecraft.manager().execute(id, request, live);
                 cli.step(ExitCodes.Step.OTHER);
-                if (global.json) {
-                    cli.printJson(Json.run(stagecraft.manager().status(id).kind(), id, result));
-                } else {
-                    cli.out.write(result.stdout(), 0, result.stdout().length);
-                    cli.out.flush();
-                    cli.err.write(result.stderr(), 0, result.stderr().length);
-                    if (result.timedOut()) {
-                        cli.err.println("stagecraft: timed out after " + exec.timeout + "; the command was killed");
-                    } else if (!result.detail().isEmpty()) {
-                        cli.err.println("stagecraft: " + result.detail());
-                    }
-                }
-                return ExitCodes.of(result);
+                return exec.finish(cli, result, global.json ? Json.run(stagecraft.manager().status(id).kind(), id, result) : null);
             }
         }
     }
@@ -140,20 +141,20 @@ final class EnvCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (Stagecraft stagecraft = cli.open(global, true)) {
+            Map<String, Object> environment = answer(cli, global, remote -> remote.status(id), stagecraft -> {
                 stagecraft.manager().usage(id);
-                EnvironmentInfo info = stagecraft.manager().status(id);
-                if (global.json) {
-                    cli.printJson(Json.environment(info));
-                } else {
-                    Json.environment(info).forEach((key, value) -> {
-                        if (value != null) {
-                            cli.out.println(key + ": " + value);
-                        }
-                    });
-                }
-                return 0;
+                return Json.environment(stagecraft.manager().status(id));
+            });
+            if (global.json) {
+                cli.printJson(environment);
+            } else {
+                environment.forEach((key, value) -> {
+                    if (value != null) {
+                        cli.out.println(key + ": " + value);
+                    }
+                });
             }
+            return 0;
         }
     }
 
@@ -170,16 +171,16 @@ final class EnvCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (Stagecraft stagecraft = cli.open(global, true)) {
+            Map<String, Object> environment = answer(cli, global, remote -> remote.stop(id), stagecraft -> {
                 stagecraft.manager().stop(id);
-                EnvironmentInfo info = stagecraft.manager().status(id);
-                if (global.json) {
-                    cli.printJson(Json.environment(info));
-                } else {
-                    cli.out.println(id + " " + Json.status(info));
-                }
-                return 0;
+                return Json.environment(stagecraft.manager().status(id));
+            });
+            if (global.json) {
+                cli.printJson(environment);
+            } else {
+                cli.out.println(id + " " + environment.get("status"));
             }
+            return 0;
         }
     }
 
@@ -198,11 +199,13 @@ final class EnvCommand implements Runnable {
         public Integer call() {
             List<String> removed = new java.util.ArrayList<>();
             List<String> missing = new java.util.ArrayList<>();
-            try (Stagecraft stagecraft = cli.open(global, true)) {
-                for (String id : ids) {
-                    (stagecraft.manager().destroy(id) ? removed : missing).add(id);
-                }
-            }
+            answer(cli, global, remote -> {
+                ids.forEach(id -> (remote.remove(id) ? removed : missing).add(id));
+                return null;
+            }, stagecraft -> {
+                ids.forEach(id -> (stagecraft.manager().destroy(id) ? removed : missing).add(id));
+                return null;
+            });
             String notFound = missing.stream().map(id -> "no environment with id '" + id + "'").collect(Collectors.joining("; "));
             if (global.json) {
                 Map<String, Object> document = new LinkedHashMap<>();
@@ -220,6 +223,20 @@ final class EnvCommand implements Runnable {
             }
             cli.err.println("stagecraft: " + ErrorCode.NOT_FOUND + ": " + notFound);
             return ExitCodes.NOT_FOUND;
+        }
+    }
+
+    /**
+     * What an env command works on: the server's answer with {@code --server} or {@code $STAGECRAFT_SERVER}, else the
+     * core's, opened here and reconciled with every backend.
+     */
+    static <T> T answer(Cli cli, GlobalOptions global, Function<RemoteEnvironments, T> remote, Function<Stagecraft, T> local) {
+        Optional<ServerClient> server = ServerClient.of(cli, global);
+        if (server.isPresent()) {
+            return remote.apply(new RemoteEnvironments(server.get()));
+        }
+        try (Stagecraft stagecraft = cli.open(global, true)) {
+            return local.apply(stagecraft);
         }
     }
 

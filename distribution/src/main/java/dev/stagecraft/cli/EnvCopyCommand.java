@@ -3,7 +3,7 @@ package dev.stagecraft.cli;
 import dev.stagecraft.api.Quantities;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.api.WorkspacePath;
-import dev.stagecraft.core.Stagecraft;
+import dev.stagecraft.core.manager.EnvironmentManager;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -68,37 +68,61 @@ final class EnvCopyCommand implements Callable<Integer> {
                     + "e.g. env cp notes.txt sc-1a2b3c:notes.txt");
         }
         LocalFile local = new LocalFile(from == null ? source : destination, most);
-        Remote remote;
-        long bytes;
-        try (Stagecraft stagecraft = cli.open(global, true)) {
-            if (to != null) {
-                byte[] content = local.read();
-                remote = new Remote(to.id(), inWorkspace(to.path(), local.name()).relative());
-                stagecraft.manager().putFile(remote.id(), remote.path(), content);
-                bytes = content.length;
-            } else {
-                WorkspacePath path = WorkspacePath.of(from.path());
-                remote = new Remote(from.id(), path.relative());
-                byte[] content = stagecraft.manager().getFile(remote.id(), remote.path(), most + 1);
-                if (content.length > most) {
-                    throw LocalFile.tooLarge(remote.toString(), most);
+        Copied done = EnvCommand.answer(cli, global, remote -> copy(remote, from, to, local, most), stagecraft -> {
+            EnvironmentManager manager = stagecraft.manager();
+            return copy(new Workspace() {
+                @Override
+                public void put(String id, String path, byte[] content) {
+                    manager.putFile(id, path, content);
                 }
-                local.write(path.segments().get(path.segments().size() - 1), content);
-                bytes = content.length;
-            }
-        }
-        String fromText = to != null ? local.toString() : remote.toString();
-        String toText = to != null ? remote.toString() : local.toString();
+
+                @Override
+                public byte[] get(String id, String path, long most) {
+                    return manager.getFile(id, path, most);
+                }
+            }, from, to, local, most);
+        });
+        String fromText = to != null ? local.toString() : done.remote().toString();
+        String toText = to != null ? done.remote().toString() : local.toString();
         if (global.json) {
             Map<String, Object> copied = new LinkedHashMap<>();
             copied.put("from", fromText);
             copied.put("to", toText);
-            copied.put("bytes", bytes);
+            copied.put("bytes", done.bytes());
             cli.printJson(Map.of("copied", copied));
         } else {
-            cli.out.println("copied " + bytes + " bytes: " + fromText + " -> " + toText);
+            cli.out.println("copied " + done.bytes() + " bytes: " + fromText + " -> " + toText);
         }
         return 0;
+    }
+
+    /** Where the files of environments are: the core here, or a server. */
+    interface Workspace {
+        void put(String id, String path, byte[] content);
+
+        /** The file, or at least its first {@code most} bytes. */
+        byte[] get(String id, String path, long most);
+    }
+
+    private record Copied(Remote remote, long bytes) {
+    }
+
+    /** Copies to {@code to}, or else from {@code from}; a download over {@code most} bytes is refused, nothing written. */
+    private static Copied copy(Workspace workspace, Remote from, Remote to, LocalFile local, long most) {
+        if (to != null) {
+            byte[] content = local.read();
+            Remote remote = new Remote(to.id(), inWorkspace(to.path(), local.name()).relative());
+            workspace.put(remote.id(), remote.path(), content);
+            return new Copied(remote, content.length);
+        }
+        WorkspacePath path = WorkspacePath.of(from.path());
+        Remote remote = new Remote(from.id(), path.relative());
+        byte[] content = workspace.get(remote.id(), remote.path(), most + 1);
+        if (content.length > most) {
+            throw LocalFile.tooLarge(remote.toString(), most);
+        }
+        local.write(path.segments().get(path.segments().size() - 1), content);
+        return new Copied(remote, content.length);
     }
 
     /** The workspace path to write: {@code path}, or {@code path/name} when it names a folder (empty or ending in '/'). */

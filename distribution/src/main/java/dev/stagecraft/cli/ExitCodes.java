@@ -12,6 +12,8 @@ final class ExitCodes {
     static final int OTHER = 1;
     static final int USAGE = 2;
     static final int NOT_FOUND = 3;
+    /** {@code --server}: the server could not be reached, did not answer as Stagecraft, or refused the key. */
+    static final int SERVER = 4;
     static final int TIMED_OUT = ExecResult.TIMEOUT_EXIT_CODE;
     static final int NO_ENVIRONMENT = 125;
     static final int CANNOT_RUN = 126;
@@ -32,6 +34,7 @@ final class ExitCodes {
             case INVALID_REQUIREMENT:
             case INVALID_CONFIGURATION:
             case PATH_ESCAPE:
+            case TOO_LARGE:
                 return USAGE;
             case NOT_FOUND:
                 return NOT_FOUND;

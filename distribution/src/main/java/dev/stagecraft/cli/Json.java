@@ -5,12 +5,14 @@ import dev.stagecraft.api.ExecResult;
 import dev.stagecraft.api.IsolationLevel;
 import dev.stagecraft.api.ProviderCapabilities;
 import dev.stagecraft.api.ResourceUsage;
+import dev.stagecraft.api.Termination;
 import dev.stagecraft.core.ProviderReport;
 import dev.stagecraft.core.manager.EnvironmentInfo;
 import dev.stagecraft.core.plugin.PluginStatus;
 import dev.stagecraft.core.selection.CandidateReport;
 import dev.stagecraft.core.selection.Selection;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,6 +39,14 @@ public final class Json {
         map.put("termination", result.termination().name());
         map.put("detail", result.detail());
         return map;
+    }
+
+    /** The result {@link #run} describes, read back (a server's answer), with the output given apart. */
+    static ExecResult result(Map<String, Object> run, byte[] stdout, byte[] stderr) {
+        return new ExecResult(((Number) run.get("exitCode")).intValue(), stdout, stderr,
+                Duration.ofMillis(((Number) run.get("durationMs")).longValue()),
+                Termination.valueOf((String) run.get("termination")), Boolean.TRUE.equals(run.get("truncated")),
+                String.valueOf(run.getOrDefault("detail", "")));
     }
 
     public static Map<String, Object> selection(Selection selection) {

@@ -17,8 +17,8 @@ import java.util.Map;
         subcommands = {RunCommand.class, SelectCommand.class, PluginsCommand.class, DoctorCommand.class, EnvCommand.class,
                 ServeCommand.class, KeysCommand.class, McpCommand.class},
         footer = {"", "Exit codes: the command's own for run and env exec; 124 timed out; 125 no environment could be made; "
-                + "126 the command could not be run in it; 3 no such environment (or file, for env cp); 2 bad input; "
-                + "1 other errors.", "With --json a failure prints {\"error\":{\"code\":...}} on stdout too.",
+                + "126 the command could not be run in it; 4 the server (--server) could not be reached or refused the key; "
+                + "3 no such environment (or file, for env cp); 2 bad input; 1 other errors.", "With --json a failure prints {\"error\":{\"code\":...}} on stdout too.",
                 "Set STAGECRAFT_DEBUG=1 to see stack traces."})
 public final class Main implements Runnable {
     @picocli.CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -44,8 +44,7 @@ public final class Main implements Runnable {
                 e.printStackTrace(err);
             }
             if (e instanceof StagecraftException) {
-                StagecraftException failure = (StagecraftException) e;
-                return cli.fail(failure.code(), failure.getMessage(), json);
+                return cli.fail((StagecraftException) e, json);
             }
             return cli.fail(ErrorCode.INTERNAL, "internal error: " + e, json);
         });

@@ -93,4 +93,36 @@ final class RequirementOptions {
         allowCidrs.forEach(builder::allowCidr);
         return builder.build();
     }
+
+    /**
+     * The requirement as the server's JSON body (docs/server.md, Routes), each flag as typed, which the server reads
+     * as the flag is read here; refused here first, in the flags' own words, when a value is bad.
+     */
+    Map<String, Object> toJson() {
+        toRequirement();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("toolType", toolType);
+        body.put("security", security);
+        putGiven(body, "isolation", isolation);
+        putGiven(body, "cpus", cpus);
+        putGiven(body, "memory", memory);
+        putGiven(body, "disk", disk);
+        putGiven(body, "gpus", gpus);
+        body.put("network", network);
+        putGiven(body, "allowHosts", allowHosts.isEmpty() ? null : allowHosts);
+        putGiven(body, "allowCidrs", allowCidrs.isEmpty() ? null : allowCidrs);
+        body.put("persistent", persistent);
+        body.put("expectedDuration", expectedDuration);
+        putGiven(body, "ttl", ttl);
+        putGiven(body, "provider", provider);
+        putGiven(body, "labels", labels.isEmpty() ? null : labels);
+        putGiven(body, "options", options.isEmpty() ? null : options);
+        return body;
+    }
+
+    private static void putGiven(Map<String, Object> body, String field, Object value) {
+        if (value != null) {
+            body.put(field, value);
+        }
+    }
 }

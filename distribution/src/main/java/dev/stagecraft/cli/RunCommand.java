@@ -3,7 +3,6 @@ package dev.stagecraft.cli;
 import dev.stagecraft.api.ExecRequest;
 import dev.stagecraft.api.ExecResult;
 import dev.stagecraft.api.EnvironmentRequirement;
-import dev.stagecraft.api.OutputListener;
 import dev.stagecraft.core.Stagecraft;
 import dev.stagecraft.core.manager.Lease;
 import dev.stagecraft.core.selection.Selection;
@@ -11,7 +10,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.PrintStream;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
@@ -37,6 +37,10 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         EnvironmentRequirement wanted = requirement.toRequirement();
         ExecRequest request = exec.toRequest();
+        Optional<ServerClient> server = ServerClient.of(cli, global);
+        if (server.isPresent()) {
+            return remote(server.get(), request);
+        }
         try (Stagecraft stagecraft = cli.open(global, false)) {
             cli.step(ExitCodes.Step.CREATE);
             Selection selection = stagecraft.select(wanted);
@@ -46,47 +50,44 @@ final class RunCommand implements Callable<Integer> {
             Progress.creating(cli, stagecraft, selection, global.json);
             try (Lease lease = stagecraft.manager().acquire(selection)) {
                 cli.step(ExitCodes.Step.EXEC);
-                ExecResult result = global.json ? lease.execute(request) : lease.execute(request, streamTo(cli.out, cli.err));
+                ExecResult result = global.json ? lease.execute(request)
+                        : lease.execute(request, ExecOptions.streamTo(cli.out, cli.err));
                 cli.step(ExitCodes.Step.OTHER);
-                if (global.json) {
-                    var document = Json.run(lease.kind(), lease.id(), result);
-                    if (explain) {
-                        document.put("selection", Json.selection(selection));
-                    }
-                    cli.printJson(document);
-                } else {
-                    cli.out.flush();
-                    if (result.truncated()) {
-                        cli.err.println("stagecraft: output truncated at " + exec.outputLimit + " per stream");
-                    }
-                    if (result.timedOut()) {
-                        cli.err.println("stagecraft: timed out after " + exec.timeout + "; the command was killed");
-                    } else if (!result.detail().isEmpty()) {
-                        cli.err.println("stagecraft: " + result.detail());
-                    }
-                }
-                return ExitCodes.of(result);
+                return exec.finish(cli, result, document(lease.kind(), lease.id(), result,
+                        explain ? Json.selection(selection) : null));
             }
         }
     }
 
-    private static OutputListener streamTo(PrintStream out, PrintStream err) {
-        return new OutputListener() {
-            @Override
-            public void stdout(byte[] chunk, int offset, int length) {
-                synchronized (out) {
-                    out.write(chunk, offset, length);
-                    out.flush();
-                }
+    /** POST /v1/run, streamed; with --explain, POST /v1/select first for the same requirement. */
+    private int remote(ServerClient server, ExecRequest request) {
+        Map<String, Object> body = exec.toJson(request);
+        Map<String, Object> wanted = requirement.toJson();
+        body.put("requirement", wanted);
+        cli.step(ExitCodes.Step.CREATE);
+        Map<String, Object> selection = null;
+        if (explain) {
+            selection = server.object("POST", "/v1/select", wanted);
+            Object explanation = selection.remove("explanation");
+            if (!global.json) {
+                cli.err.print(explanation);
             }
+        }
+        ServerClient.Ran ran = server.execute("/v1/run", body, () -> cli.step(ExitCodes.Step.EXEC),
+                global.json ? null : ExecOptions.streamTo(cli.out, cli.err));
+        cli.step(ExitCodes.Step.OTHER);
+        return exec.finish(cli, ran.result(), document(ran.kind(), ran.environmentId(), ran.result(), selection));
+    }
 
-            @Override
-            public void stderr(byte[] chunk, int offset, int length) {
-                synchronized (err) {
-                    err.write(chunk, offset, length);
-                    err.flush();
-                }
-            }
-        };
+    /** The --json document (null without --json): the run's result, with the selection when --explain asked. */
+    private Map<String, Object> document(String kind, String id, ExecResult result, Map<String, Object> selection) {
+        if (!global.json) {
+            return null;
+        }
+        Map<String, Object> document = Json.run(kind, id, result);
+        if (selection != null) {
+            document.put("selection", selection);
+        }
+        return document;
     }
 }

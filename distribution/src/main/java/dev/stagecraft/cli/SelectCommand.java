@@ -7,6 +7,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "select", mixinStandardHelpOptions = true, sortOptions = false,
@@ -28,20 +30,34 @@ final class SelectCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         var wanted = requirement.toRequirement();
-        try (Stagecraft stagecraft = cli.open(global, false)) {
-            Selection selection = stagecraft.select(wanted);
-            if (global.json) {
-                cli.printJson(Json.selection(selection));
-            } else if (explain) {
-                cli.out.print(selection.explain());
-            } else {
-                cli.out.println(selection.chosenKind().orElse("none"));
+        Optional<ServerClient> server = ServerClient.of(cli, global);
+        Map<String, Object> document;
+        Object explanation;
+        if (server.isPresent()) {
+            // the server's answer is this document plus the explanation's text
+            document = server.get().object("POST", "/v1/select", requirement.toJson());
+            explanation = document.remove("explanation");
+        } else {
+            try (Stagecraft stagecraft = cli.open(global, false)) {
+                Selection selection = stagecraft.select(wanted);
+                document = Json.selection(selection);
+                explanation = selection.explain();
             }
-            if (selection.chosenKind().isEmpty()) {
-                cli.err.println("stagecraft: " + ErrorCode.NO_PROVIDER + ": " + selection.noProviderMessage());
-                return ExitCodes.NO_ENVIRONMENT;
-            }
-            return 0;
         }
+        Object chosen = document.get("chosen");
+        if (global.json) {
+            cli.printJson(document);
+        } else if (explain) {
+            cli.out.print(explanation);
+        } else {
+            cli.out.println(chosen == null ? "none" : chosen);
+        }
+        if (chosen == null) {
+            Object error = document.get("error");
+            cli.err.println("stagecraft: " + ErrorCode.NO_PROVIDER + ": "
+                    + (error instanceof Map ? ((Map<?, ?>) error).get("message") : "no environment kind fits"));
+            return ExitCodes.NO_ENVIRONMENT;
+        }
+        return 0;
     }
 }

@@ -6,6 +6,7 @@ import dev.stagecraft.tck.BackendRequirement;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -13,12 +14,22 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
  * The command line run in this JVM ({@link Main#execute}) with a private state folder: the class path holds the real
  * sandbox provider and the test's {@link FailingProvider}.
  */
 final class InProcess {
     record Outcome(int exitCode, String out, String err) {
+        /** Asserts a failure: this exit code, one line {@code stagecraft: ...} naming {@code message}, no stack trace. */
+        Outcome failedInOneLine(int expectedExitCode, String message) {
+            assertThat(exitCode).as(err).isEqualTo(expectedExitCode);
+            assertThat(err).contains(message).doesNotContain("\tat ").doesNotContain("Exception");
+            assertThat(err.lines().filter(line -> line.startsWith("stagecraft:")).count()).as(err).isEqualTo(1);
+            return this;
+        }
+
         /** Standard output read as the one JSON document it must be. */
         JsonNode json() {
             try {
@@ -46,9 +57,14 @@ final class InProcess {
     Outcome run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.execute(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), Map.copyOf(environment));
+        int code = run(out, err, args);
         return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** The same, writing to streams the caller may read while the command line runs; returns the exit code. */
+    int run(OutputStream out, OutputStream err, String... args) {
+        return Main.execute(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), Map.copyOf(environment));
     }
 
     /** Fails under CI, skips elsewhere, when the sandbox cannot run on this host. */

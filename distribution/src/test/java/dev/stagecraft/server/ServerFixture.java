@@ -6,7 +6,6 @@ import dev.stagecraft.core.ProviderReport;
 import dev.stagecraft.core.Stagecraft;
 import dev.stagecraft.core.config.ConfigLoader;
 import dev.stagecraft.core.config.StagecraftConfig;
-import dev.stagecraft.core.manager.EnvironmentInfo;
 import dev.stagecraft.tck.BackendRequirement;
 
 import java.io.ByteArrayOutputStream;
@@ -154,14 +153,7 @@ final class ServerFixture implements AutoCloseable {
      */
     @Override
     public void close() {
-        server.close();
-        try {
-            for (EnvironmentInfo info : stagecraft.manager().list(Optional.empty(), Map.of())) {
-                stagecraft.manager().destroy(info.id());
-            }
-        } finally {
-            stagecraft.close();
-        }
+        Teardown.stop(server, stagecraft);
         checkTraffic();
     }
 

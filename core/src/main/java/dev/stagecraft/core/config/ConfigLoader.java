@@ -27,11 +27,12 @@ import java.util.TreeMap;
  * <p>Overrides: {@code STAGECRAFT_<KEY>} where {@code __} separates levels and {@code _} stands for
  * {@code -}: {@code STAGECRAFT_STATE_DIR=/srv/sc} sets {@code state-dir};
  * {@code STAGECRAFT_PROVIDERS__SANDBOX__TMP_SIZE=128m} sets {@code providers.sandbox.tmp-size}.
- * {@code STAGECRAFT_HOME}, {@code STAGECRAFT_CONFIG}, {@code STAGECRAFT_OPTS} belong to the launcher.
+ * {@code STAGECRAFT_HOME}, {@code STAGECRAFT_CONFIG}, {@code STAGECRAFT_OPTS} belong to the launcher;
+ * {@code STAGECRAFT_SERVER} and {@code STAGECRAFT_API_KEY} to the command line's {@code --server}.
  */
 public final class ConfigLoader {
     private static final Set<String> LAUNCHER_VARIABLES = Set.of("STAGECRAFT_HOME", "STAGECRAFT_CONFIG", "STAGECRAFT_OPTS",
-            "STAGECRAFT_JAVA", "STAGECRAFT_DEBUG");
+            "STAGECRAFT_JAVA", "STAGECRAFT_DEBUG", "STAGECRAFT_SERVER", "STAGECRAFT_API_KEY");
     private static final Map<String, Set<String>> KNOWN = Map.of(
             "", Set.of("owner", "state-dir", "plugins-dir", "audit", "environments", "disabled-providers", "pools", "selection", "providers", "server"),
             "audit", Set.of("enabled", "path"),

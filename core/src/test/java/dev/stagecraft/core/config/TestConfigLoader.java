@@ -176,6 +176,8 @@ class TestConfigLoader {
                 "STAGECRAFT_OPTS", "-Xmx1g",
                 "STAGECRAFT_JAVA", "/usr/bin/java",
                 "STAGECRAFT_DEBUG", "1",
+                "STAGECRAFT_SERVER", "http://127.0.0.1:8700",
+                "STAGECRAFT_API_KEY", "sc_id_secret",
                 "PATH", "/usr/bin",
                 "STAGECRAFTX", "not ours",
                 "stagecraft_state_dir", "/lowercase/is/not/ours");
