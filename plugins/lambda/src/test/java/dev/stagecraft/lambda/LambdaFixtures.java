@@ -25,10 +25,14 @@ final class LambdaFixtures {
 
     /** A started emulator; where bubblewrap is missing, fails under CI and skips elsewhere. */
     static LambdaEmulator emulator() {
+        return emulator(LambdaEmulator.Options.defaults());
+    }
+
+    static LambdaEmulator emulator(LambdaEmulator.Options options) {
         if (!LambdaEmulator.available()) {
             BackendRequirement.missing("the Lambda emulator runs functions under bubblewrap: apt-get install bubblewrap");
         }
-        return LambdaEmulator.start();
+        return LambdaEmulator.start(options);
     }
 
     /** Settings for the emulator, the keys in {@code stateDir/credentials} (profile "test"), commands up to a minute. */

@@ -286,7 +286,8 @@ final class ControlPlane implements HttpHandler {
             }
             ExecutionInstance.Outcome outcome;
             try {
-                outcome = instance.invoke(r.body().length == 0 ? "{}".getBytes(StandardCharsets.UTF_8) : r.body(), f.timeout());
+                outcome = instance.invoke(r.body().length == 0 ? "{}".getBytes(StandardCharsets.UTF_8) : r.body(), f.timeout(),
+                        emulator.options.initTimeout());
             } finally {
                 f.release(instance);
             }

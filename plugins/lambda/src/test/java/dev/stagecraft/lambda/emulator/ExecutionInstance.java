@@ -36,7 +36,6 @@ final class ExecutionInstance implements AutoCloseable {
     static final String RUNTIME = "/2018-06-01/runtime";
     /** Lambda's limit on a response payload. */
     static final int RESPONSE_LIMIT = 6 * 1024 * 1024;
-    static final Duration INIT_TIMEOUT = Duration.ofSeconds(10);
     private static final Pattern INVOCATION = Pattern.compile(RUNTIME + "/invocation/([^/]+)/(response|error)");
 
     /** What an invocation came to: the payload, and the function error ({@code Unhandled}) or null. */
@@ -65,14 +64,16 @@ final class ExecutionInstance implements AutoCloseable {
     }
 
     private final EmulatedFunction function;
+    private final Path requestLog;
     private final HttpServer runtimeApi;
     private final Process process;
     private final BlockingQueue<Invocation> inbox = new LinkedBlockingQueue<>();
     private volatile Invocation current;
     private volatile boolean dead;
 
-    private ExecutionInstance(EmulatedFunction function, HttpServer runtimeApi, Process process) {
+    private ExecutionInstance(EmulatedFunction function, Path dir, HttpServer runtimeApi, Process process) {
         this.function = function;
+        this.requestLog = dir.resolve("log");
         this.runtimeApi = runtimeApi;
         this.process = process;
     }
@@ -97,7 +98,7 @@ final class ExecutionInstance implements AutoCloseable {
             server.stop(0);
             throw new IOException("cannot start the runtime: " + e.getCause().getMessage(), e.getCause());
         }
-        ExecutionInstance instance = new ExecutionInstance(function, server, process);
+        ExecutionInstance instance = new ExecutionInstance(function, dir, server, process);
         server.createContext("/", instance::handle);
         server.start();
         process.onExit().thenRun(() -> instance.exited(process.exitValue()));
@@ -108,18 +109,21 @@ final class ExecutionInstance implements AutoCloseable {
         return dead;
     }
 
-    /** Runs one invocation to its outcome: at most the init timeout to be picked up, then the function timeout. */
-    Outcome invoke(byte[] payload, Duration timeout) {
+    /** Runs one invocation to its outcome: at most {@code init} to be picked up, then the function timeout. */
+    Outcome invoke(byte[] payload, Duration timeout, Duration init) {
         Invocation invocation = new Invocation(payload, timeout);
         inbox.add(invocation);
         if (dead) {
             exited(process.isAlive() ? -1 : process.exitValue());
         }
         try {
-            if (!invocation.pickedUp.await(INIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            if (!invocation.pickedUp.await(init.toMillis(), TimeUnit.MILLISECONDS)) {
                 kill();
                 return Outcome.error("Runtime.Unknown", "RequestId: " + invocation.id + " Error: the runtime did not ask"
-                        + " for the invocation within the " + INIT_TIMEOUT.toSeconds() + " s init phase");
+                        + " for the invocation within the " + init.toSeconds() + " s init phase");
+            }
+            if (invocation.result.isDone()) {
+                return invocation.result.join();
             }
             long left = Math.max(1, invocation.deadlineMillis - System.currentTimeMillis());
             return invocation.result.get(left, TimeUnit.MILLISECONDS);
@@ -142,6 +146,8 @@ final class ExecutionInstance implements AutoCloseable {
             String path = exchange.getRequestURI().getPath();
             String method = exchange.getRequestMethod();
             byte[] body = exchange.getRequestBody().readAllBytes();
+            Files.writeString(requestLog, "[runtime api] " + method + " " + path + "\n", StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.APPEND, java.nio.file.StandardOpenOption.CREATE);
             if (method.equals("GET") && path.equals(RUNTIME + "/invocation/next")) {
                 next(exchange);
                 return;
@@ -149,10 +155,11 @@ final class ExecutionInstance implements AutoCloseable {
             if (method.equals("POST") && path.equals(RUNTIME + "/init/error")) {
                 Invocation waiting = current != null ? current : inbox.peek();
                 String type = exchange.getRequestHeaders().getFirst("Lambda-Runtime-Function-Error-Type");
+                dead = true;   // before the invocation is answered: this execution environment takes no other
                 if (waiting != null) {
-                    waiting.pickedUp.countDown();
                     waiting.result.complete(new Outcome(body.length > 0 ? body
                             : Outcome.error(type == null ? "Runtime.Unknown" : type, "init error").payload(), "Unhandled"));
+                    waiting.pickedUp.countDown();
                 }
                 send(exchange, 202, "{\"status\":\"OK\"}");
                 kill();
@@ -230,9 +237,9 @@ final class ExecutionInstance implements AutoCloseable {
         }
         inbox.drainTo(open);
         for (Invocation invocation : open) {
-            invocation.pickedUp.countDown();
             invocation.result.complete(Outcome.error("Runtime.ExitError", "RequestId: " + invocation.id
                     + " Error: Runtime exited with error: exit status " + status));
+            invocation.pickedUp.countDown();
         }
         runtimeApi.stop(0);
     }

@@ -36,20 +36,21 @@ public final class LambdaEmulator implements AutoCloseable {
      * @param roles         role ARNs that exist (CreateFunction with another fails as with a role Lambda cannot assume)
      * @param pending       how long a new function stays Pending
      * @param concurrency   the account's concurrent executions; past it Invoke is throttled
+     * @param initTimeout   how long a new runtime may take to ask for its first invocation (Lambda's init phase: 10 s)
      */
     public record Options(String region, String account, Credentials credentials, Set<String> roles, Duration pending,
-                          int concurrency) {
+                          int concurrency, Duration initTimeout) {
         public static final String ACCESS_KEY = "AKIAEMULATOR0EXAMPLE";
         public static final String SECRET_KEY = "emulator/secret/KEY0123456789EXAMPLEKEY";
         public static final String ROLE = "arn:aws:iam::123456789012:role/stagecraft-lambda";
 
         public static Options defaults() {
             return new Options("us-east-1", "123456789012", new Credentials(ACCESS_KEY, SECRET_KEY, null), Set.of(ROLE),
-                    Duration.ofMillis(300), 10);
+                    Duration.ofMillis(300), 10, Duration.ofSeconds(10));
         }
 
-        public Options withConcurrency(int value) {
-            return new Options(region, account, credentials, roles, pending, value);
+        public Options withInitTimeout(Duration value) {
+            return new Options(region, account, credentials, roles, pending, concurrency, value);
         }
     }
 
