@@ -7,15 +7,12 @@ import dev.stagecraft.api.ProviderContext;
 import dev.stagecraft.api.ProviderHealth;
 import dev.stagecraft.api.Settings;
 import dev.stagecraft.lambda.emulator.LambdaEmulator;
+import dev.stagecraft.tck.PluginClassLoaders;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.PrintStream;
-import java.net.MalformedURLException;
-import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
@@ -27,35 +24,18 @@ import org.junit.jupiter.api.io.TempDir;
  * PF4J). It must load, sign and call the emulator, and print nothing on stderr.
  */
 class TestPluginClassLoader {
-    private static final List<String> NOT_IN_THE_ZIP = List.of("junit", "opentest4j", "apiguardian", "assertj", "byte-buddy",
-            "stagecraft-provider-tck", "stagecraft-api", "surefire", "test-classes", "com/fasterxml", "aws-lambda-java");
-
     @TempDir
     Path stateDir;
 
     @Test
     void loadsFromItsOwnLibrariesAndTheApiAlone() throws Exception {
-        List<URL> urls = new ArrayList<>();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (NOT_IN_THE_ZIP.stream().noneMatch(entry::contains)) {
-                urls.add(url(entry));
-            }
-        }
-        ClassLoader host = getClass().getClassLoader();
-        ClassLoader apiOnly = new ClassLoader(ClassLoader.getPlatformClassLoader()) {
-            @Override
-            protected Class<?> findClass(String name) throws ClassNotFoundException {
-                if (name.startsWith("dev.stagecraft.api.")) {
-                    return host.loadClass(name);
-                }
-                throw new ClassNotFoundException(name);
-            }
-        };
+        ClassLoader apiOnly = PluginClassLoaders.apiOnly(getClass().getClassLoader());
         PrintStream originalErr = System.err;
         ClassLoader originalContext = Thread.currentThread().getContextClassLoader();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         try (LambdaEmulator emulator = LambdaFixtures.emulator();
-             URLClassLoader plugin = new URLClassLoader(urls.toArray(URL[]::new), apiOnly)) {
+             URLClassLoader plugin = PluginClassLoaders.plugin(getClass().getClassLoader(),
+                     List.of("com/fasterxml", "aws-lambda-java"))) {
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
             Thread.currentThread().setContextClassLoader(apiOnly);
             EnvironmentProvider provider = ServiceLoader.load(EnvironmentProvider.class, plugin).stream()
@@ -77,14 +57,6 @@ class TestPluginClassLoader {
         } finally {
             System.setErr(originalErr);
             Thread.currentThread().setContextClassLoader(originalContext);
-        }
-    }
-
-    private static URL url(String entry) {
-        try {
-            return Path.of(entry).toUri().toURL();
-        } catch (MalformedURLException e) {
-            throw new IllegalStateException(e);
         }
     }
 }
