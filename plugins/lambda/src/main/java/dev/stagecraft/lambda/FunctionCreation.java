@@ -3,6 +3,7 @@ package dev.stagecraft.lambda;
 import dev.stagecraft.api.EnvironmentSpec;
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.ProvisioningException;
+import dev.stagecraft.api.SecurityLevel;
 import dev.stagecraft.api.StagecraftException;
 import java.time.Duration;
 import software.amazon.awssdk.core.SdkBytes;
@@ -28,6 +29,13 @@ final class FunctionCreation {
         if (!settings.roleConfigured()) {
             throw new ProvisioningException("providers.lambda.role is not set: create the functions' execution role"
                     + " (docs/providers/lambda.md) and set its ARN there");
+        }
+        if (spec.requirement().securityLevel() == SecurityLevel.CRITICAL) {
+            // Level critical allows no network (docs/security-model.md), and a function always has it. Selection cannot
+            // tell yet (no capability says "network always on"), so the provider refuses, as the sandbox refuses levels
+            // it cannot serve.
+            throw new ProvisioningException("level critical allows no network, and a Lambda function always has it:"
+                    + " choose a VM kind (--provider kvm)");
         }
         FunctionSizing sizing = FunctionSizing.of(spec.requirement(), settings);
         String name = FunctionNames.of(settings.functionPrefix(), spec.id());

@@ -3,6 +3,8 @@ package dev.stagecraft.lambda;
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.ExecutionEnvironment;
 import dev.stagecraft.api.Labels;
+import dev.stagecraft.api.StagecraftException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +31,7 @@ final class FunctionDiscovery {
                 if (LambdaApi.isNotFound(e)) {
                     continue;   // deleted since the listing
                 }
-                throw new dev.stagecraft.api.StagecraftException(ErrorCode.INTERNAL,
+                throw new StagecraftException(ErrorCode.INTERNAL,
                         api.describe("read the tags of function " + function.functionName(), e), e);
             }
             Labels labels = FunctionTags.labels(tags);
@@ -37,7 +39,7 @@ final class FunctionDiscovery {
                 continue;
             }
             long memory = function.memorySize() == null ? -1 : (long) function.memorySize() << 20;
-            java.time.Duration timeout = java.time.Duration.ofSeconds(function.timeout() == null ? 0 : function.timeout());
+            Duration timeout = Duration.ofSeconds(function.timeout() == null ? 0 : function.timeout());
             found.add(new LambdaEnvironment(function.functionName(), function.functionArn(), labels, memory, timeout, api,
                     gates.apply(function.functionName()), FunctionTags.stopped(tags), function.state() == State.FAILED));
         }

@@ -8,6 +8,7 @@ import dev.stagecraft.api.ExecutionEnvironment;
 import dev.stagecraft.api.IsolationLevel;
 import dev.stagecraft.api.Labels;
 import dev.stagecraft.api.PathEscapeException;
+import dev.stagecraft.api.Quantities;
 import dev.stagecraft.api.ResourceUsage;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.api.Termination;
@@ -188,7 +189,7 @@ final class LambdaEnvironment implements ExecutionEnvironment {
         refused(outcome, checked.relative());
         if (outcome.truncated() && maxBytes > limit) {
             throw new StagecraftException(ErrorCode.TOO_LARGE, "'" + checked + "' is larger than "
-                    + dev.stagecraft.api.Quantities.formatBytes(MAX_FILE_BYTES) + ", the most one Lambda invocation returns");
+                    + Quantities.formatBytes(MAX_FILE_BYTES) + ", the most one Lambda invocation returns");
         }
         return outcome.stdout();
     }

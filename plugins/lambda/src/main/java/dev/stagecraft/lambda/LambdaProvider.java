@@ -9,6 +9,7 @@ import dev.stagecraft.api.IsolationLevel;
 import dev.stagecraft.api.ProviderCapabilities;
 import dev.stagecraft.api.ProviderContext;
 import dev.stagecraft.api.ProviderHealth;
+import dev.stagecraft.api.ProvisioningException;
 import dev.stagecraft.api.Settings;
 import dev.stagecraft.api.StagecraftException;
 import java.util.LinkedHashMap;
@@ -171,7 +172,7 @@ public final class LambdaProvider implements EnvironmentProvider {
         try {
             client = api();
         } catch (StagecraftException e) {
-            throw new dev.stagecraft.api.ProvisioningException(e.getMessage(), e);
+            throw new ProvisioningException(e.getMessage(), e);
         }
         return FunctionCreation.create(spec, s, client, gate(FunctionNames.of(s.functionPrefix(), spec.id())));
     }

@@ -119,6 +119,17 @@ class TestLambdaErrors {
     }
 
     @Test
+    void levelCriticalIsRefusedBeforeAnythingIsMade() {
+        LambdaProvider provider = provider(Map.of());
+        int before = emulator.functionNames().size();
+        Throwable thrown = catchThrowable(() -> provider.create(LambdaFixtures.spec(EnvironmentRequirement.builder()
+                .securityLevel(dev.stagecraft.api.SecurityLevel.CRITICAL).build())));
+        assertThat(thrown).isInstanceOf(ProvisioningException.class).hasMessage("level critical allows no network, and a"
+                + " Lambda function always has it: choose a VM kind (--provider kvm)");
+        assertThat(emulator.functionNames()).hasSize(before);
+    }
+
+    @Test
     void aTakenNameIsAConflictAndAPendingFunctionTakesNoInvocation() {
         LambdaProvider provider = provider(Map.of());
         ExecutionEnvironment env = create(provider);

@@ -89,8 +89,13 @@ final class ExecutionInstance implements AutoCloseable {
         List<String> command = Sandbox.command(function.codeDirectory(), tmp, env, "/var/task/bootstrap");
         Process process;
         try {
-            process = launcher.submit(() -> new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("log").toFile())).start()).get();
+            process = launcher.submit(() -> {
+                ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("log").toFile()));
+                // bubblewrap stays in the sandbox as its pid 1, readable there: it gets none of this JVM's variables.
+                builder.environment().clear();
+                return builder.start();
+            }).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting the runtime", e);
