@@ -7,15 +7,12 @@ import dev.stagecraft.api.ProviderContext;
 import dev.stagecraft.api.ProviderHealth;
 import dev.stagecraft.api.Settings;
 import dev.stagecraft.tck.BackendRequirement;
+import dev.stagecraft.tck.PluginClassLoaders;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.PrintStream;
-import java.net.MalformedURLException;
-import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -27,33 +24,14 @@ import org.junit.jupiter.api.io.TempDir;
  * and dev.stagecraft.api from the host, nothing else. It must load, talk to the Engine, and print no slf4j warning.
  */
 class TestPluginClassLoader {
-    private static final List<String> NOT_IN_THE_ZIP = List.of("junit", "opentest4j", "apiguardian", "assertj", "byte-buddy",
-            "stagecraft-provider-tck", "stagecraft-api", "surefire", "test-classes");
-
     @TempDir
     Path stateDir;
 
     @Test
     void loadsFromItsOwnLibrariesAndTheApiAlone() throws Exception {
-        List<URL> urls = new ArrayList<>();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (NOT_IN_THE_ZIP.stream().noneMatch(entry::contains)) {
-                urls.add(url(entry));
-            }
-        }
-        ClassLoader host = getClass().getClassLoader();
-        ClassLoader apiOnly = new ClassLoader(ClassLoader.getPlatformClassLoader()) {
-            @Override
-            protected Class<?> findClass(String name) throws ClassNotFoundException {
-                if (name.startsWith("dev.stagecraft.api.")) {
-                    return host.loadClass(name);
-                }
-                throw new ClassNotFoundException(name);
-            }
-        };
         PrintStream originalErr = System.err;
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try (URLClassLoader plugin = new URLClassLoader(urls.toArray(URL[]::new), apiOnly)) {
+        try (URLClassLoader plugin = PluginClassLoaders.plugin(getClass().getClassLoader(), List.of())) {
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
             EnvironmentProvider provider = ServiceLoader.load(EnvironmentProvider.class, plugin).stream()
                     .map(ServiceLoader.Provider::get).filter(p -> p.kind().equals("docker")).findFirst().orElseThrow();
@@ -75,14 +53,6 @@ class TestPluginClassLoader {
             assertThat(health.details()).containsKey("engine");
         } finally {
             System.setErr(originalErr);
-        }
-    }
-
-    private static URL url(String entry) {
-        try {
-            return Path.of(entry).toUri().toURL();
-        } catch (MalformedURLException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -1,0 +1,65 @@
+package dev.stagecraft.lambda.emulator;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The bubblewrap command line of one execution environment: the host's /usr read-only (what provided.al2023's
+ * userland stands in for), the function's code read-only at /var/task, a fresh /tmp of its own, its own pid, IPC and
+ * UTS namespaces, an unprivileged uid as Lambda's sbx_user, and no variable but Lambda's. The network is the host's:
+ * the runtime reaches the Runtime API on loopback, as a function reaches it on its own link.
+ */
+final class Sandbox {
+    static final Path BWRAP = Path.of("/usr/bin/bwrap");
+    private static final List<String> ETC = List.of("/etc/alternatives", "/etc/ld.so.cache", "/etc/ssl", "/etc/ca-certificates",
+            "/etc/localtime", "/etc/nsswitch.conf", "/etc/hosts");
+
+    private Sandbox() {
+    }
+
+    static boolean available() {
+        return Files.isExecutable(BWRAP);
+    }
+
+    static List<String> command(Path code, Path tmp, Map<String, String> env, String entry) {
+        List<String> args = new ArrayList<>(List.of(BWRAP.toString(), "--die-with-parent", "--unshare-user", "--uid", "993",
+                "--gid", "990", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                "--ro-bind", "/usr", "/usr"));
+        for (String top : List.of("/bin", "/sbin", "/lib", "/lib32", "/lib64")) {
+            Path path = Path.of(top);
+            try {
+                if (Files.isSymbolicLink(path)) {
+                    args.addAll(List.of("--symlink", Files.readSymbolicLink(path).toString(), top));
+                } else if (Files.isDirectory(path)) {
+                    args.addAll(List.of("--ro-bind", top, top));
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read " + top, e);
+            }
+        }
+        for (String etc : etcPaths()) {
+            args.addAll(List.of("--ro-bind-try", etc, etc));
+        }
+        args.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--bind", tmp.toString(), "/tmp",
+                "--ro-bind", code.toString(), "/var/task", "--chdir", "/var/task", "--clearenv"));
+        env.forEach((name, value) -> args.addAll(List.of("--setenv", name, value)));
+        args.add(entry);
+        return args;
+    }
+
+    /** The /etc entries programs of /usr read: the dynamic loader's cache, alternatives' links, the JDK's configuration. */
+    private static List<String> etcPaths() {
+        List<String> paths = new ArrayList<>(ETC);
+        try (Stream<Path> etc = Files.list(Path.of("/etc"))) {
+            etc.filter(p -> p.getFileName().toString().startsWith("java-")).forEach(p -> paths.add(p.toString()));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list /etc", e);
+        }
+        return paths;
+    }
+}
