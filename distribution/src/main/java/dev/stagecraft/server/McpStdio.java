@@ -33,7 +33,7 @@ public final class McpStdio {
         AuditTrail audit = AuditTrail.open(stagecraft.config().stateDirectory(), settings, clock, System.err);
         McpTools tools = new McpTools(stagecraft.manager(), new Tenants(stagecraft.manager(), settings, clock),
                 new RequestBodies(json), settings, audit);
-        Caller caller = new Caller(tenant, "");
+        Caller caller = new Caller(tenant, "", false);
         CountDownLatch ended = new CountDownLatch(1);
         McpSyncServer server = McpServer.sync(new StdioServerTransportProvider(new JacksonMcpJsonMapper(json),
                         new EndWatching(in, ended), out))
