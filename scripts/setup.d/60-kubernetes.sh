@@ -12,10 +12,10 @@
 # "The test cluster", says the same for readers.
 # Sourced by scripts/install-deps.sh (apt_install, debian_mirror); needs the Docker Engine that 20-docker.sh starts.
 # Idempotent: a daemon that runs with the current binaries and flags and answers its health check is left alone; one
-# whose binaries or flags changed is restarted. A re-run with everything in place only checks (about a second).
+# whose binaries or flags changed is restarted. A re-run with everything in place only checks (a few seconds).
 
-apt_install golang-1.19-go golang-github-modern-go-reflect2-dev rsync make dpkg-dev etcd-server openssl gcc libc6-dev \
-  curl jq
+apt_install golang-1.19-go golang-github-modern-go-reflect2-dev rsync make dpkg-dev etcd-server openssl gcc \
+  libc6-dev socat conntrack curl jq
 
 sc_k8s_package_version=1.20.5+really1.20.2-1.1+deb12u1
 sc_k8s_git_version=v1.20.2
@@ -37,14 +37,14 @@ sc_k8s_apiserver_url=https://127.0.0.1:$sc_k8s_apiserver_port
 sc_k8s_node=localhost
 sc_k8s_pause_image=stagecraft/pause:3.2
 sc_k8s_service_range=10.96.0.0/16
-sc_k8s_daemons=(etcd kube-apiserver kube-controller-manager kube-scheduler kubelet)
 
 sc_k8s_fail() {
   local log=${2:-}
   echo "stagecraft setup (kubernetes): $1" >&2
   if [ -n "$log" ] && [ -f "$log" ]; then
+    # Without the kubelet's cAdvisor noise: a warning for each cgroup it cannot watch, many a minute here.
     echo "---- last lines of $log ----" >&2
-    tail -n 25 "$log" >&2
+    grep -vE 'perf_event cgroup path|watcher.go' "$log" | tail -n 25 >&2
   fi
   exit 1
 }
@@ -123,7 +123,8 @@ sc_k8s_patch_oom_score_adj() {
 sc_k8s_build_key() {
   { echo "$sc_k8s_package_version $sc_k8s_git_version ${sc_k8s_targets[*]}"; "$sc_k8s_go/go" version
     dpkg-query -W golang-github-modern-go-reflect2-dev; declare -f sc_k8s_replace_reflect2 sc_k8s_patch_oom_score_adj
-    sha256sum <"$sc_k8s_cache/src/kubernetes_$sc_k8s_package_version.dsc"; declare -f sc_k8s_build_binaries; } | sha256sum | cut -c1-16
+    sha256sum <"$sc_k8s_cache/src/kubernetes_$sc_k8s_package_version.dsc"; declare -f sc_k8s_build_binaries; } |
+    sha256sum | cut -c1-16
 }
 
 sc_k8s_ensure_binaries() {
@@ -157,8 +158,9 @@ sc_k8s_ensure_credentials() {
     openssl req -x509 -new -nodes -newkey rsa:2048 -keyout "$sc_k8s_pki/ca.key" -subj /CN=stagecraft-test-cluster-ca \
       -days 3650 -sha256 -out "$sc_k8s_pki/ca.crt" 2>/dev/null || sc_k8s_fail "openssl could not make the CA"
   fi
-  sc_k8s_cert apiserver /CN=kube-apiserver serverAuth \
-    "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+  local names="IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default"
+  names+=",DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+  sc_k8s_cert apiserver /CN=kube-apiserver serverAuth "$names"
   sc_k8s_cert apiserver-kubelet-client /CN=stagecraft:apiserver-kubelet-client clientAuth
   sc_k8s_cert kubelet "/CN=$sc_k8s_node" serverAuth "DNS:$sc_k8s_node,IP:127.0.0.1"
   if [ ! -s "$sc_k8s_pki/sa.pub" ]; then
@@ -340,7 +342,7 @@ sc_k8s_api() {
 sc_k8s_pid() {
   local pid
   pid=$(cat "$sc_k8s_state/run/$1.pid" 2>/dev/null || true)
-  [ -n "$pid" ] && [ "$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | sed -n 1p)" = "$(sc_k8s_args "$1" | sed -n 1p)" ] &&
+  [ -n "$pid" ] && [ "$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | sed -n 1p)" = "$(sc_k8s_args "$1" | sed -n 1p)" ] &&
     echo "$pid"
   return 0
 }
