@@ -28,6 +28,24 @@ apt_install() {
 }
 export -f apt_install 2>/dev/null || true
 
+# debian_mirror: the Debian mirror apt uses for bookworm (STAGECRAFT_DEBIAN_MIRROR overrides it).
+debian_mirror() {
+  if [ -n "${STAGECRAFT_DEBIAN_MIRROR:-}" ]; then
+    echo "$STAGECRAFT_DEBIAN_MIRROR"
+    return
+  fi
+  local mirror
+  # deb822 (.sources): the URIs of a stanza whose Suites name bookworm (not the security archive).
+  mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '
+    /^URIs:/ { uri = $2 } /^Suites:/ { if ($0 ~ /bookworm( |$)/ && uri !~ /security/) { print uri; exit } } /^$/ { uri = "" }')
+  if [ -z "$mirror" ]; then
+    mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+      awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' | sed -n 1p)
+  fi
+  echo "${mirror:-http://deb.debian.org/debian}"
+}
+export -f debian_mirror 2>/dev/null || true
+
 for step in setup.d/*.sh; do
   name=$(basename "$step" .sh)
   name=${name#*-}

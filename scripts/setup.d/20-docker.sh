@@ -169,22 +169,6 @@ sc_docker_build_busybox() {
   echo "stagecraft setup (docker): built $image" >&2
 }
 
-sc_docker_mirror() {
-  if [ -n "${STAGECRAFT_DEBIAN_MIRROR:-}" ]; then
-    echo "$STAGECRAFT_DEBIAN_MIRROR"
-    return
-  fi
-  local mirror
-  # deb822 (.sources): the URIs of a stanza whose Suites name bookworm (not the security archive).
-  mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '
-    /^URIs:/ { uri = $2 } /^Suites:/ { if ($0 ~ /bookworm( |$)/ && uri !~ /security/) { print uri; exit } } /^$/ { uri = "" }')
-  if [ -z "$mirror" ]; then
-    mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-      awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' | sed -n 1p)
-  fi
-  echo "${mirror:-http://deb.debian.org/debian}"
-}
-
 # 3b. stagecraft/python:3.11 from a debootstrap minbase root with python3-minimal; the rootfs tarball is cached.
 sc_docker_build_python() {
   local image=stagecraft/python:3.11 tarball="$sc_docker_cache/python-3.11-bookworm-r$sc_docker_recipe.tar" root mirror
@@ -194,7 +178,7 @@ sc_docker_build_python() {
   fi
   mkdir -p "$sc_docker_cache"
   if [ ! -s "$tarball" ]; then
-    mirror=$(sc_docker_mirror)
+    mirror=$(debian_mirror)
     root=$(mktemp -d /tmp/stagecraft-python.XXXXXX)
     echo "stagecraft setup (docker): debootstrap minbase + python3-minimal from $mirror (about a minute)" >&2
     if ! debootstrap --variant=minbase --include=python3-minimal bookworm "$root" "$mirror" \
