@@ -4,43 +4,34 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.StagecraftException;
+import dev.stagecraft.core.manager.AppendOnlyFile;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The server's audit of critical-level work: one JSON line per request or tool call whose {@link AuditRecord} is at
  * the critical level, with the tenant and the key id (never the key), written once its answer is known. The file is
- * made mode 0600 (its default folder, {@code <state dir>/server}, 0700) and opened for each line in append mode under
- * a file lock, so a rotation that renames it needs no signal and several processes ({@code serve}, {@code mcp}) can
- * share it. A line that cannot be written is reported on {@code warnings}: the work is done by then.
+ * an {@link AppendOnlyFile} (0600, its default folder {@code <state dir>/server} 0700), so a rotation needs no signal
+ * and several processes ({@code serve}, {@code mcp}) can share it. A line that cannot be written is reported on
+ * {@code warnings}: the work is done by then.
  */
 final class AuditTrail {
-    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
-    private static final Map<Path, Object> IN_PROCESS = new ConcurrentHashMap<>();
-
     private final Path file;
+    private final AppendOnlyFile output;
     private final Clock clock;
     private final PrintStream warnings;
     private final ObjectMapper json = new ObjectMapper();
 
     private AuditTrail(Path file, Clock clock, PrintStream warnings) {
         this.file = file;
+        this.output = new AppendOnlyFile(file);
         this.clock = clock;
         this.warnings = warnings;
     }
@@ -58,10 +49,7 @@ final class AuditTrail {
             if (settings.auditLog().isEmpty()) {
                 Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx------"));
             }
-            try (FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.APPEND,
-                    StandardOpenOption.WRITE), ownerOnly())) {
-                Files.setPosixFilePermissions(file, OWNER_ONLY);
-            }
+            new AppendOnlyFile(file).create();
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             throw new StagecraftException(ErrorCode.INVALID_CONFIGURATION, "server.audit-log: cannot write " + file
                     + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + "); critical-level work is never"
@@ -88,7 +76,7 @@ final class AuditTrail {
             line.put("status", status);
         }
         try {
-            append((json.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
+            output.appendLine(json.writeValueAsString(line));
         } catch (IOException e) {
             String text;
             try {
@@ -101,26 +89,5 @@ final class AuditTrail {
                 warnings.println(text);
             }
         }
-    }
-
-    /** One line, whole: threads of this process take turns (a file lock is held per process), then lock out others. */
-    private void append(byte[] bytes) throws IOException {
-        synchronized (IN_PROCESS.computeIfAbsent(file, key -> new Object())) {
-            write(bytes);
-        }
-    }
-
-    private void write(byte[] bytes) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.APPEND,
-                StandardOpenOption.WRITE), ownerOnly()); FileLock lock = channel.lock()) {
-            ByteBuffer buffer = ByteBuffer.wrap(bytes);
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
-        }
-    }
-
-    private static FileAttribute<Set<PosixFilePermission>> ownerOnly() {
-        return PosixFilePermissions.asFileAttribute(OWNER_ONLY);
     }
 }

@@ -9,30 +9,26 @@ import dev.stagecraft.api.SecurityLevel;
 import dev.stagecraft.api.StagecraftException;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.Map;
 
 /**
  * Append-only audit log, one JSON object a line: {@code time}, {@code action}, {@code environment},
- * {@code kind}, {@code level}, {@code owner}, {@code outcome} and the action's own fields. The
- * file is opened in append mode and locked per line, so several processes can share it. Records the names
+ * {@code kind}, {@code level}, {@code owner}, {@code outcome} and the action's own fields. Lines are
+ * written whole through an {@link AppendOnlyFile} (0600, locked per line), so several processes can share it. Records the names
  * of environment variables, never their values, and never stdin.
  */
 public final class AuditLog {
-    private static final java.util.concurrent.ConcurrentMap<Path, Object> IN_PROCESS = new java.util.concurrent.ConcurrentHashMap<>();
-
     private final Path file;
+    private final AppendOnlyFile output;
     private final boolean enabled;
     private final Clock clock;
     private final ObjectMapper json = new ObjectMapper();
 
     public AuditLog(Path file, boolean enabled, Clock clock) {
         this.file = file;
+        this.output = new AppendOnlyFile(file);
         this.enabled = enabled;
         this.clock = clock;
     }
@@ -75,16 +71,7 @@ public final class AuditLog {
         line.put("outcome", outcome);
         fields.forEach((key, value) -> line.set(key, json.valueToTree(value)));
         try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            byte[] bytes = (json.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8);
-            // A file lock is held per JVM: two threads of one process locking the same file would get an
-            // OverlappingFileLockException, so writers in this process take turns first, then lock against others.
-            synchronized (IN_PROCESS.computeIfAbsent(file.toAbsolutePath().normalize(), key -> new Object())) {
-                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
-                        StandardOpenOption.WRITE); var lock = channel.lock()) {
-                    channel.write(java.nio.ByteBuffer.wrap(bytes));
-                }
-            }
+            output.appendLine(json.writeValueAsString(line));
         } catch (IOException e) {
             if (mandatory) {
                 throw new StagecraftException(ErrorCode.INTERNAL, "audit log " + file + " cannot be written ("

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -37,7 +38,7 @@ class TestAuditLog {
     }
 
     @Test
-    void writesOneJsonObjectPerLineWithTheCommonFields() {
+    void writesOneJsonObjectPerLineWithTheCommonFields() throws IOException {
         Path file = dir.resolve("nested/audit.jsonl");
         AuditLog audit = new AuditLog(file, true, CLOCK);
         Map<String, Object> fields = new LinkedHashMap<>();
@@ -62,6 +63,8 @@ class TestAuditLog {
         assertThat(lines.get(1).path("action").asText()).isEqualTo("destroy");
         assertThat(lines.get(1).path("outcome").asText()).isEqualTo("ok");
         assertThat(audit.file()).isEqualTo(file);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                .as("audit records name commands and owners: owner-only").isEqualTo("rw-------");
     }
 
     @Test
