@@ -21,11 +21,14 @@ import static java.util.Objects.requireNonNull;
  * @param egress              how far it can hold a networked environment's connections to an {@link EgressPolicy}
  * @param diskLimit           whether it holds an environment to the requirement's disk size (workspace and scratch
  *                            space); selection drops a kind that cannot for a requirement that states one
+ * @param alwaysNetworked     whether every environment has network access even when the requirement asks for none
+ *                            (a serverless function, a pod where no network policy is enforced); selection drops
+ *                            such a kind at the levels where network is not allowed
  */
 public record ProviderCapabilities(String kind, Set<IsolationLevel> isolationLevels, Duration startupEstimate,
                                    int executionEfficiency, double costPerHour, boolean gpu, boolean network,
                                    boolean persistentStorage, Resources ceiling, EgressControl egress,
-                                   boolean diskLimit) {
+                                   boolean diskLimit, boolean alwaysNetworked) {
     public ProviderCapabilities {
         requireNonNull(kind, "kind is null");
         requireNonNull(isolationLevels, "isolationLevels is null");
@@ -39,6 +42,19 @@ public record ProviderCapabilities(String kind, Set<IsolationLevel> isolationLev
         if (executionEfficiency < 0 || executionEfficiency > 10) {
             throw new IllegalArgumentException("executionEfficiency must be 0-10, got " + executionEfficiency);
         }
+        if (alwaysNetworked && !network) {
+            throw new IllegalArgumentException("provider '" + kind + "' is always networked but says it cannot give"
+                    + " network access");
+        }
+    }
+
+    /** The shape before {@link #alwaysNetworked} existed: an environment has network only when asked for. */
+    public ProviderCapabilities(String kind, Set<IsolationLevel> isolationLevels, Duration startupEstimate,
+                                int executionEfficiency, double costPerHour, boolean gpu, boolean network,
+                                boolean persistentStorage, Resources ceiling, EgressControl egress,
+                                boolean diskLimit) {
+        this(kind, isolationLevels, startupEstimate, executionEfficiency, costPerHour, gpu, network, persistentStorage,
+                ceiling, egress, diskLimit, false);
     }
 
     /** The shape before {@link #diskLimit} existed: a provider that says nothing of disk enforces none. */
@@ -46,7 +62,7 @@ public record ProviderCapabilities(String kind, Set<IsolationLevel> isolationLev
                                 int executionEfficiency, double costPerHour, boolean gpu, boolean network,
                                 boolean persistentStorage, Resources ceiling, EgressControl egress) {
         this(kind, isolationLevels, startupEstimate, executionEfficiency, costPerHour, gpu, network, persistentStorage,
-                ceiling, egress, false);
+                ceiling, egress, false, false);
     }
 
     /** The shape before {@link #egress} existed: a provider that says nothing of egress enforces none. */
@@ -54,7 +70,7 @@ public record ProviderCapabilities(String kind, Set<IsolationLevel> isolationLev
                                 int executionEfficiency, double costPerHour, boolean gpu, boolean network,
                                 boolean persistentStorage, Resources ceiling) {
         this(kind, isolationLevels, startupEstimate, executionEfficiency, costPerHour, gpu, network, persistentStorage,
-                ceiling, EgressControl.NONE, false);
+                ceiling, EgressControl.NONE, false, false);
     }
 
     /** The weakest isolation class offered that is at least {@code minimum}, if any. */

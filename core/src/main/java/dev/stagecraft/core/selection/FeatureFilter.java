@@ -13,8 +13,9 @@ import java.util.Set;
 
 /**
  * GPU, network and persistent-storage needs; for network, also the egress policy (a kind that cannot keep networked
- * code off the host and private ranges, or cannot hold the requirement's allowlist, is dropped). Network is also refused outright at the levels listed in
- * {@code selection.features.network-forbidden-at} (default: critical, where the VM runs with network off).
+ * code off the host and private ranges, or cannot hold the requirement's allowlist, is dropped). Network is also
+ * refused outright at the levels listed in {@code selection.features.network-forbidden-at} (default: critical, where
+ * the VM runs with network off), and there a kind whose environments always have network is dropped too.
  */
 public final class FeatureFilter implements SelectionFilter {
     private final Set<SecurityLevel> networkForbiddenAt = EnumSet.of(SecurityLevel.CRITICAL);
@@ -50,6 +51,11 @@ public final class FeatureFilter implements SelectionFilter {
         }
         if (requirement.network() && networkForbiddenAt.contains(requirement.securityLevel())) {
             return Optional.of("network is not allowed at level " + requirement.securityLevel().name().toLowerCase(Locale.ROOT));
+        }
+        if (!requirement.network() && candidate.alwaysNetworked()
+                && networkForbiddenAt.contains(requirement.securityLevel())) {
+            return Optional.of("always has network, and network is not allowed at level "
+                    + requirement.securityLevel().name().toLowerCase(Locale.ROOT));
         }
         if (requirement.network() && !candidate.network()) {
             return Optional.of("cannot give network access");

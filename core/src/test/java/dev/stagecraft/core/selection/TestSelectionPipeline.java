@@ -203,6 +203,29 @@ class TestSelectionPipeline {
     }
 
     @Test
+    void aKindThatIsAlwaysNetworkedIsDroppedOnlyWhereNetworkIsForbidden() {
+        ProviderCapabilities function = new ProviderCapabilities("function", EnumSet.of(VM), Duration.ofMillis(100), 10,
+                0, false, true, false, Resources.NONE, EgressControl.NONE, true, true);
+        ProviderCapabilities vm = new ProviderCapabilities("kvm", EnumSet.of(VM), Duration.ofSeconds(30), 9, 0,
+                false, false, true, Resources.NONE);
+        List<Candidate> both = List.of(new Candidate("function", function, HEALTHY), new Candidate("kvm", vm, HEALTHY));
+        SelectionPipeline pipeline = SelectionPipeline.defaults(Settings.empty("selection"));
+
+        Selection critical = pipeline.select(EnvironmentRequirement.builder().securityLevel(SecurityLevel.CRITICAL).build(), both);
+        assertThat(report(critical, "function").describe())
+                .isEqualTo("function: dropped by features: always has network, and network is not allowed at level critical");
+        assertThat(critical.chosenKind()).contains("kvm");
+
+        Selection high = pipeline.select(EnvironmentRequirement.builder().securityLevel(SecurityLevel.HIGH).build(), both);
+        assertThat(report(high, "function").droppedBy()).isEmpty();
+        assertThat(high.chosenKind()).contains("function");
+
+        assertThatThrownBy(() -> new ProviderCapabilities("odd", EnumSet.of(VM), Duration.ZERO, 1, 0, false, false,
+                false, Resources.NONE, EgressControl.NONE, false, true))
+                .hasMessage("provider 'odd' is always networked but says it cannot give network access");
+    }
+
+    @Test
     void kvmWithoutAConfiguredNetworkIsDroppedWhenNetworkIsAsked() {
         // the kvm plugin reports no network while providers.kvm.network is empty
         ProviderCapabilities offline = new ProviderCapabilities("kvm", EnumSet.of(VM), Duration.ofSeconds(30), 9, 0,

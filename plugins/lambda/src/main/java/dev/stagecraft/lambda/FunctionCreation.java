@@ -31,9 +31,8 @@ final class FunctionCreation {
                     + " (docs/providers/lambda.md) and set its ARN there");
         }
         if (spec.requirement().securityLevel() == SecurityLevel.CRITICAL) {
-            // Level critical allows no network (docs/security-model.md), and a function always has it. Selection cannot
-            // tell yet (no capability says "network always on"), so the provider refuses, as the sandbox refuses levels
-            // it cannot serve.
+            // Level critical allows no network (docs/security-model.md), and a function always has it. Selection drops
+            // the kind (describe() says alwaysNetworked); this holds where selection was set to allow it.
             throw new ProvisioningException("level critical allows no network, and a Lambda function always has it:"
                     + " choose a VM kind (--provider kvm)");
         }

@@ -96,7 +96,7 @@ public final class LambdaProvider implements EnvironmentProvider {
     public ProviderCapabilities describe() {
         LambdaSettings s = settings();
         return new ProviderCapabilities(KIND, Set.of(IsolationLevel.VM), s.startupEstimate(), s.executionEfficiency(),
-                s.costPerHour(), false, true, false, FunctionSizing.CEILING, EgressControl.NONE, true);
+                s.costPerHour(), false, true, false, FunctionSizing.CEILING, EgressControl.NONE, true, true);
     }
 
     @Override

@@ -44,6 +44,7 @@ class TestLambdaSettings {
         assertThat(c.startupEstimate()).isEqualTo(Duration.ofMillis(100));
         assertThat(c.executionEfficiency()).isEqualTo(7);
         assertThat(c.network()).isTrue();
+        assertThat(c.alwaysNetworked()).as("a function always has network: selection drops it at critical").isTrue();
         assertThat(c.persistentStorage()).isFalse();
         assertThat(c.gpu()).isFalse();
         assertThat(c.diskLimit()).as("the requirement's disk is the function's /tmp").isTrue();
