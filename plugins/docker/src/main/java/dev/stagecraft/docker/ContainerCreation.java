@@ -2,6 +2,7 @@ package dev.stagecraft.docker;
 
 import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.DeviceRequest;
 import com.github.dockerjava.api.model.Driver;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.LogConfig;
@@ -42,16 +43,17 @@ final class ContainerCreation {
                                     Supplier<String> noDiskLimit, Path stateDirectory, ExecutorService workers, ScheduledExecutorService timers, AgentLocks locks) {
         EnvironmentRequirement r = spec.requirement();
         String id = spec.id();
-        if (r.gpu()) {
-            throw new ProvisioningException("environment '" + id + "': the docker provider does not attach GPUs yet"
-                    + " (the gpu provider will); ask for gpus: 0 or use another provider");
-        }
         String runtime = runtimeFor(spec, s);
         EngineInfo i;
         try {
             i = info.get();
         } catch (StagecraftException ex) {
             throw new ProvisioningException("environment '" + id + "': " + ex.getMessage(), ex);
+        }
+        List<DeviceRequest> gpus = List.of();
+        if (r.gpu()) {
+            gpus = GpuRequests.of(spec, s, runtime, i);
+            runtime = s.gpuRuntime();
         }
         if (!i.runtimes().containsKey(runtime)) {
             throw new ProvisioningException("environment '" + id + "': the Docker Engine has no runtime '" + runtime
@@ -62,7 +64,7 @@ final class ContainerCreation {
             refuseUnheldEgress(spec, s, runtime, i);
         }
         String toolType = r.toolType();
-        String image = r.options().getOrDefault("image", s.imageFor(toolType, false));
+        String image = r.options().getOrDefault("image", s.imageFor(toolType, r.gpu()));
         if (!DockerSettings.validImage(image)) {
             throw StagecraftException.invalidRequirement("option image: '" + image + "' is not an image reference such as python:3.11-slim");
         }
@@ -98,7 +100,7 @@ final class ContainerCreation {
             // call fewer than creating it first.
             Optional<Path> hosts = r.network() ? Optional.empty() : OfflineHosts.file(stateDirectory, s);
             HostConfig host = hostConfig(s, runtime, new Sizes(memory, cpus, disk), volume, new TreeMap<>(containerLabels),
-                    hosts, r.network(), toolType);
+                    hosts, r.network(), toolType).withDeviceRequests(gpus);
             Supplier<String> createContainer = () -> {
                 CreateContainerCmd cmd = e.client().createContainerCmd(image)
                         .withName(name)

@@ -164,8 +164,9 @@ public final class DockerProvider implements EnvironmentProvider {
             }
             ceiling = new Resources(i.cpus(), i.memoryBytes(), 0, 0);
         }
+        boolean gpus = i != null && i.runtimes().containsKey(s.gpuRuntime());
         return new ProviderCapabilities(KIND, levels, s.startupEstimate(), s.executionEfficiency(), s.costPerHour(),
-                false, true, true, ceiling, egressControl(s), i != null && diskLimit());
+                gpus, true, true, ceiling, egressControl(s), i != null && diskLimit());
     }
 
     /**
@@ -217,6 +218,8 @@ public final class DockerProvider implements EnvironmentProvider {
         details.put("disk", noDisk == null ? "the workspace volume, /tmp, /dev/shm (and a writable root layer) held to the"
                 + " requirement's disk size" : "not enforced, so requirements with a disk size go elsewhere: " + noDisk);
         details.put("cgroup-driver", i.cgroupDriver());
+        details.put("gpus", i.runtimes().containsKey(s.gpuRuntime()) ? "through the '" + s.gpuRuntime() + "' runtime"
+                : "none: no '" + s.gpuRuntime() + "' runtime (the NVIDIA Container Toolkit registers it)");
         List<String> userKernelArgs = i.runtimes().get(s.userKernelRuntime());
         if (userKernelArgs != null) {
             details.put(s.userKernelRuntime() + "-args", String.join(" ", userKernelArgs));

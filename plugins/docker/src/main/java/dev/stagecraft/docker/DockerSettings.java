@@ -22,6 +22,8 @@ import java.util.TreeMap;
  * @param pull                whether a missing image is pulled (only where a registry is reachable)
  * @param runcRuntime         the Engine runtime for the container isolation class
  * @param userKernelRuntime   the Engine runtime for the user-kernel isolation class (gVisor)
+ * @param gpuRuntime          the Engine runtime of the NVIDIA Container Toolkit: GPU containers run with it, and GPUs
+ *                            are offered only when the Engine lists it
  * @param limits              memory and CPUs by tool type; {@code default} for any other tool type
  * @param pids                most processes and threads in one container (runc)
  * @param userKernelPids      the pids limit of a gVisor container's cgroup: it holds gVisor's own Sentry and Gofer
@@ -47,7 +49,7 @@ import java.util.TreeMap;
  *                            own addresses, link-local and private ranges): {@code open-cidrs}, opened on purpose
  */
 record DockerSettings(URI host, Map<String, String> images, Map<String, String> gpuImages, boolean pull,
-                      String runcRuntime, String userKernelRuntime, Map<String, Limit> limits, long pids, long userKernelPids,
+                      String runcRuntime, String userKernelRuntime, String gpuRuntime, Map<String, Limit> limits, long pids, long userKernelPids,
                       long tmpSizeBytes, long openFiles, long fileSizeBytes, boolean readOnlyRoot, int uid, int gid, String path,
                       Map<String, List<String>> capabilities, List<String> initCommand, List<String> readinessCommand,
                       Duration readinessTimeout, Duration stopTimeout, Duration apiTimeout, Duration startupEstimate,
@@ -185,12 +187,13 @@ record DockerSettings(URI host, Map<String, String> images, Map<String, String> 
         Settings runtimes = s.section("runtimes");
         String runc = runtimes.string("container", "runc");
         String runsc = runtimes.string("user-kernel", "runsc");
-        for (String key : List.of("container", "user-kernel")) {
+        String nvidia = runtimes.string("gpu", "nvidia");
+        for (String key : List.of("container", "user-kernel", "gpu")) {
             if (!runtimes.string(key, "runc").matches("[A-Za-z0-9._-]+")) {
                 throw runtimes.invalid(key, "must be a runtime name as `docker info` lists it, e.g. runsc");
             }
         }
-        return new DockerSettings(host, images, gpuImages, s.bool("pull", true), runc, runsc, Map.copyOf(limits),
+        return new DockerSettings(host, images, gpuImages, s.bool("pull", true), runc, runsc, nvidia, Map.copyOf(limits),
                 s.integer("pids", 256, 8, 4_194_304), s.integer("user-kernel-pids", 4096, 256, 4_194_304), tmp,
                 s.integer("open-files", DEFAULT_OPEN_FILES, 16, 1_048_576), fileSize, s.bool("read-only-root", true),
                 (int) s.integer("uid", 1000, 1, 2_147_483_646), (int) s.integer("gid", 1000, 1, 2_147_483_646),
