@@ -420,6 +420,27 @@ sc_k8s_node_ready() {
   sc_k8s_api "/api/v1/nodes/$sc_k8s_node" | jq -e '.status.conditions[] | select(.type == "Ready") | .status == "True"'
 }
 
+# The kubelet sets kernel sysctls it wants, once, when it starts (--protect-kernel-defaults would only make it refuse
+# to start): vm.overcommit_memory 1, kernel.panic 10, kernel.panic_on_oops 1. On a machine that runs hostile code
+# for the other kinds' tests, an oops must not reboot it and memory bombs must meet the host's own overcommit policy,
+# so the host's values are recorded once (before any kubelet of ours changed them) and put back once the node is Ready.
+sc_k8s_sysctls=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops)
+sc_k8s_save_sysctls() {
+  local file=$sc_k8s_state/host-sysctls
+  [ -s "$file" ] && return 0
+  [ -z "$(sc_k8s_pid kubelet)" ] || return 0   # a running kubelet of ours may have changed them already
+  for name in "${sc_k8s_sysctls[@]}"; do
+    echo "$name=$(sysctl -n "$name")"
+  done >"$file.tmp" && mv "$file.tmp" "$file"
+}
+sc_k8s_restore_sysctls() {
+  local file=$sc_k8s_state/host-sysctls line
+  [ -s "$file" ] || return 0
+  while IFS= read -r line; do
+    [ "$(sysctl -n "${line%%=*}")" = "${line#*=}" ] || sysctl -q -w "$line" >/dev/null
+  done <"$file"
+}
+
 timeout 10 docker info >/dev/null 2>&1 ||
   sc_k8s_fail "dockerd does not answer: the kubelet runs pods on it (scripts/install-deps.sh docker starts it)"
 sc_k8s_ensure_binaries
@@ -431,8 +452,10 @@ sc_k8s_ensure kube-apiserver 120
 sc_k8s_ensure_rbac
 sc_k8s_ensure kube-controller-manager 60
 sc_k8s_ensure kube-scheduler 60
+sc_k8s_save_sysctls
 sc_k8s_ensure kubelet 60
 sc_k8s_wait_for 120 "node $sc_k8s_node did not become Ready" "$sc_k8s_logs/kubelet.log" sc_k8s_node_ready
+sc_k8s_restore_sysctls
 # Pods cannot be created in a namespace before its default service account exists (the controller manager makes it).
 sc_k8s_wait_for 60 "the default service account did not appear" "$sc_k8s_logs/kube-controller-manager.log" \
   sc_k8s_api /api/v1/namespaces/default/serviceaccounts/default
