@@ -60,6 +60,11 @@ final class FakeNvml {
         return out.toString();
     }
 
+    /** A fake installed earlier (by another process) at {@code library}. */
+    static FakeNvml existing(Path library) {
+        return new FakeNvml(library);
+    }
+
     /** The UUID of the {@code i}-th GPU of {@link #gpus}: the captured one first. */
     static String uuid(int i) {
         return i == 0 ? H200_UUID : H200_UUID.substring(0, H200_UUID.length() - 4) + String.format("%04x", i);
