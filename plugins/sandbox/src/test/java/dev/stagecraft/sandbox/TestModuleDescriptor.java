@@ -13,19 +13,20 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * The launcher library's module-info needs only what it uses and provides nothing; the plugin's service file names
- * the plugin's own class, so the plugin jar is a valid automatic module on the module path.
+ * The launcher library's module-info needs only what it uses and provides the sandbox kind on the module path only
+ * (it has no service file, so a plugin zip bundling it offers no kind of its own); the plugin's service file names
+ * the plugin's own class.
  */
 class TestModuleDescriptor {
     @Test
-    void launcherRequiresOnlyWhatItUsesAndProvidesNothing() throws Exception {
-        Path classes = Path.of(SandboxProvider.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    void launcherRequiresOnlyWhatItUsesAndProvidesTheKindOnTheModulePathOnly() throws Exception {
+        Path launcher = Path.of(SandboxProvider.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         ModuleDescriptor descriptor;
-        try (InputStream in = classes.getFileSystem().equals(java.nio.file.FileSystems.getDefault()) && Files.isDirectory(classes)
-                ? Files.newInputStream(classes.resolve("module-info.class"))
-                : new java.util.jar.JarFile(classes.toFile()).getInputStream(new java.util.zip.ZipEntry("module-info.class"))) {
+        try (InputStream in = Files.newInputStream(inside(launcher, "module-info.class"))) {
             descriptor = ModuleDescriptor.read(in);
         }
+        assertThat(inside(launcher, "META-INF/services/" + EnvironmentProvider.class.getName()))
+                .as("the launcher's own service file (none)").doesNotExist();
         assertThat(ModuleDescriptors.requires(descriptor))
                 .as("the api, and jnr-ffi (with the ASM it generates bindings with) to call libseccomp and libc")
                 .containsExactlyInAnyOrder("dev.stagecraft.api", "org.jnrproject.ffi", "org.objectweb.asm",
@@ -36,7 +37,18 @@ class TestModuleDescriptor {
                 .extracting(ModuleDescriptor.Exports::source)
                 .containsExactlyInAnyOrder("dev.stagecraft.sandbox", "dev.stagecraft.sandbox.libseccomp",
                         "dev.stagecraft.sandbox.libc");
-        assertThat(descriptor.provides()).as("a library: each plugin registers its own kind").isEmpty();
+        assertThat(descriptor.provides()).singleElement().satisfies(p -> {
+            assertThat(p.service()).isEqualTo(EnvironmentProvider.class.getName());
+            assertThat(p.providers()).containsExactly(SandboxProvider.class.getName());
+        });
+    }
+
+    /** {@code name} in the launcher's classes folder or jar. */
+    private static Path inside(Path location, String name) throws java.io.IOException {
+        if (Files.isDirectory(location)) {
+            return location.resolve(name);
+        }
+        return java.nio.file.FileSystems.newFileSystem(location).getPath(name);
     }
 
     @Test
