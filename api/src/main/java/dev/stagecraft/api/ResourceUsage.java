@@ -14,11 +14,25 @@ import static java.util.Objects.requireNonNull;
  * @param networkTxBytes bytes sent since creation
  * @param pids           processes (or threads) alive now
  * @param sampledAt      when the sample was taken
+ * @param gpuPercent     utilisation of the environment's GPUs (their mean, NVML's last sample period), or -1
+ * @param gpuMemoryBytes GPU memory held by the environment's own processes, or -1
  */
 public record ResourceUsage(double cpuPercent, long memoryBytes, long memoryLimit, long networkRxBytes,
-                            long networkTxBytes, long pids, Instant sampledAt) {
+                            long networkTxBytes, long pids, Instant sampledAt, double gpuPercent, long gpuMemoryBytes) {
     public ResourceUsage {
         requireNonNull(sampledAt, "sampledAt is null");
+    }
+
+    /** A sample of an environment without GPUs. */
+    public ResourceUsage(double cpuPercent, long memoryBytes, long memoryLimit, long networkRxBytes,
+                         long networkTxBytes, long pids, Instant sampledAt) {
+        this(cpuPercent, memoryBytes, memoryLimit, networkRxBytes, networkTxBytes, pids, sampledAt, -1, -1);
+    }
+
+    /** This sample with the GPU fields set. */
+    public ResourceUsage withGpu(double percent, long memory) {
+        return new ResourceUsage(cpuPercent, memoryBytes, memoryLimit, networkRxBytes, networkTxBytes, pids, sampledAt,
+                percent, memory);
     }
 
     public static ResourceUsage unknown(Instant at) {

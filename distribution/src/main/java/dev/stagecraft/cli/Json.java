@@ -117,6 +117,8 @@ public final class Json {
         map.put("networkRxBytes", usage.networkRxBytes());
         map.put("networkTxBytes", usage.networkTxBytes());
         map.put("pids", usage.pids());
+        map.put("gpuPercent", usage.gpuPercent());
+        map.put("gpuMemoryBytes", usage.gpuMemoryBytes());
         map.put("sampledAt", usage.sampledAt().toString());
         return map;
     }

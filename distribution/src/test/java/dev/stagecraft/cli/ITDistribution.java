@@ -54,8 +54,9 @@ class ITDistribution {
         }
         try (Stream<Path> plugins = Files.list(home.resolve("plugins"))) {
             assertThat(plugins.map(p -> p.getFileName().toString()).sorted().toList())
-                    .containsExactly("stagecraft-plugin-docker-0.1.0.zip", "stagecraft-plugin-kvm-0.1.0.zip",
-                            "stagecraft-plugin-lambda-0.1.0.zip", "stagecraft-plugin-sandbox-0.1.0.zip");
+                    .containsExactly("stagecraft-plugin-docker-0.1.0.zip", "stagecraft-plugin-gpu-0.1.0.zip",
+                            "stagecraft-plugin-kvm-0.1.0.zip", "stagecraft-plugin-lambda-0.1.0.zip",
+                            "stagecraft-plugin-sandbox-0.1.0.zip");
         }
     }
 
@@ -195,5 +196,15 @@ class ITDistribution {
         Outcome outcome = stagecraft("doctor");
         assertThat(outcome.exitCode()).as(outcome.err()).isZero();
         assertThat(outcome.out()).contains("[ok]   sandbox");
+    }
+
+    /** This host has no NVIDIA driver: the gpu plugin loads, says why it is unavailable, and --gpus is refused in one line. */
+    @Test
+    void gpuPluginSaysWhyItIsUnavailableAndGpusAreRefused() throws Exception {
+        Outcome doctor = stagecraft("doctor");
+        assertThat(doctor.out()).contains("[fail] gpu 0.1.0: NVML (libnvidia-ml.so.1) cannot be loaded: ");
+        Outcome select = stagecraft("select", "--explain", "--gpus", "1");
+        assertThat(select.exitCode()).isNotZero();
+        assertThat(select.out() + select.err()).contains("gpu").contains("cannot attach GPUs (1 asked)");
     }
 }

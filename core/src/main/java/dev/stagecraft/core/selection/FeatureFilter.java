@@ -16,9 +16,12 @@ import java.util.Set;
  * code off the host and private ranges, or cannot hold the requirement's allowlist, is dropped). Network is also
  * refused outright at the levels listed in {@code selection.features.network-forbidden-at} (default: critical, where
  * the VM runs with network off), and there a kind whose environments always have network is dropped too.
+ * A tool type listed in {@code selection.features.gpu-tool-types} (default: gpu_intensive) needs a kind that can attach
+ * GPUs even when the requirement names no GPU count: such a tool is useless without one.
  */
 public final class FeatureFilter implements SelectionFilter {
     private final Set<SecurityLevel> networkForbiddenAt = EnumSet.of(SecurityLevel.CRITICAL);
+    private final Set<String> gpuToolTypes = new java.util.HashSet<>(Set.of("gpu_intensive"));
 
     @Override
     public String name() {
@@ -32,6 +35,10 @@ public final class FeatureFilter implements SelectionFilter {
 
     @Override
     public void configure(Settings settings) {
+        if (settings.has("gpu-tool-types")) {
+            gpuToolTypes.clear();
+            settings.strings("gpu-tool-types", java.util.List.of()).forEach(t -> gpuToolTypes.add(t.toLowerCase(Locale.ROOT)));
+        }
         if (settings.has("network-forbidden-at")) {
             networkForbiddenAt.clear();
             for (String level : settings.strings("network-forbidden-at", java.util.List.of())) {
@@ -48,6 +55,9 @@ public final class FeatureFilter implements SelectionFilter {
     public Optional<String> reject(EnvironmentRequirement requirement, ProviderCapabilities candidate) {
         if (requirement.gpu() && !candidate.gpu()) {
             return Optional.of("cannot attach GPUs (" + requirement.resources().gpus() + " asked)");
+        }
+        if (!candidate.gpu() && gpuToolTypes.contains(requirement.toolType().toLowerCase(Locale.ROOT))) {
+            return Optional.of("cannot attach GPUs (tool type " + requirement.toolType() + " needs one)");
         }
         if (requirement.network() && networkForbiddenAt.contains(requirement.securityLevel())) {
             return Optional.of("network is not allowed at level " + requirement.securityLevel().name().toLowerCase(Locale.ROOT));

@@ -13,8 +13,8 @@ import java.util.Map;
 /**
  * The seed's named rule sets as preferences: a tool type lists kinds in order of preference, and the
  * n-th of k kinds gets {@code (k - n) × points} (default points 1.5). Defaults: API-calling and shell tools
- * prefer the sandbox; data processing prefers a container, then a VM; code execution a VM; inference the
- * GPU kind; short-lived tasks serverless, then container. Config: {@code selection.tool-type.preferences}.
+ * prefer the sandbox; data processing prefers a container, then a VM; code execution a VM; inference and
+ * GPU-intensive tools the GPU kind (then a container); short-lived tasks serverless, then container. Config: {@code selection.tool-type.preferences}.
  */
 public final class ToolTypeScorer implements SelectionScorer {
     private double points = 1.5;
@@ -27,6 +27,7 @@ public final class ToolTypeScorer implements SelectionScorer {
             "data_analysis", List.of("docker", "kvm"),
             "code_execution", List.of("kvm", "docker"),
             "ml_inference", List.of("gpu", "docker"),
+            "gpu_intensive", List.of("gpu", "docker"),
             "short_lived", List.of("lambda", "docker")));
 
     @Override

@@ -87,7 +87,7 @@ class TestSandboxSettings {
     @Test
     void serviceFileNamesTheProviderAndCapabilitiesAreTheSeeds() {
         assertThat(ServiceLoader.load(EnvironmentProvider.class).stream().map(ServiceLoader.Provider::type))
-                .contains(SandboxProvider.class);
+                .contains(dev.stagecraft.sandbox.kind.SandboxKind.class);
         ProviderCapabilities c = SandboxFixtures.provider(stateDir).describe();
         assertThat(c.kind()).isEqualTo("sandbox");
         assertThat(c.isolationLevels()).containsExactly(IsolationLevel.CONTAINER);

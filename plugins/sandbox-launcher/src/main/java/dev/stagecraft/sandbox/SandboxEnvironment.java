@@ -54,6 +54,8 @@ final class SandboxEnvironment implements ExecutionEnvironment {
     private final SandboxSettings settings;
     private final java.nio.file.Path stateDir;
     private final Runnable onDestroyed;
+    private volatile String kind = SandboxProvider.KIND;
+    private volatile SandboxAdditions additions = SandboxAdditions.NONE;
 
     private final Object lifecycle = new Object();
     private final AtomicInteger running = new AtomicInteger();
@@ -87,9 +89,16 @@ final class SandboxEnvironment implements ExecutionEnvironment {
         return id;
     }
 
+    /** Names this environment's kind and what that kind adds to each command; returns this. */
+    SandboxEnvironment as(String kindName, SandboxAdditions kindAdditions) {
+        this.kind = kindName;
+        this.additions = kindAdditions;
+        return this;
+    }
+
     @Override
     public String kind() {
-        return SandboxProvider.KIND;
+        return kind;
     }
 
     @Override
@@ -255,6 +264,8 @@ final class SandboxEnvironment implements ExecutionEnvironment {
         env.put("PATH", settings.path());
         env.put("HOME", SandboxEtc.HOME);
         env.put("LANG", "C.UTF-8");
+        SandboxAdditions.Launch launch = additions.forEnvironment(labels);
+        env.putAll(launch.variables());
         env.putAll(request.env());
         BwrapCommand.Layout layout;
         try {
@@ -263,7 +274,7 @@ final class SandboxEnvironment implements ExecutionEnvironment {
             }
             Files.createDirectories(directory.home());
             layout = new BwrapCommand.Layout(directory.workspace(), directory.home(), SandboxEtc.ensure(stateDir), network,
-                    settings.readOnlyPaths());
+                    settings.readOnlyPaths(), launch.bwrapOptions());
         } catch (IOException e) {
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "': cannot prepare its home and /etc: "
                     + e.getMessage(), e);

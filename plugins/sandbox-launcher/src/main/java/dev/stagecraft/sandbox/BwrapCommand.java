@@ -68,9 +68,13 @@ final class BwrapCommand {
     /**
      * What a sandbox sees beyond the read-only {@code /usr}: its workspace and home (none for the probe's trial run),
      * the generated {@code /etc} files ({@link SandboxEtc}), whether it has its own user-mode network, and the
-     * configured read-only host paths.
+     * configured read-only host paths, and the options a kind built on the launcher adds ({@link SandboxAdditions}).
      */
-    record Layout(Path workspace, Path home, Path etc, boolean network, List<Path> readOnlyPaths) {
+    record Layout(Path workspace, Path home, Path etc, boolean network, List<Path> readOnlyPaths, List<String> added) {
+        Layout(Path workspace, Path home, Path etc, boolean network, List<Path> readOnlyPaths) {
+            this(workspace, home, etc, network, readOnlyPaths, List.of());
+        }
+
         static Layout trial() {
             return new Layout(null, null, null, false, List.of());
         }
@@ -158,6 +162,7 @@ final class BwrapCommand {
         for (Path path : layout.readOnlyPaths()) {
             cmd.addAll(List.of("--ro-bind", path.toString(), path.toString()));
         }
+        cmd.addAll(layout.added());
         if (layout.home() != null) {
             cmd.addAll(List.of("--bind", layout.home().toString(), SandboxEtc.HOME));
         }

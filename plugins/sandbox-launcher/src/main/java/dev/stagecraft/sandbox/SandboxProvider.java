@@ -37,10 +37,18 @@ import java.util.stream.Stream;
  * <p>State lives in {@code <stateDir>/envs/<id>/} (see {@link EnvironmentDirectory}); {@link #discover()} scans
  * it, so a fresh provider instance adopts what an earlier process made. Each command is its own bubblewrap
  * process tree, so environments cost nothing while idle.
+ *
+ * <p>This class is the launcher library's engine: the sandbox plugin registers it as the {@code sandbox} kind; another
+ * kind (the gpu plugin's) makes one with its own kind name, which names its labels, its settings section
+ * ({@code providers.<kind>}) and its environments, and with {@link SandboxAdditions} for what each environment gets
+ * beyond the sandbox's mounts.
  */
-public final class SandboxProvider implements EnvironmentProvider {
+public class SandboxProvider implements EnvironmentProvider {
     public static final String KIND = "sandbox";
     private static final long MIN_DISK = 8L << 20;
+
+    private final String kind;
+    private final SandboxAdditions additions;
 
     private volatile SandboxSettings settings;
     private volatile Path stateDir;
@@ -49,11 +57,18 @@ public final class SandboxProvider implements EnvironmentProvider {
     private final Map<String, SandboxEnvironment> known = new ConcurrentHashMap<>();
 
     public SandboxProvider() {
+        this(KIND, SandboxAdditions.NONE);
+    }
+
+    /** The engine under another kind's name, adding {@code additions} to each of its environments. */
+    public SandboxProvider(String kind, SandboxAdditions additions) {
+        this.kind = java.util.Objects.requireNonNull(kind, "kind is null");
+        this.additions = java.util.Objects.requireNonNull(additions, "additions is null");
     }
 
     @Override
     public String kind() {
-        return KIND;
+        return kind;
     }
 
     @Override
@@ -87,8 +102,8 @@ public final class SandboxProvider implements EnvironmentProvider {
     private SandboxSettings settings() {
         SandboxSettings s = settings;
         if (s == null) {
-            initialize(new ProviderContext("stagecraft", Path.of(System.getProperty("java.io.tmpdir"), "stagecraft-sandbox"),
-                    Settings.empty("providers.sandbox")));
+            initialize(new ProviderContext("stagecraft", Path.of(System.getProperty("java.io.tmpdir"), "stagecraft-" + kind),
+                    Settings.empty("providers." + kind)));
             s = settings;
         }
         return s;
@@ -97,7 +112,7 @@ public final class SandboxProvider implements EnvironmentProvider {
     @Override
     public ProviderCapabilities describe() {
         SandboxSettings s = settings();
-        return new ProviderCapabilities(KIND, EnumSet.of(IsolationLevel.CONTAINER), s.startupEstimate(),
+        return new ProviderCapabilities(kind, EnumSet.of(IsolationLevel.CONTAINER), s.startupEstimate(),
                 s.executionEfficiency(), s.costPerHour(), false, true, false,
                 new Resources(Runtime.getRuntime().availableProcessors(), Probe.hostMemoryBytes(), 0, 0),
                 NetworkTools.missing(s) == null ? new EgressControl(true, true, true) : EgressControl.NONE,
@@ -148,7 +163,7 @@ public final class SandboxProvider implements EnvironmentProvider {
                         + dev.stagecraft.api.Quantities.formatBytes(limits.diskBytes()) + " is too small (at least 8m)");
             }
         }
-        Labels labels = spec.labels().with(Labels.KIND, KIND);
+        Labels labels = spec.labels().with(Labels.KIND, kind);
         EnvironmentDirectory directory = new EnvironmentDirectory(envsDir().resolve(spec.id()));
         EnvironmentCgroup cgroup = cgroups.forEnvironment(spec.id());
         try {
@@ -173,7 +188,8 @@ public final class SandboxProvider implements EnvironmentProvider {
             throw new ProvisioningException("cannot create sandbox '" + spec.id() + "': " + e.getMessage(), e);
         }
         SandboxEnvironment env = new SandboxEnvironment(spec.id(), labels, spec.isolation(), directory, limits,
-                requirement.network(), requirement.egress(), cgroup, spares, s, stateDir, false, () -> known.remove(spec.id()));
+                requirement.network(), requirement.egress(), cgroup, spares, s, stateDir, false, () -> known.remove(spec.id()))
+                .as(kind, additions);
         known.put(spec.id(), env);
         return env;
     }
@@ -268,7 +284,8 @@ public final class SandboxProvider implements EnvironmentProvider {
             String allowed = config.getOrDefault("allow-cidrs", "");
             EgressPolicy egress = new EgressPolicy(List.of(), allowed.isEmpty() ? List.of() : List.of(allowed.split(",")));
             SandboxEnvironment env = new SandboxEnvironment(id, labels, isolation, directory, limits, network, egress,
-                    cgroups.forEnvironment(id), spares, s, stateDir, directory.stopped(), () -> known.remove(id));
+                    cgroups.forEnvironment(id), spares, s, stateDir, directory.stopped(), () -> known.remove(id))
+                    .as(kind, additions);
             SandboxEnvironment raced = known.putIfAbsent(id, env);
             if (raced != null && !raced.destroyedOrGone()) {
                 return raced;
