@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * Runs one provider's benchmarks (or all) in one session and prints medians and ratios against the bare
  * tools measured in the same run. Arguments: {@code [sandbox|docker|kvm|front|all] [iterations]
- * [seconds-per-iteration] [threads]} (default sandbox 5 2 4).
+ * [seconds-per-iteration] [threads]} (default sandbox 5 2 4); {@code load [waves] [concurrent]} (default 4 500) and
+ * {@code soak [runs] [clients]} (default 10000 2) drive a server instead.
  */
 public final class BenchMain {
     private BenchMain() {
@@ -14,9 +15,16 @@ public final class BenchMain {
 
     public static void main(String[] args) throws Exception {
         String which = args.length > 0 ? args[0] : "sandbox";
-        int iterations = args.length > 1 ? Integer.parseInt(args[1]) : 5;
-        int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 2;
-        int threads = args.length > 3 ? Integer.parseInt(args[3]) : 4;
+        if (which.equals("load") || which.equals("soak")) {
+            BenchSuite suite = which.equals("load")
+                    ? new LoadSuite(argument(args, 1, 4), argument(args, 2, 500))
+                    : new SoakSuite(argument(args, 1, 10_000), argument(args, 2, 2));
+            suite.run().forEach(System.out::println);
+            return;
+        }
+        int iterations = argument(args, 1, 5);
+        int seconds = argument(args, 2, 2);
+        int threads = argument(args, 3, 4);
 
         List<BenchSuite> suites = new ArrayList<>();
         for (String name : which.equals("all") ? List.of("sandbox", "docker", "kvm") : List.of(which)) {
@@ -30,6 +38,19 @@ public final class BenchMain {
         report.forEach(System.out::println);
     }
 
+    private static int argument(String[] args, int index, int otherwise) {
+        if (args.length <= index) {
+            return otherwise;
+        }
+        try {
+            return Integer.parseInt(args[index]);
+        } catch (NumberFormatException e) {
+            System.err.println("stagecraft bench: '" + args[index] + "' is not a whole number (argument " + index + ")");
+            System.exit(2);
+            return otherwise;
+        }
+    }
+
     private static BenchSuite suite(String name, int iterations, int seconds, int threads) {
         switch (name) {
             case "sandbox":
@@ -41,7 +62,7 @@ public final class BenchMain {
             case "front":
                 return new FrontSuite(iterations, seconds, threads);
             default:
-                System.err.println("stagecraft bench: unknown suite '" + name + "' (expected sandbox, docker, kvm, front or all)");
+                System.err.println("stagecraft bench: unknown suite '" + name + "' (expected sandbox, docker, kvm, front, load, soak or all)");
                 System.exit(2);
                 return null;
         }

@@ -7,8 +7,11 @@ import dev.stagecraft.api.OutputListener;
 import dev.stagecraft.api.ResourceUsage;
 import dev.stagecraft.core.selection.Selection;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+
 /**
- * An environment held for one caller. Closing it destroys the environment. Not shared: pass the id to
+ * An environment held for one caller. Closing it destroys the environment; closing it again does nothing (it does
+ * not look the id up again, which could adopt what another process made meanwhile). Not shared: pass the id to
  * {@link EnvironmentManager} for environments that outlive one caller.
  */
 public final class Lease implements AutoCloseable {
@@ -17,6 +20,7 @@ public final class Lease implements AutoCloseable {
     private final String kind;
     private final IsolationLevel isolation;
     private final Selection selection;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     Lease(EnvironmentManager manager, String id, String kind, IsolationLevel isolation, Selection selection) {
         this.manager = manager;
@@ -56,9 +60,11 @@ public final class Lease implements AutoCloseable {
         return manager.status(id);
     }
 
-    /** Destroys the environment. */
+    /** Destroys the environment, the first time only. */
     @Override
     public void close() {
-        manager.destroy(id);
+        if (closed.compareAndSet(false, true)) {
+            manager.destroy(id);
+        }
     }
 }

@@ -190,6 +190,20 @@ class TestEnvironmentManager {
     }
 
     @Test
+    void closingALeaseTwiceDestroysOnceAndAdoptsNothing() {
+        Stagecraft stagecraft = open();
+        Stagecraft other = open();
+        Lease lease = stagecraft.manager().acquire(EnvironmentRequirement.builder().build());
+        lease.close();
+        String elsewhere = other.manager().create(EnvironmentRequirement.builder().build()).id();
+        events.clear();
+        lease.close();
+        assertThat(eventsOf(elsewhere)).as("a second close looks for nothing, so adopts nothing").isEmpty();
+        assertThat(stagecraft.manager().list(Optional.empty(), Map.of())).isEmpty();
+        assertThat(AuditLines.actions(audit(), lease.id())).containsExactly("create", "create-result", "destroy");
+    }
+
+    @Test
     void createdEnvironmentIsAdoptedByASecondInstanceOverTheSameState() {
         Stagecraft first = open();
         EnvironmentInfo created = first.manager().create(EnvironmentRequirement.builder().ttl(Duration.ofMinutes(10)).build());
