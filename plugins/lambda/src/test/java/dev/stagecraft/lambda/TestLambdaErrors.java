@@ -201,7 +201,16 @@ class TestLambdaErrors {
         assertThat(capped.detail()).contains("the function timeout 4s came first");
         assertThat(env.getFile("kept.txt", 10)).as("the bootstrap answered in time: still warm").hasSize(1);
 
-        ExecResult killed = env.execute(ExecRequest.builder("sh", "-c", "setsid sleep 60 & sleep 1; echo started")
+        ExecResult detached = env.execute(ExecRequest.builder("sh", "-c", "setsid sleep 60 & sleep 1; echo started")
+                .timeout(Duration.ofSeconds(30)).build());
+        assertThat(detached.termination()).as("a child that left the session holding the output is killed, not waited for: %s %s",
+                        detached.detail(), detached.stderrText())
+                .isEqualTo(Termination.EXITED);
+        assertThat(detached.stdoutText()).isEqualTo("started\n");
+        assertThat(env.getFile("kept.txt", 10)).as("still warm").hasSize(1);
+
+        // The command stops the bootstrap itself (the parent of its timeout, and of the same user): only Lambda ends that.
+        ExecResult killed = env.execute(ExecRequest.builder("sh", "-c", "kill -STOP $(cut -d' ' -f4 /proc/$PPID/stat); sleep 30")
                 .timeout(Duration.ofSeconds(30)).build());
         assertThat(killed.termination()).isEqualTo(Termination.TIMEOUT);
         assertThat(killed.exitCode()).isEqualTo(ExecResult.TIMEOUT_EXIT_CODE);
