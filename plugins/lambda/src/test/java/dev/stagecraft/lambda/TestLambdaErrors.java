@@ -222,6 +222,22 @@ class TestLambdaErrors {
     }
 
     @Test
+    void aRuntimeTheOomKillerEndsIsAMemoryLimitKillAndAFreshEnvironment() {
+        ExecutionEnvironment env = create(provider(Map.of("memory", "128m")));
+        env.putFile("kept.txt", "x".getBytes(StandardCharsets.UTF_8));
+        // The command makes the bootstrap (the parent of its timeout) the OOM killer's first choice, then fills memory
+        // in two shells, each under the bootstrap's score (1000 adds 32 pages per 1000 of the limit's).
+        ExecResult result = env.execute(ExecRequest.builder("sh", "-c", "echo 1000 > /proc/$(cut -d' ' -f4 /proc/$PPID/stat)"
+                + "/oom_score_adj && f() { x=$(head -c 100663296 /dev/zero | tr '\\000' a); }; f & f; wait; echo filled")
+                .timeout(Duration.ofSeconds(50)).build());
+        assertThat(result.termination()).as(result.detail()).isEqualTo(Termination.LIMIT_KILLED);
+        assertThat(result.detail()).startsWith("killed: memory limit 128m (the runtime was killed: signal: killed");
+        assertThat(env.execute(ExecRequest.of("echo", "again")).stdoutText()).isEqualTo("again\n");
+        Throwable lost = catchThrowable(() -> env.getFile("kept.txt", 10));
+        assertThat(((StagecraftException) lost).code()).as("a new execution environment").isEqualTo(ErrorCode.NOT_FOUND);
+    }
+
+    @Test
     void anEventOverTheInvocationPayloadIsRefusedBeforeItIsSent() {
         ExecutionEnvironment env = create(provider(Map.of()));
         Throwable thrown = catchThrowable(() -> env.putFile("big.bin", new byte[5 << 20]));
