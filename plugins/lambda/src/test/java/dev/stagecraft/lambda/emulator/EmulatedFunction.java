@@ -120,6 +120,7 @@ final class EmulatedFunction {
                     return warm;
                 }
                 all.remove(warm);
+                warm.close();
             }
             started++;
         }
