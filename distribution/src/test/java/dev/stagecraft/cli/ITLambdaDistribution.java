@@ -29,7 +29,8 @@ class ITLambdaDistribution {
     @BeforeAll
     static void start() throws Exception {
         if (!LambdaEmulator.available()) {
-            BackendRequirement.missing("the Lambda emulator runs functions under bubblewrap: apt-get install bubblewrap");
+            BackendRequirement.missing("the Lambda emulator runs functions under bubblewrap and prlimit, in cgroups of"
+                    + " their own: apt-get install bubblewrap util-linux, and run the tests as root");
         }
         emulator = LambdaEmulator.start();
         distribution = Distribution.unpack(work);

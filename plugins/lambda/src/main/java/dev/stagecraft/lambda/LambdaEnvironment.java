@@ -153,6 +153,11 @@ final class LambdaEnvironment implements ExecutionEnvironment {
             return new ExecResult(ExecResult.TIMEOUT_EXIT_CODE, new byte[0], new byte[0], took, Termination.TIMEOUT, false,
                     "killed: the function timeout " + functionTimeout.toSeconds() + "s passed (Lambda ended the invocation)");
         }
+        if (answer.runtimeKilled()) {
+            return new ExecResult(Terminations.exitCodeOf(9), new byte[0], new byte[0], took, Termination.LIMIT_KILLED, false,
+                    Terminations.memoryLimit(memoryBytes) + " (the runtime was killed: signal: killed, how Lambda ends"
+                            + " a function over its memory; the execution environment was reset)");
+        }
         CommandOutcome outcome = answer.outcome();
         refused(outcome, workingDir);
         if (outcome.timedOut()) {
@@ -160,6 +165,10 @@ final class LambdaEnvironment implements ExecutionEnvironment {
                     outcome.truncated());
             return outcome.detail().isEmpty() ? result
                     : result.withNote("the function timeout " + functionTimeout.toSeconds() + "s came first");
+        }
+        if (outcome.memoryKilled()) {
+            return new ExecResult(outcome.exitCode(), outcome.stdout(), outcome.stderr(), took, Termination.LIMIT_KILLED,
+                    outcome.truncated(), Terminations.memoryLimit(memoryBytes));
         }
         return Terminations.ended(outcome.exitCode(), outcome.stdout(), outcome.stderr(), took, outcome.truncated());
     }
@@ -247,13 +256,16 @@ final class LambdaEnvironment implements ExecutionEnvironment {
         if (response.functionError() != null) {
             FunctionError error = FunctionError.parse(payload);
             if (error.timedOut()) {
-                return new Answer(null, true);
+                return new Answer(null, true, false);
+            }
+            if (error.runtimeKilled()) {
+                return new Answer(null, false, true);
             }
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot " + doing + ": function " + functionName + " failed ("
                     + response.functionError() + "): " + error);
         }
         try {
-            return new Answer(CommandOutcome.parse(payload), false);
+            return new Answer(CommandOutcome.parse(payload), false, false);
         } catch (RuntimeException e) {
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot " + doing + ": function " + functionName
                     + " answered what its bootstrap does not write: "
@@ -261,10 +273,14 @@ final class LambdaEnvironment implements ExecutionEnvironment {
         }
     }
 
-    private record Answer(CommandOutcome outcome, boolean functionTimedOut) {
+    private record Answer(CommandOutcome outcome, boolean functionTimedOut, boolean runtimeKilled) {
         CommandOutcome requireOutcome() {
             if (functionTimedOut) {
                 throw new StagecraftException(ErrorCode.EXEC_FAILED, "the function timeout passed during a file call");
+            }
+            if (runtimeKilled) {
+                throw new StagecraftException(ErrorCode.EXEC_FAILED, "the runtime was killed (signal: killed, the memory"
+                        + " limit) during a file call");
             }
             return outcome;
         }
@@ -287,6 +303,11 @@ final class LambdaEnvironment implements ExecutionEnvironment {
 
         boolean timedOut() {
             return type.equals("Sandbox.Timedout") || message.contains("Task timed out");
+        }
+
+        /** Lambda's words for a runtime that SIGKILL ended: the OOM killer's, at the function's memory limit. */
+        boolean runtimeKilled() {
+            return type.equals("Runtime.ExitError") && message.contains("Runtime exited with error: signal: killed");
         }
 
         @Override

@@ -30,7 +30,8 @@ final class LambdaFixtures {
 
     static LambdaEmulator emulator(LambdaEmulator.Options options) {
         if (!LambdaEmulator.available()) {
-            BackendRequirement.missing("the Lambda emulator runs functions under bubblewrap: apt-get install bubblewrap");
+            BackendRequirement.missing("the Lambda emulator runs functions under bubblewrap and prlimit, in cgroups of"
+                    + " their own: apt-get install bubblewrap util-linux, and run the tests as root");
         }
         return LambdaEmulator.start(options);
     }

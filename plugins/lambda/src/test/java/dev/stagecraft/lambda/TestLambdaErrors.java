@@ -201,7 +201,16 @@ class TestLambdaErrors {
         assertThat(capped.detail()).contains("the function timeout 4s came first");
         assertThat(env.getFile("kept.txt", 10)).as("the bootstrap answered in time: still warm").hasSize(1);
 
-        ExecResult killed = env.execute(ExecRequest.builder("sh", "-c", "setsid sleep 60 & sleep 1; echo started")
+        ExecResult detached = env.execute(ExecRequest.builder("sh", "-c", "setsid sleep 60 & sleep 1; echo started")
+                .timeout(Duration.ofSeconds(30)).build());
+        assertThat(detached.termination()).as("a child that left the session holding the output is killed, not waited for: %s %s",
+                        detached.detail(), detached.stderrText())
+                .isEqualTo(Termination.EXITED);
+        assertThat(detached.stdoutText()).isEqualTo("started\n");
+        assertThat(env.getFile("kept.txt", 10)).as("still warm").hasSize(1);
+
+        // The command stops the bootstrap itself (the parent of its timeout, and of the same user): only Lambda ends that.
+        ExecResult killed = env.execute(ExecRequest.builder("sh", "-c", "kill -STOP $(cut -d' ' -f4 /proc/$PPID/stat); sleep 30")
                 .timeout(Duration.ofSeconds(30)).build());
         assertThat(killed.termination()).isEqualTo(Termination.TIMEOUT);
         assertThat(killed.exitCode()).isEqualTo(ExecResult.TIMEOUT_EXIT_CODE);
@@ -210,6 +219,22 @@ class TestLambdaErrors {
         Throwable lost = catchThrowable(() -> env.getFile("kept.txt", 10));
         assertThat(lost).as("a new execution environment has a new /tmp").isInstanceOf(StagecraftException.class);
         assertThat(((StagecraftException) lost).code()).isEqualTo(ErrorCode.NOT_FOUND);
+    }
+
+    @Test
+    void aRuntimeTheOomKillerEndsIsAMemoryLimitKillAndAFreshEnvironment() {
+        ExecutionEnvironment env = create(provider(Map.of("memory", "128m")));
+        env.putFile("kept.txt", "x".getBytes(StandardCharsets.UTF_8));
+        // The command makes the bootstrap (the parent of its timeout) the OOM killer's first choice, then fills memory
+        // in two shells, each under the bootstrap's score (1000 adds 32 pages per 1000 of the limit's).
+        ExecResult result = env.execute(ExecRequest.builder("sh", "-c", "echo 1000 > /proc/$(cut -d' ' -f4 /proc/$PPID/stat)"
+                + "/oom_score_adj && f() { x=$(head -c 100663296 /dev/zero | tr '\\000' a); }; f & f; wait; echo filled")
+                .timeout(Duration.ofSeconds(50)).build());
+        assertThat(result.termination()).as(result.detail()).isEqualTo(Termination.LIMIT_KILLED);
+        assertThat(result.detail()).startsWith("killed: memory limit 128m (the runtime was killed: signal: killed");
+        assertThat(env.execute(ExecRequest.of("echo", "again")).stdoutText()).isEqualTo("again\n");
+        Throwable lost = catchThrowable(() -> env.getFile("kept.txt", 10));
+        assertThat(((StagecraftException) lost).code()).as("a new execution environment").isEqualTo(ErrorCode.NOT_FOUND);
     }
 
     @Test

@@ -12,26 +12,16 @@ import org.junit.jupiter.api.AfterAll;
  * the provider's bootstrap in a sandboxed runtime process that polls the Runtime API.
  */
 class TestLambdaProviderContract extends ProviderContract {
-    private static LambdaEmulator emulator;
-
-    private static synchronized LambdaEmulator emulator() {
-        if (emulator == null) {
-            emulator = LambdaFixtures.emulator();
-        }
-        return emulator;
-    }
+    private static final SharedEmulator EMULATOR = new SharedEmulator(LambdaEmulator.Options.defaults());
 
     @AfterAll
     static void stopEmulator() {
-        if (emulator != null) {
-            emulator.close();
-            emulator = null;
-        }
+        EMULATOR.close();
     }
 
     @Override
     protected EnvironmentProvider newProvider(Path stateDir) {
-        return LambdaFixtures.provider(emulator(), stateDir);
+        return LambdaFixtures.provider(EMULATOR.get(), stateDir);
     }
 
     /** What the bootstrap gives every command besides the request's own (LambdaEnvironment.DEFAULT_ENV). */

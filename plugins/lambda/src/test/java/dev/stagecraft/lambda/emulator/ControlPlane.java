@@ -280,7 +280,7 @@ final class ControlPlane implements HttpHandler {
         try {
             ExecutionInstance instance;
             try {
-                instance = f.acquire(lambdaEnvironment(f), emulator.launcher, emulator.http);
+                instance = f.acquire(lambdaEnvironment(f), emulator.options.processes(), emulator.launcher, emulator.http);
             } catch (IOException e) {
                 throw new AwsError(502, "ServiceException", "cannot start the function's runtime: " + e.getMessage());
             }

@@ -111,7 +111,7 @@ final class EmulatedFunction {
     }
 
     /** An idle execution environment, or a new one. */
-    ExecutionInstance acquire(Map<String, String> lambdaEnv, java.util.concurrent.ExecutorService launcher,
+    ExecutionInstance acquire(Map<String, String> lambdaEnv, int processes, java.util.concurrent.ExecutorService launcher,
                               java.util.concurrent.ExecutorService http) throws IOException {
         synchronized (this) {
             while (!idle.isEmpty()) {
@@ -120,11 +120,12 @@ final class EmulatedFunction {
                     return warm;
                 }
                 all.remove(warm);
+                warm.close();
             }
             started++;
         }
         Path dir = Files.createDirectories(directory.resolve("instances").resolve(Integer.toString(started)));
-        ExecutionInstance instance = ExecutionInstance.start(this, dir, lambdaEnv, launcher, http);
+        ExecutionInstance instance = ExecutionInstance.start(this, dir, lambdaEnv, processes, launcher, http);
         synchronized (this) {
             all.add(instance);
             if (deleted) {

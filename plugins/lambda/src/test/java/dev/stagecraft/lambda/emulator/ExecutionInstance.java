@@ -67,26 +67,31 @@ final class ExecutionInstance implements AutoCloseable {
     private final Path requestLog;
     private final HttpServer runtimeApi;
     private final Process process;
+    private final InstanceCgroup cgroup;
     private final BlockingQueue<Invocation> inbox = new LinkedBlockingQueue<>();
     private volatile Invocation current;
     private volatile boolean dead;
 
-    private ExecutionInstance(EmulatedFunction function, Path dir, HttpServer runtimeApi, Process process) {
+    private ExecutionInstance(EmulatedFunction function, Path dir, HttpServer runtimeApi, Process process,
+                              InstanceCgroup cgroup) {
         this.function = function;
+        this.cgroup = cgroup;
         this.requestLog = dir.resolve("log");
         this.runtimeApi = runtimeApi;
         this.process = process;
     }
 
     /** Starts the runtime; the process is spawned from {@code launcher}, a thread that lives as long as the emulator. */
-    static ExecutionInstance start(EmulatedFunction function, Path dir, Map<String, String> lambdaEnv, ExecutorService launcher,
-                                   ExecutorService http) throws IOException {
-        Path tmp = Files.createDirectories(dir.resolve("tmp"));
+    static ExecutionInstance start(EmulatedFunction function, Path dir, Map<String, String> lambdaEnv, int processes,
+                                   ExecutorService launcher, ExecutorService http) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
         server.setExecutor(http);
         Map<String, String> env = new java.util.TreeMap<>(lambdaEnv);
         env.put("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:" + server.getAddress().getPort());
-        List<String> command = Sandbox.command(function.codeDirectory(), tmp, env, "/var/task/bootstrap");
+        EmulatedFunction.Config config = function.config();
+        InstanceCgroup cgroup = InstanceCgroup.create(cgroupName(dir), (long) config.memoryMb() << 20, processes);
+        List<String> command = cgroup.enterAndExec(Sandbox.command(function.codeDirectory(),
+                (long) config.ephemeralMb() << 20, env, "/var/task/bootstrap"));
         Process process;
         try {
             process = launcher.submit(() -> {
@@ -101,13 +106,20 @@ final class ExecutionInstance implements AutoCloseable {
             throw new IOException("interrupted while starting the runtime", e);
         } catch (ExecutionException e) {
             server.stop(0);
+            cgroup.close();
             throw new IOException("cannot start the runtime: " + e.getCause().getMessage(), e.getCause());
         }
-        ExecutionInstance instance = new ExecutionInstance(function, dir, server, process);
+        ExecutionInstance instance = new ExecutionInstance(function, dir, server, process, cgroup);
         server.createContext("/", instance::handle);
         server.start();
         process.onExit().thenRun(() -> instance.exited(process.exitValue()));
         return instance;
+    }
+
+    /** The emulator's directory, the function and the instance number: unique, and found by the emulator's name. */
+    private static String cgroupName(Path dir) {
+        Path function = dir.getParent().getParent();
+        return function.getParent().getParent().getFileName() + "-" + function.getFileName() + "-" + dir.getFileName();
     }
 
     boolean dead() {
@@ -243,10 +255,15 @@ final class ExecutionInstance implements AutoCloseable {
         inbox.drainTo(open);
         for (Invocation invocation : open) {
             invocation.result.complete(Outcome.error("Runtime.ExitError", "RequestId: " + invocation.id
-                    + " Error: Runtime exited with error: exit status " + status));
+                    + " Error: Runtime exited with error: " + exitText(status)));
             invocation.pickedUp.countDown();
         }
         runtimeApi.stop(0);
+    }
+
+    /** How Lambda words a runtime's end: {@code exit status 2}, or {@code signal: killed} (the OOM killer's SIGKILL). */
+    private static String exitText(int status) {
+        return status == 137 ? "signal: killed" : status > 128 ? "signal: " + (status - 128) : "exit status " + status;
     }
 
     /** Kills the runtime and everything it started (bubblewrap's pid namespace goes with it). */
@@ -260,6 +277,7 @@ final class ExecutionInstance implements AutoCloseable {
         kill();
         try {
             process.waitFor(10, TimeUnit.SECONDS);
+            cgroup.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -37,20 +37,29 @@ public final class LambdaEmulator implements AutoCloseable {
      * @param pending       how long a new function stays Pending
      * @param concurrency   the account's concurrent executions; past it Invoke is throttled
      * @param initTimeout   how long a new runtime may take to ask for its first invocation (Lambda's init phase: 10 s)
+     * @param processes     processes and threads of one execution environment, the runtime's own included (Lambda's
+     *                      quota: 1024)
      */
     public record Options(String region, String account, Credentials credentials, Set<String> roles, Duration pending,
-                          int concurrency, Duration initTimeout) {
+                          int concurrency, Duration initTimeout, int processes) {
+        /** Lambda's quota on processes and threads of one execution environment. */
+        public static final int PROCESSES = 1024;
         public static final String ACCESS_KEY = "AKIAEMULATOR0EXAMPLE";
         public static final String SECRET_KEY = "emulator/secret/KEY0123456789EXAMPLEKEY";
         public static final String ROLE = "arn:aws:iam::123456789012:role/stagecraft-lambda";
 
         public static Options defaults() {
             return new Options("us-east-1", "123456789012", new Credentials(ACCESS_KEY, SECRET_KEY, null), Set.of(ROLE),
-                    Duration.ofMillis(300), 10, Duration.ofSeconds(10));
+                    Duration.ofMillis(300), 10, Duration.ofSeconds(10), PROCESSES);
         }
 
         public Options withInitTimeout(Duration value) {
-            return new Options(region, account, credentials, roles, pending, concurrency, value);
+            return new Options(region, account, credentials, roles, pending, concurrency, value, processes);
+        }
+
+        /** Fewer processes than Lambda's 1024, for a test that fills them. */
+        public Options withProcesses(int value) {
+            return new Options(region, account, credentials, roles, pending, concurrency, initTimeout, value);
         }
     }
 
@@ -80,8 +89,12 @@ public final class LambdaEmulator implements AutoCloseable {
 
     public static LambdaEmulator start(Options options) {
         if (!Sandbox.available()) {
-            throw new IllegalStateException("the Lambda emulator runs functions under bubblewrap, and " + Sandbox.BWRAP
-                    + " is missing (apt-get install bubblewrap)");
+            throw new IllegalStateException("the Lambda emulator runs functions under bubblewrap and prlimit, and " + Sandbox.BWRAP
+                    + " or " + Sandbox.PRLIMIT + " is missing (apt-get install bubblewrap util-linux)");
+        }
+        if (!InstanceCgroup.available()) {
+            throw new IllegalStateException("the Lambda emulator holds each execution environment to Lambda's memory and"
+                    + " process quotas in a cgroup of its own, and cannot write /sys/fs/cgroup (run it as root)");
         }
         try {
             return new LambdaEmulator(options, Files.createTempDirectory("stagecraft-lambda-emulator-"));
@@ -91,7 +104,7 @@ public final class LambdaEmulator implements AutoCloseable {
     }
 
     public static boolean available() {
-        return Sandbox.available();
+        return Sandbox.available() && InstanceCgroup.available();
     }
 
     public URI endpoint() {

@@ -10,12 +10,17 @@ import java.util.stream.Stream;
 
 /**
  * The bubblewrap command line of one execution environment: the host's /usr read-only (what provided.al2023's
- * userland stands in for), the function's code read-only at /var/task, a fresh /tmp of its own, its own pid, IPC and
- * UTS namespaces, an unprivileged uid as Lambda's sbx_user, and no variable but Lambda's. The network is the host's:
- * the runtime reaches the Runtime API on loopback, as a function reaches it on its own link.
+ * userland stands in for), the function's code read-only at /var/task, a fresh /tmp of its own of the function's
+ * EphemeralStorage size, its own pid, IPC and UTS namespaces, an unprivileged uid as Lambda's sbx_user, no further
+ * user namespace, a read-only /dev (Lambda has no /dev/shm), at most 1024 open files (Lambda's quota), and no
+ * variable but Lambda's. The network is the host's: the runtime reaches the Runtime API on loopback, as a function
+ * reaches it on its own link. Memory and processes are held by the cgroup the command enters ({@link InstanceCgroup}).
  */
 final class Sandbox {
     static final Path BWRAP = Path.of("/usr/bin/bwrap");
+    static final Path PRLIMIT = Path.of("/usr/bin/prlimit");
+    /** Lambda's quota on file descriptors of an execution environment. */
+    static final int OPEN_FILES = 1024;
     private static final List<String> ETC = List.of("/etc/alternatives", "/etc/ld.so.cache", "/etc/ssl", "/etc/ca-certificates",
             "/etc/localtime", "/etc/nsswitch.conf", "/etc/hosts");
 
@@ -23,12 +28,13 @@ final class Sandbox {
     }
 
     static boolean available() {
-        return Files.isExecutable(BWRAP);
+        return Files.isExecutable(BWRAP) && Files.isExecutable(PRLIMIT);
     }
 
-    static List<String> command(Path code, Path tmp, Map<String, String> env, String entry) {
-        List<String> args = new ArrayList<>(List.of(BWRAP.toString(), "--die-with-parent", "--unshare-user", "--uid", "993",
-                "--gid", "990", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+    static List<String> command(Path code, long tmpBytes, Map<String, String> env, String entry) {
+        List<String> args = new ArrayList<>(List.of(PRLIMIT.toString(), "--nofile=" + OPEN_FILES + ":" + OPEN_FILES, "--",
+                BWRAP.toString(), "--die-with-parent", "--unshare-user", "--uid", "993", "--gid", "990", "--disable-userns",
+                "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                 "--ro-bind", "/usr", "/usr"));
         for (String top : List.of("/bin", "/sbin", "/lib", "/lib32", "/lib64")) {
             Path path = Path.of(top);
@@ -45,7 +51,8 @@ final class Sandbox {
         for (String etc : etcPaths()) {
             args.addAll(List.of("--ro-bind-try", etc, etc));
         }
-        args.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--bind", tmp.toString(), "/tmp",
+        args.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--size", Long.toString(tmpBytes),
+                "--perms", "1777", "--tmpfs", "/tmp",
                 "--ro-bind", code.toString(), "/var/task", "--chdir", "/var/task", "--clearenv"));
         env.forEach((name, value) -> args.addAll(List.of("--setenv", name, value)));
         args.add(entry);
