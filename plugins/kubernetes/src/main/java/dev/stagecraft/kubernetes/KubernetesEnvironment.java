@@ -192,6 +192,7 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         byte[] stdin = request.stdin();
         List<String> command = new ArrayList<>(List.of("sh", "-c", PodScripts.RUN, "sh", runId, workdir,
                 Integer.toString(stdin.length), Long.toString(settings.openFiles()), Long.toString(settings.fileSizeBytes()),
+                Long.toString(settings.processes()),
                 "HOME=" + PodScripts.WORKSPACE, "LANG=C.UTF-8"));
         if (!request.env().containsKey("PATH")) {
             command.add("PATH=" + settings.path());

@@ -32,13 +32,16 @@ import java.util.TreeMap;
  * @param startupEstimate    reported to selection
  * @param executionEfficiency reported to selection (0-10)
  * @param costPerHour        reported to selection
+ * @param processes          the nproc ulimit of every command (0: none); it counts the processes of uid 1000 on the
+ *                           whole node, not only the pod's, since Kubernetes 1.20 has no per-pod pids limit of its own
+ *                           (the kubelet's --pod-max-pids is node-wide configuration)
  * @param networkPolicyEnforced whether the operator vouches that the cluster's network plugin enforces NetworkPolicy
  */
 record KubernetesSettings(Optional<Path> kubeconfig, Optional<String> context, String namespace, Map<String, String> images,
                           String imagePullPolicy, String userKernelClass, long memoryBytes, double cpus, long tmpSizeBytes,
                           long workspaceSizeBytes, long openFiles, long fileSizeBytes, String path, Duration readyTimeout,
                           Duration startupEstimate, int executionEfficiency, double costPerHour,
-                          boolean networkPolicyEnforced) {
+                          boolean networkPolicyEnforced, long processes) {
     static final String DEFAULT_KEY = "default";
     static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -107,9 +110,9 @@ record KubernetesSettings(Optional<Path> kubeconfig, Optional<String> context, S
         return new KubernetesSettings(config.isBlank() ? Optional.empty() : Optional.of(Path.of(config)),
                 context.isBlank() ? Optional.empty() : Optional.of(context), namespace, Map.copyOf(images), pull,
                 runtimeClass, memory, cpus, tmp, workspace, s.integer("open-files", 1024, 16, 1_048_576), fileSize,
-                s.string("path", DEFAULT_PATH), ready, s.duration("startup-estimate", Duration.ofSeconds(3)),
+                s.string("path", DEFAULT_PATH), ready, s.duration("startup-estimate", Duration.ofSeconds(4)),
                 (int) s.integer("execution-efficiency", 8, 0, 10), cost,
-                s.bool("network-policy-enforced", false));
+                s.bool("network-policy-enforced", false), s.integer("processes", 0, 0, 4_194_304));
     }
 
     private static long atLeastOneMebibyte(Settings s, String key, long defaultValue) {

@@ -45,7 +45,7 @@ class TestKubernetesSettings {
         assertThat(s.fileSizeBytes()).isEqualTo(1L << 30);
         assertThat(s.path()).isEqualTo(KubernetesSettings.DEFAULT_PATH);
         assertThat(s.readyTimeout()).isEqualTo(Duration.ofSeconds(120));
-        assertThat(s.startupEstimate()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(s.startupEstimate()).isEqualTo(Duration.ofSeconds(4));
         assertThat(s.executionEfficiency()).isEqualTo(8);
         assertThat(s.costPerHour()).isZero();
         assertThat(s.networkPolicyEnforced()).isFalse();
