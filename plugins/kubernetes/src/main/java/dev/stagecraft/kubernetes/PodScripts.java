@@ -58,10 +58,11 @@ final class PodScripts {
 
     /**
      * Kills the run {@code $1}: waits up to 5 s for its PID file, kills its process group and itself, then sweeps its
-     * session. Exit 0.
+     * session. Exit 0. The group is named after {@code --} for dash, and without it for busybox ash, whose built-in
+     * {@code kill} refuses {@code --} ("invalid number").
      */
     static final String KILL = SWEEP + "f=" + RUN_DIR + "/$1.pid; i=0; while [ ! -s \"$f\" ] && [ $i -lt 50 ]; do sleep 0.1;"
-            + " i=$((i+1)); done; me=$(cat \"$f\" 2>/dev/null) || exit 0; kill -s KILL -- \"-$me\" 2>/dev/null;"
+            + " i=$((i+1)); done; me=$(cat \"$f\" 2>/dev/null) || exit 0; kill -s KILL -- \"-$me\" 2>/dev/null || kill -s KILL \"-$me\" 2>/dev/null;"
             + " kill -s KILL \"$me\" 2>/dev/null; rm -f \"$f\"; sweep; exit 0";
 
     /** Prints {@code oom} and removes the note when run {@code $1} saw an OOM kill. */

@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +49,7 @@ class TestKubernetesProbe {
     void removeNamespace() {
         if (admin != null) {
             admin.namespaces().withName(namespace).delete();
+            admin.rbac().clusterRoles().withName("stagecraft-probe").delete();
             admin.close();
         }
     }
@@ -139,11 +139,14 @@ class TestKubernetesProbe {
     @Test
     void theDocumentedRoleIsEnough() throws Exception {
         Path yaml = Path.of(System.getProperty("user.dir")).resolve("../../docs/providers/kubernetes/stagecraft-role.yaml");
-        List<io.fabric8.kubernetes.api.model.HasMetadata> objects = admin.load(Files.newInputStream(yaml)).get();
-        assertThat(objects).hasSize(3);
-        objects.stream()
-                .filter(o -> !"ClusterRole".equals(o.getKind()))
-                .forEach(o -> admin.resource(o).inNamespace(namespace).create());
+        // kubectl applies the file as a person would; its optional ClusterRole is left unbound (and removed after)
+        Process apply = new ProcessBuilder("/var/cache/stagecraft/kubernetes/bin/kubectl", "--kubeconfig",
+                KubernetesFixtures.kubeconfig().toString(), "-n", namespace, "apply", "-f", yaml.toString())
+                .redirectErrorStream(true).start();
+        String applied = new String(apply.getInputStream().readAllBytes(), UTF_8);
+        assertThat(apply.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(apply.exitValue()).as(applied).isZero();
+        assertThat(applied).contains("role.rbac.authorization.k8s.io/stagecraft").contains("rolebinding.rbac.authorization.k8s.io/stagecraft");
         Path config = kubeconfig(admin.getConfiguration().getMasterUrl(), serviceAccountToken("stagecraft"));
         Map<String, Object> settings = settings(config, namespace);
         try (KubernetesProvider provider = KubernetesFixtures.provider(dir, settings)) {
