@@ -4,7 +4,7 @@ import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.StagecraftException;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Removes every object of one environment: its NetworkPolicy, and its pod with a one-second grace period (the pod's
@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class PodRemoval {
     static final Duration GONE_WITHIN = Duration.ofSeconds(30);
+    private static final Duration POLL = Duration.ofMillis(100);
 
     private final KubernetesClient client;
     private final String namespace;
@@ -31,10 +32,14 @@ final class PodRemoval {
             if (pod.withGracePeriod(1).delete().isEmpty()) {
                 return;
             }
-            try {
-                pod.waitUntilCondition(p -> p == null, GONE_WITHIN.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (RuntimeException stuck) {
-                pod.withGracePeriod(0).delete();
+            // polled with plain GETs: it is unclear whether waitUntilCondition hands a deletion to its predicate
+            long end = System.nanoTime() + GONE_WITHIN.toNanos();
+            while (pod.get() != null) {
+                if (System.nanoTime() - end > 0) {
+                    pod.withGracePeriod(0).delete();
+                    return;
+                }
+                LockSupport.parkNanos(POLL.toNanos());
             }
         } catch (RuntimeException e) {
             throw new StagecraftException(ErrorCode.PROVIDER_UNAVAILABLE, "cannot remove the pod and network policy " + namespace
