@@ -1,0 +1,315 @@
+package dev.stagecraft.kubernetes;
+
+import dev.stagecraft.api.EnvironmentNotFoundException;
+import dev.stagecraft.api.EnvironmentStatus;
+import dev.stagecraft.api.ErrorCode;
+import dev.stagecraft.api.ExecRequest;
+import dev.stagecraft.api.ExecResult;
+import dev.stagecraft.api.IsolationLevel;
+import dev.stagecraft.api.Labels;
+import dev.stagecraft.api.OutputListener;
+import dev.stagecraft.api.ResourceUsage;
+import dev.stagecraft.api.StagecraftException;
+import dev.stagecraft.api.Termination;
+import dev.stagecraft.api.Terminations;
+import dev.stagecraft.api.WorkspacePath;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One environment: a pod (see {@link PodManifest}), reached through the exec API ({@link PodExec}) with the scripts of
+ * {@link PodScripts}. Its state lives on the cluster: the pod's phase, and a {@value #STOPPED} annotation that
+ * {@link #stop()} sets. Kubernetes cannot pause a pod, and deleting it would lose the emptyDir workspace, so a stopped
+ * environment keeps its pod (and the CPU and memory it reserved) with every command killed; {@link #start()} clears the
+ * mark.
+ */
+final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnvironment {
+    static final String STOPPED = Labels.PREFIX + "stopped";
+    private static final Duration FILE_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration HELPER_TIMEOUT = Duration.ofSeconds(15);
+    private static final int SIGKILL_EXIT = Terminations.exitCodeOf(9);
+    private static final int SIGXFSZ_EXIT = Terminations.exitCodeOf(25);
+
+    private final String id;
+    private final Labels labels;
+    private final IsolationLevel isolation;
+    private final KubernetesClient client;
+    private final KubernetesSettings settings;
+    private final String pod;
+    private final PodExec exec;
+    private final PodRemoval removal;
+    private final long memoryLimit;
+    private final AtomicInteger running = new AtomicInteger();
+    private final AtomicLong stopGeneration = new AtomicLong();
+    private volatile boolean stopped;
+    private volatile boolean destroyed;
+    private volatile long[] lastCpuSample;
+
+    KubernetesEnvironment(String id, Labels labels, IsolationLevel isolation, KubernetesClient client, KubernetesSettings settings,
+                          long memoryLimit, boolean stopped, ExecutorService workers, PodRemoval removal) {
+        this.id = id;
+        this.labels = labels;
+        this.isolation = isolation;
+        this.client = client;
+        this.settings = settings;
+        this.pod = PodLabels.objectName(id);
+        this.memoryLimit = memoryLimit;
+        this.stopped = stopped;
+        this.removal = removal;
+        this.exec = new PodExec(client, settings.namespace(), pod, id, workers);
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public String kind() {
+        return KubernetesProvider.KIND;
+    }
+
+    @Override
+    public IsolationLevel isolation() {
+        return isolation;
+    }
+
+    @Override
+    public Labels labels() {
+        return labels;
+    }
+
+    String podName() {
+        return pod;
+    }
+
+    @Override
+    public EnvironmentStatus status() {
+        if (destroyed) {
+            return EnvironmentStatus.STOPPED;
+        }
+        Pod current;
+        try {
+            current = client.pods().inNamespace(settings.namespace()).withName(pod).get();
+        } catch (RuntimeException e) {
+            return EnvironmentStatus.ERROR;
+        }
+        if (current == null) {
+            return EnvironmentStatus.ERROR;
+        }
+        if (current.getMetadata().getDeletionTimestamp() != null) {
+            return EnvironmentStatus.STOPPING;
+        }
+        String phase = current.getStatus() == null ? "Pending" : String.valueOf(current.getStatus().getPhase());
+        return switch (phase) {
+            case "Pending" -> EnvironmentStatus.CREATING;
+            case "Running" -> stopped ? EnvironmentStatus.STOPPED
+                    : running.get() > 0 ? EnvironmentStatus.RUNNING : EnvironmentStatus.READY;
+            default -> EnvironmentStatus.ERROR;
+        };
+    }
+
+    @Override
+    public void start() {
+        requireNotDestroyed();
+        Pod current = client.pods().inNamespace(settings.namespace()).withName(pod).get();
+        if (current == null) {
+            throw new EnvironmentNotFoundException(id);
+        }
+        String phase = current.getStatus() == null ? "" : String.valueOf(current.getStatus().getPhase());
+        if (!"Running".equals(phase)) {
+            throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "environment '" + id + "': its pod " + settings.namespace()
+                    + "/" + pod + " is " + phase + " and cannot run commands again; destroy it and create a new one");
+        }
+        if (stopped) {
+            mark(false);
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (destroyed || stopped) {
+            return;
+        }
+        stopGeneration.incrementAndGet();
+        stopped = true;
+        helper(PodScripts.STOP);
+        mark(true);
+    }
+
+    /** Writes or clears the stopped mark on the pod, so that another process that adopts it sees it too. */
+    private void mark(boolean value) {
+        try {
+            client.pods().inNamespace(settings.namespace()).withName(pod).edit(p -> {
+                if (value) {
+                    p.getMetadata().getAnnotations().put(STOPPED, "true");
+                } else {
+                    p.getMetadata().getAnnotations().remove(STOPPED);
+                }
+                return p;
+            });
+        } catch (RuntimeException e) {
+            if (Messages.code(e) == 404) {
+                throw new EnvironmentNotFoundException(id);
+            }
+            throw new StagecraftException(ErrorCode.PROVIDER_UNAVAILABLE, "cannot mark pod " + pod + " of '" + id + "' "
+                    + (value ? "stopped" : "started") + ": " + Messages.oneLine(e));
+        }
+        stopped = value;
+    }
+
+    @Override
+    public void destroy() {
+        destroyed = true;
+        removal.remove(id);
+    }
+
+    @Override
+    public ExecResult execute(ExecRequest request) {
+        return run(request, null);
+    }
+
+    @Override
+    public ExecResult execute(ExecRequest request, OutputListener listener) {
+        return run(request, listener);
+    }
+
+    private ExecResult run(ExecRequest request, OutputListener listener) {
+        requireNotDestroyed();
+        if (stopped) {
+            throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "environment '" + id + "' is stopped; start it first");
+        }
+        String workdir = PodScripts.WORKSPACE + request.workingDir().map(d -> "/" + WorkspacePath.of(d).relative()).orElse("");
+        String runId = UUID.randomUUID().toString();
+        byte[] stdin = request.stdin();
+        List<String> command = new ArrayList<>(List.of("sh", "-c", PodScripts.RUN, "sh", runId, workdir,
+                Integer.toString(stdin.length), Long.toString(settings.openFiles()), Long.toString(settings.fileSizeBytes()),
+                Long.toString(settings.processes()),
+                "HOME=" + PodScripts.WORKSPACE, "LANG=C.UTF-8"));
+        if (!request.env().containsKey("PATH")) {
+            command.add("PATH=" + settings.path());
+        }
+        request.env().forEach((k, v) -> command.add(k + "=" + v));
+        if (request.argv().get(0).contains("=")) {
+            // env would take it for one more assignment: a shell runs it instead
+            command.addAll(List.of("sh", "-c", "exec \"$@\"", "sh"));
+        }
+        command.addAll(request.argv());
+        long generation = stopGeneration.get();
+        running.incrementAndGet();
+        PodExec.Outcome outcome;
+        try {
+            outcome = exec.run(command, stdin, request.outputLimit(), listener, request.timeout(), () -> helper(PodScripts.KILL, runId));
+        } finally {
+            running.decrementAndGet();
+        }
+        if (outcome.timedOut()) {
+            return Terminations.timedOut(request.timeout(), outcome.stdout(), outcome.stderr(), outcome.took(), outcome.truncated());
+        }
+        int code = outcome.exitCode();
+        if (stopGeneration.get() != generation) {
+            return new ExecResult(code < 0 ? SIGKILL_EXIT : code, outcome.stdout(), outcome.stderr(), outcome.took(),
+                    Termination.ENVIRONMENT_STOPPED, outcome.truncated(), "the environment was stopped while it ran");
+        }
+        if (code < 0) {
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, "no exit code came back for " + request.argv().get(0) + " in '"
+                    + id + "' (status " + status() + "): the apiserver or kubelet dropped the exec stream");
+        }
+        if (code == SIGKILL_EXIT && helper(PodScripts.OOM_NOTE, runId).stdoutText().startsWith("oom")) {
+            return new ExecResult(code, outcome.stdout(), outcome.stderr(), outcome.took(), Termination.LIMIT_KILLED,
+                    outcome.truncated(), Terminations.memoryLimit(memoryLimit) + " (out of memory)");
+        }
+        if (code == SIGXFSZ_EXIT) {
+            return new ExecResult(code, outcome.stdout(), outcome.stderr(), outcome.took(), Termination.LIMIT_KILLED,
+                    outcome.truncated(), Terminations.fileSizeLimit(settings.fileSizeBytes()));
+        }
+        return Terminations.ended(code, outcome.stdout(), outcome.stderr(), outcome.took(), outcome.truncated());
+    }
+
+    /** Runs one of the provider's own scripts (kill, stop, the OOM note) with {@code args}; never throws. */
+    private ExecResult helper(String script, String... args) {
+        List<String> command = new ArrayList<>(List.of("sh", "-c", script, "sh"));
+        command.addAll(List.of(args));
+        try {
+            PodExec.Outcome o = exec.run(command, new byte[0], 1 << 16, null, HELPER_TIMEOUT, () -> { });
+            return Terminations.ended(Math.max(o.exitCode(), 0), o.stdout(), o.stderr(), o.took(), o.truncated());
+        } catch (RuntimeException e) {
+            return Terminations.ended(1, new byte[0], new byte[0], Duration.ZERO, false);
+        }
+    }
+
+    @Override
+    public ResourceUsage usage() {
+        Instant now = Instant.now();
+        if (destroyed) {
+            return ResourceUsage.unknown(now);
+        }
+        PodExec.Outcome o;
+        try {
+            o = exec.run(List.of("sh", "-c", PodScripts.USAGE), new byte[0], 1 << 16, null, HELPER_TIMEOUT, () -> { });
+        } catch (RuntimeException e) {
+            return ResourceUsage.unknown(now);
+        }
+        return CgroupSample.parse(new String(o.stdout(), java.nio.charset.StandardCharsets.UTF_8), System.nanoTime(), now, this);
+    }
+
+    /** The previous CPU sample ({cpu-ns, nanoTime}) and the new one; CPU % is their difference. */
+    synchronized long[] swapCpuSample(long[] next) {
+        long[] previous = lastCpuSample;
+        lastCpuSample = next;
+        return previous;
+    }
+
+    @Override
+    public void putFile(String path, byte[] content) {
+        WorkspacePath target = WorkspacePath.of(path);
+        List<String> command = new ArrayList<>(List.of("sh", "-c", PodScripts.PUT, "sh", Integer.toString(content.length)));
+        command.addAll(target.segments());
+        PodExec.Outcome o = fileCall(command, content, 4096);
+        switch (o.exitCode()) {
+            case 0 -> { }
+            case 3 -> throw new dev.stagecraft.api.PathEscapeException(path, "a symlink on the way, or the path leaves the workspace");
+            case 5 -> throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "cannot write '" + path + "' in '" + id + "': it is a directory");
+            default -> throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot write '" + path + "' in '" + id + "' (exit "
+                    + o.exitCode() + "): " + new String(o.stderr(), java.nio.charset.StandardCharsets.UTF_8).trim());
+        }
+    }
+
+    @Override
+    public byte[] getFile(String path, long maxBytes) {
+        WorkspacePath target = WorkspacePath.of(path);
+        List<String> command = new ArrayList<>(List.of("sh", "-c", PodScripts.GET, "sh", Long.toString(maxBytes)));
+        command.addAll(target.segments());
+        PodExec.Outcome o = fileCall(command, new byte[0], Math.max(1, maxBytes));
+        return switch (o.exitCode()) {
+            case 0 -> o.stdout();
+            case 3 -> throw new dev.stagecraft.api.PathEscapeException(path, "a symlink on the way, or the path leaves the workspace");
+            case 4, 5 -> throw new StagecraftException(ErrorCode.NOT_FOUND, "no file '" + path + "' in the workspace of '" + id + "'");
+            default -> throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot read '" + path + "' in '" + id + "' (exit "
+                    + o.exitCode() + "): " + new String(o.stderr(), java.nio.charset.StandardCharsets.UTF_8).trim());
+        };
+    }
+
+    private PodExec.Outcome fileCall(List<String> command, byte[] stdin, long limit) {
+        requireNotDestroyed();
+        PodExec.Outcome o = exec.run(command, stdin, limit, null, FILE_TIMEOUT, () -> { });
+        if (o.timedOut()) {
+            throw new StagecraftException(ErrorCode.EXEC_TIMEOUT, "a file transfer in '" + id + "' took longer than " + FILE_TIMEOUT);
+        }
+        return o;
+    }
+
+    private void requireNotDestroyed() {
+        if (destroyed) {
+            throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "environment '" + id + "' was destroyed");
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.stagecraft.kubernetes;
+
+import dev.stagecraft.api.ExecutionEnvironment;
+import dev.stagecraft.api.IsolationLevel;
+import dev.stagecraft.api.Labels;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * Rebuilds environments from the cluster alone: every pod and NetworkPolicy in the namespace labelled with this kind,
+ * read back through their labels annotation ({@link PodLabels}). A NetworkPolicy whose pod is missing (a crash
+ * between the two creates, or a pod deleted by hand) is an environment too, in status ERROR, so that the reaper finds
+ * and removes it.
+ */
+final class PodDiscovery {
+    private PodDiscovery() {
+    }
+
+    static List<ExecutionEnvironment> discover(KubernetesClient client, KubernetesSettings settings, ExecutorService workers,
+                                               PodRemoval removal) {
+        String namespace = settings.namespace();
+        Map<String, ExecutionEnvironment> found = new LinkedHashMap<>();
+        for (Pod pod : client.pods().inNamespace(namespace).withLabels(PodLabels.kindSelector()).list().getItems()) {
+            adopt(pod).ifPresent(labels -> found.put(labels.environmentId(), environment(pod, labels, client, settings, workers, removal)));
+        }
+        List<HasMetadata> policies = new ArrayList<>(client.network().v1().networkPolicies().inNamespace(namespace)
+                .withLabels(PodLabels.kindSelector()).list().getItems());
+        for (HasMetadata policy : policies) {
+            adopt(policy).filter(labels -> !found.containsKey(labels.environmentId())).ifPresent(labels -> found.put(
+                    labels.environmentId(), new KubernetesEnvironment(labels.environmentId(), labels, IsolationLevel.CONTAINER,
+                            client, settings, -1, false, workers, removal)));
+        }
+        return List.copyOf(found.values());
+    }
+
+    private static Optional<Labels> adopt(HasMetadata object) {
+        return PodLabels.of(object.getMetadata())
+                .filter(labels -> PodLabels.objectName(labels.environmentId()).equals(object.getMetadata().getName()));
+    }
+
+    private static KubernetesEnvironment environment(Pod pod, Labels labels, KubernetesClient client, KubernetesSettings settings,
+                                                     ExecutorService workers, PodRemoval removal) {
+        IsolationLevel isolation = pod.getSpec().getRuntimeClassName() == null ? IsolationLevel.CONTAINER : IsolationLevel.USER_KERNEL;
+        boolean stopped = pod.getMetadata().getAnnotations() != null
+                && "true".equals(pod.getMetadata().getAnnotations().get(KubernetesEnvironment.STOPPED));
+        long memory = -1;
+        var resources = pod.getSpec().getContainers().get(0).getResources();
+        if (resources != null && resources.getLimits() != null && resources.getLimits().get("memory") != null) {
+            Quantity q = resources.getLimits().get("memory");
+            memory = q.getNumericalAmount().longValue();
+        }
+        return new KubernetesEnvironment(labels.environmentId(), labels, isolation, client, settings, memory, stopped, workers, removal);
+    }
+}

@@ -1,0 +1,111 @@
+package dev.stagecraft.kubernetes;
+
+import dev.stagecraft.api.EgressPolicy;
+import dev.stagecraft.api.EnvironmentSpec;
+import dev.stagecraft.api.IsolationLevel;
+import dev.stagecraft.api.Resources;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.networking.v1.IPBlock;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The objects of one environment: a bare Pod and its NetworkPolicy, both in the configured namespace, both named
+ * {@link PodLabels#objectName} and labelled ({@link PodLabels}).
+ *
+ * <p>The pod holds the Pod Security Standards' <i>restricted</i> profile: runAsNonRoot as uid/gid 1000, fsGroup 1000,
+ * seccomp RuntimeDefault, no privilege escalation, every capability dropped, a read-only root with emptyDir volumes at
+ * /tmp and /workspace, no service-account token, no service links, {@code dnsPolicy: Default}. CPU and memory requests
+ * equal their limits (a Guaranteed pod). The user-kernel class sets the configured RuntimeClass (gVisor).
+ *
+ * <p>The NetworkPolicy denies all ingress, and all egress unless the requirement asks for network; then egress goes to
+ * the requirement's address allowlist, or anywhere but the denied ranges ({@link EgressPolicy#DENIED_RANGES}). Whether
+ * it holds depends on the cluster's network plugin.
+ */
+final class PodManifest {
+    static final long UID = 1000;
+
+    private PodManifest() {
+    }
+
+    static ObjectMeta metadata(EnvironmentSpec spec, String namespace) {
+        return new ObjectMetaBuilder().withName(PodLabels.objectName(spec.id())).withNamespace(namespace)
+                .withLabels(PodLabels.kubernetesLabels(spec.labels())).withAnnotations(PodLabels.annotations(spec.labels()))
+                .build();
+    }
+
+    static Pod pod(EnvironmentSpec spec, KubernetesSettings settings) {
+        Resources limits = settings.limitsFor(spec.requirement());
+        Map<String, Quantity> amounts = Map.of("cpu", new Quantity(Math.max(1, Math.round(limits.cpus() * 1000)) + "m"),
+                "memory", new Quantity(Long.toString(limits.memoryBytes())));
+        String runtimeClass = spec.isolation() == IsolationLevel.USER_KERNEL ? settings.userKernelClass() : null;
+        return new PodBuilder().withMetadata(metadata(spec, settings.namespace()))
+                .withNewSpec()
+                    .withRestartPolicy("Never")
+                    .withRuntimeClassName(runtimeClass)
+                    .withAutomountServiceAccountToken(false)
+                    .withEnableServiceLinks(false)
+                    .withDnsPolicy("Default")
+                    .withTerminationGracePeriodSeconds(1L)
+                    .withNewSecurityContext()
+                        .withRunAsNonRoot(true).withRunAsUser(UID).withRunAsGroup(UID).withFsGroup(UID)
+                        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+                    .endSecurityContext()
+                    .addNewContainer()
+                        .withName(PodExec.CONTAINER)
+                        .withImage(spec.requirement().options().getOrDefault("image", settings.imageFor(spec.requirement().toolType())))
+                        .withImagePullPolicy(settings.imagePullPolicy())
+                        .withCommand("sh", "-c", PodScripts.MAIN)
+                        .withWorkingDir(PodScripts.WORKSPACE)
+                        .withNewSecurityContext()
+                            .withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true).withRunAsNonRoot(true)
+                            .withPrivileged(false)
+                            .withNewCapabilities().withDrop("ALL").endCapabilities()
+                            .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+                        .endSecurityContext()
+                        .withNewResources().withRequests(amounts).withLimits(amounts).endResources()
+                        .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+                        .addNewVolumeMount().withName("workspace").withMountPath(PodScripts.WORKSPACE).endVolumeMount()
+                    .endContainer()
+                    .addNewVolume().withName("tmp").withNewEmptyDir()
+                        .withSizeLimit(new Quantity(Long.toString(settings.tmpSizeBytes()))).endEmptyDir().endVolume()
+                    .addNewVolume().withName("workspace").withNewEmptyDir()
+                        .withSizeLimit(new Quantity(Long.toString(settings.workspaceSizeBytes()))).endEmptyDir().endVolume()
+                .endSpec()
+                .build();
+    }
+
+    static NetworkPolicy networkPolicy(EnvironmentSpec spec, String namespace) {
+        List<NetworkPolicyPeer> egress = new ArrayList<>();
+        if (spec.requirement().network()) {
+            List<String> allowed = spec.requirement().egress().allowCidrs();
+            if (allowed.isEmpty()) {
+                egress.add(peer("0.0.0.0/0", EgressPolicy.DENIED_RANGES.stream().filter(r -> !r.contains(":")).toList()));
+                egress.add(peer("::/0", EgressPolicy.DENIED_RANGES.stream().filter(r -> r.contains(":")).toList()));
+            } else {
+                allowed.forEach(cidr -> egress.add(peer(cidr, List.of())));
+            }
+        }
+        NetworkPolicyBuilder policy = new NetworkPolicyBuilder().withMetadata(metadata(spec, namespace));
+        var body = policy.withNewSpec()
+                .withNewPodSelector().withMatchLabels(PodLabels.environmentSelector(spec.id())).endPodSelector()
+                .withPolicyTypes("Ingress", "Egress");
+        if (!egress.isEmpty()) {
+            body = body.addNewEgress().withTo(egress).endEgress();
+        }
+        return body.endSpec().build();
+    }
+
+    private static NetworkPolicyPeer peer(String cidr, List<String> except) {
+        return new NetworkPolicyPeerBuilder().withIpBlock(new IPBlock(cidr, except)).build();
+    }
+}

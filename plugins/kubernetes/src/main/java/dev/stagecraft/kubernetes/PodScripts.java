@@ -1,0 +1,115 @@
+package dev.stagecraft.kubernetes;
+
+/**
+ * The POSIX sh scripts that run inside an environment's pod, each handed to {@code sh -c} by one exec (busybox ash
+ * and dash both run them). The image needs {@code sh}, {@code env}, {@code head}, {@code kill}, {@code mkdir},
+ * {@code mv}, {@code readlink} and {@code grep}: busybox and Debian's minbase have them.
+ *
+ * <p><b>Runs.</b> Every command runs under {@link #RUN}. The exec's process is the leader of its own session and
+ * process group (the runtime starts it with setsid), and writes its PID to a file under {@code /tmp}: at the timeout
+ * {@link #KILL} kills that group through a second exec, so background children die with it. When the command ends,
+ * {@link #SWEEP} kills what it left: its session, and processes reparented to PID 1 in a session of their own that no
+ * running command owns (a daemonising double fork). Stdin is a pipe from {@code head -c N}: Kubernetes before 1.29
+ * cannot close an exec's stdin (its websocket protocol has no half-close), so the wrapper reads exactly the bytes sent
+ * and the command then sees end of input.
+ */
+final class PodScripts {
+    /** The directory of the run files: one PID file per running command, and its out-of-memory note. */
+    static final String RUN_DIR = "/tmp/.stagecraft-runs";
+    static final String WORKSPACE = "/workspace";
+
+    /**
+     * The pod's main process: sleeps, reaps the orphans that the sweeps kill (it is PID 1 of the container), and ends
+     * at once on SIGTERM so that a pod deletion does not wait for its grace period.
+     */
+    static final String MAIN = "trap 'exit 0' TERM INT; while :; do sleep 86400 & wait $!; done";
+
+    /**
+     * Kills, with SIGKILL, the processes of session {@code $me} and the orphans (parent PID 1) whose session is
+     * neither PID 1's nor a running command's; up to five passes, as killed daemons' children are reparented in turn.
+     * A stat file is read whole and its fields taken after the last ") ", because a program's name may hold a newline
+     * or ") ". The sweeping shell and its parent are skipped.
+     */
+    static final String SWEEP = "sweep() { live=' '; for r in " + RUN_DIR + "/*.pid; do [ -s \"$r\" ] && read -r q < \"$r\""
+            + " && live=\"$live$q \"; done; pass=0; while [ $pass -lt 5 ]; do pass=$((pass+1)); doomed=''; for d in /proc/[0-9]*; do"
+            + " p=${d#/proc/}; case \" 1 $$ $PPID \" in *\" $p \"*) continue;; esac; st=$(cat \"$d/stat\" 2>/dev/null) || continue;"
+            + " st=${st##*) }; set -- $st; [ \"$1\" = Z ] && continue; [ \"$4\" = 1 ] && continue;"
+            + " if [ \"$4\" = \"$me\" ]; then doomed=\"$doomed $p\"; elif [ \"$2\" = 1 ]; then case \"$live\" in *\" $4 \"*) ;;"
+            + " *) doomed=\"$doomed $p\";; esac; fi; done; [ -n \"$doomed\" ] || break; kill -s KILL $doomed 2>/dev/null; done; }; ";
+
+    /** The memory cgroup's count of OOM kills (v1, then v2), or nothing. */
+    private static final String OOM_COUNT = "ooms() { sed -n 's/^oom_kill //p' /sys/fs/cgroup/memory/memory.oom_control"
+            + " /sys/fs/cgroup/memory.events 2>/dev/null | head -n 1; }; ";
+
+    /**
+     * Runs one command: {@code sh -c RUN sh ID DIR STDIN_BYTES OPEN_FILES FILE_SIZE PROCESSES NAME=VALUE... ARGV...}
+     * (PROCESSES 0: no nproc limit). Exit codes
+     * of its own: 125 (no run file), 126 (no such working directory); otherwise the command's. When the memory cgroup
+     * counted an OOM kill during the run it writes {@code ID.oom}. The fsize limit is set in 512-byte blocks (dash,
+     * busybox) and again in 1024-byte blocks where the shell counts those (bash), checked in /proc/self/limits.
+     */
+    static final String RUN = SWEEP + OOM_COUNT + "id=$1; d=$2; n=$3; nofile=$4; fsize=$5; nproc=$6; shift 6; me=$$;"
+            + " mkdir -p " + RUN_DIR + " 2>/dev/null; f=" + RUN_DIR + "/$id.pid; echo $$ > \"$f\" || exit 125;"
+            + " cd \"$d\" 2>/dev/null || { rm -f \"$f\"; echo \"no such working directory: $d\" >&2; exit 126; };"
+            + " ulimit -n \"$nofile\"; [ \"$nproc\" = 0 ] || ulimit -u \"$nproc\"; ulimit -f $((fsize / 512)); grep -q \"^Max file size  *$fsize \" /proc/$$/limits"
+            + " || ulimit -f $((fsize / 1024)); o=$(ooms);"
+            + " if [ \"$n\" -gt 0 ]; then head -c \"$n\" | env -i \"$@\"; else env -i \"$@\" </dev/null; fi; rc=$?;"
+            + " [ \"$(ooms)\" = \"$o\" ] || : > " + RUN_DIR + "/$id.oom; rm -f \"$f\"; sweep; exit $rc";
+
+    /**
+     * Kills the run {@code $1}: waits up to 5 s for its PID file, kills its process group and itself, then sweeps its
+     * session. Exit 0. The group is named after {@code --} for dash, and without it for busybox ash, whose built-in
+     * {@code kill} refuses {@code --} ("invalid number").
+     */
+    static final String KILL = SWEEP + "f=" + RUN_DIR + "/$1.pid; i=0; while [ ! -s \"$f\" ] && [ $i -lt 50 ]; do sleep 0.1;"
+            + " i=$((i+1)); done; me=$(cat \"$f\" 2>/dev/null) || exit 0; kill -s KILL -- \"-$me\" 2>/dev/null || kill -s KILL \"-$me\" 2>/dev/null;"
+            + " kill -s KILL \"$me\" 2>/dev/null; rm -f \"$f\"; sweep; exit 0";
+
+    /** Prints {@code oom} and removes the note when run {@code $1} saw an OOM kill. */
+    static final String OOM_NOTE = "f=" + RUN_DIR + "/$1.oom; [ -e \"$f\" ] && rm -f \"$f\" && echo oom; exit 0";
+
+    /** Kills every process outside PID 1's session and this exec's own: what stop does to running commands. */
+    static final String STOP = "for d in /proc/[0-9]*; do p=${d#/proc/}; case \" 1 $$ $PPID \" in *\" $p \"*) continue;; esac;"
+            + " st=$(cat \"$d/stat\" 2>/dev/null) || continue; st=${st##*) }; set -- $st; [ \"$4\" = 1 ] || [ \"$4\" = $$ ]"
+            + " || kill -s KILL \"$p\" 2>/dev/null; done; rm -f " + RUN_DIR + "/*.pid; exit 0";
+
+    /**
+     * Enters the directories {@code "$@"} but the last one under the workspace, refusing a symlink at each step (exit
+     * 3) and, with {@code mk} set, making the missing ones; then checks that the physical directory reached is still
+     * in the workspace (exit 3). Exit 4: a missing directory without {@code mk}.
+     */
+    private static final String ENTER = "cd " + WORKSPACE + " || exit 4; while [ $# -gt 1 ]; do [ -L \"$1\" ] && exit 3;"
+            + " if [ ! -e \"$1\" ]; then [ -n \"$mk\" ] || exit 4; mkdir \"$1\" || exit 4; fi; cd \"$1\" 2>/dev/null || exit 4;"
+            + " shift; done; case $(pwd -P) in " + WORKSPACE + "|" + WORKSPACE + "/*) ;; *) exit 3;; esac;"
+            + " [ -L \"$1\" ] && exit 3; ";
+
+    /**
+     * Writes stdin's first {@code $1} bytes to the path {@code $2...}: to a new file (noclobber, so never through a
+     * planted symlink) whose opened path is checked, then renamed over the target. Exit 3: a symlink or a way out of
+     * the workspace; 4: a directory could not be made; 5: the target is a directory; 6: the write failed.
+     */
+    static final String PUT = "n=$1; shift; mk=1; " + ENTER + "[ -d \"$1\" ] && exit 5; t=\".stagecraft-put.$$\"; set -C;"
+            + " exec 3> \"$t\" || exit 6; set +C; case $(readlink /proc/$$/fd/3) in \"$(pwd -P)/$t\") ;; *) exit 3;; esac;"
+            + " head -c \"$n\" >&3 || { rm -f \"$t\"; exit 6; }; exec 3>&-; mv -f \"$t\" \"$1\" || { rm -f \"$t\"; exit 6; }; exit 0";
+
+    /**
+     * Prints the first {@code $1} bytes of the file at the path {@code $2...}, after checking that the file it opened
+     * is the one named, inside the workspace. Exit 3: a symlink or a way out; 4: no such file; 5: not a regular file.
+     */
+    static final String GET = "m=$1; shift; mk=; " + ENTER + "[ -e \"$1\" ] || exit 4; [ -f \"$1\" ] || exit 5;"
+            + " exec 3< \"$1\" || exit 4; case $(readlink /proc/$$/fd/3) in \"$(pwd -P)/$1\") ;; *) exit 3;; esac;"
+            + " head -c \"$m\" <&3; exit 0";
+
+    /**
+     * Prints the pod's use as {@code key value} lines from its cgroups (v1, else v2) and network counters:
+     * {@code cpu-ns}, {@code memory}, {@code memory-limit}, {@code pids}, and {@code net RX TX}.
+     */
+    static final String USAGE = "g=/sys/fs/cgroup; if [ -r $g/cpuacct/cpuacct.usage ]; then echo cpu-ns $(cat $g/cpuacct/cpuacct.usage);"
+            + " echo memory $(cat $g/memory/memory.usage_in_bytes); echo memory-limit $(cat $g/memory/memory.limit_in_bytes);"
+            + " echo pids $(cat $g/pids/pids.current 2>/dev/null); else echo cpu-ns $(($(sed -n 's/^usage_usec //p' $g/cpu.stat) * 1000));"
+            + " echo memory $(cat $g/memory.current); echo memory-limit $(cat $g/memory.max); echo pids $(cat $g/pids.current); fi;"
+            + " sed -n 's/^ *eth0: *\\([0-9]*\\) *[0-9]* *[0-9]* *[0-9]* *[0-9]* *[0-9]* *[0-9]* *[0-9]* *\\([0-9]*\\).*/net \\1 \\2/p' /proc/net/dev; exit 0";
+
+    private PodScripts() {
+    }
+}
