@@ -55,7 +55,7 @@ class ITDistribution {
         try (Stream<Path> plugins = Files.list(home.resolve("plugins"))) {
             assertThat(plugins.map(p -> p.getFileName().toString()).sorted().toList())
                     .containsExactly("stagecraft-plugin-docker-0.1.0.zip", "stagecraft-plugin-gpu-0.1.0.zip",
-                            "stagecraft-plugin-kvm-0.1.0.zip", "stagecraft-plugin-lambda-0.1.0.zip",
+                            "stagecraft-plugin-kubernetes-0.1.0.zip", "stagecraft-plugin-kvm-0.1.0.zip", "stagecraft-plugin-lambda-0.1.0.zip",
                             "stagecraft-plugin-sandbox-0.1.0.zip");
         }
     }
