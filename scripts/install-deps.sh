@@ -5,6 +5,29 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# One set-up at a time on a machine: two at once (a benchmark's and a test run's) would build into and restart the
+# same things under each other. The second waits for the first, then finds everything in place. The lock is a
+# directory holding the owner's pid, not a held descriptor, which the daemons started here would inherit and keep.
+lock_dir="${STAGECRAFT_SETUP_LOCK:-/tmp/stagecraft-setup.lock}"
+if [ "${STAGECRAFT_SETUP_LOCKED:-}" != "$lock_dir" ]; then
+  waiting_said=""
+  until mkdir "$lock_dir" 2>/dev/null; do
+    holder=$(cat "$lock_dir/pid" 2>/dev/null || true)
+    if [ -n "$holder" ] && ! kill -0 "$holder" 2>/dev/null; then
+      rm -rf "$lock_dir"
+      continue
+    fi
+    if [ -z "$waiting_said" ]; then
+      echo "stagecraft setup: another set-up (pid ${holder:-?}) is running on this machine; waiting for it" >&2
+      waiting_said=1
+    fi
+    sleep 2
+  done
+  echo $$ > "$lock_dir/pid"
+  trap 'rm -rf "$lock_dir"' EXIT
+  export STAGECRAFT_SETUP_LOCKED="$lock_dir"
+fi
+
 for tool in java mvn; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "stagecraft setup: '$tool' is missing: install JDK 17 and Maven first (apt-get install openjdk-17-jdk-headless maven)" >&2
