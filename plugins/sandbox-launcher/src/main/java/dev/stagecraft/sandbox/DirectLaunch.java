@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
 final class DirectLaunch {
     static final int INFO_FD = 5;
     static final int BLOCK_FD = 6;
+    /** Where a {@link WaitingSandbox}'s shell reads its command line. */
+    static final int CONTROL_FD = 7;
     private static final Duration REPORT_WAIT = Duration.ofSeconds(10);
     private static final int INFO_LIMIT = 4096;
     private static final Pattern CHILD_PID = Pattern.compile("\"child-pid\"\\s*:\\s*(\\d+)");
@@ -61,24 +63,48 @@ final class DirectLaunch {
     /** As above; with a {@code network}, the sandbox's namespace gets it in the pause, and it ends with the command. */
     static HostProcess start(List<String> command, SeccompFilter.Programs seccomp, List<Path> cgroupProcs,
                              BwrapCommand.Rlimits rlimits, NetworkPlan network) throws IOException {
-        NativeSpawn.Spawned spawned = NativeSpawn.spawn(command, ENV, List.of(new NativeSpawn.ChildReads(),
+        return launch(command, seccomp, cgroupProcs, rlimits, network, false).process();
+    }
+
+    /** A started sandbox and, when asked for, the writing end of the pipe on its program's {@link #CONTROL_FD}. */
+    record Launched(SpawnedProcess process, PipeStreams.Out control) {
+    }
+
+    /**
+     * As {@link #start}, for a program that waits for its orders ({@link WaitingSandbox}): a pipe it reads on
+     * descriptor {@link #CONTROL_FD}, whose writing end the launcher keeps.
+     */
+    static Launched startWithControl(List<String> command, SeccompFilter.Programs seccomp, List<Path> cgroupProcs,
+                                     BwrapCommand.Rlimits rlimits) throws IOException {
+        return launch(command, seccomp, cgroupProcs, rlimits, null, true);
+    }
+
+    private static Launched launch(List<String> command, SeccompFilter.Programs seccomp, List<Path> cgroupProcs,
+                                   BwrapCommand.Rlimits rlimits, NetworkPlan network, boolean control) throws IOException {
+        List<NativeSpawn.ChildFd> fds = new java.util.ArrayList<>(List.of(new NativeSpawn.ChildReads(),
                 new NativeSpawn.ChildWrites(), new NativeSpawn.ChildWrites(), new NativeSpawn.ReadOnlyFile(seccomp.main()),
                 new NativeSpawn.ReadOnlyFile(seccomp.veto()), new NativeSpawn.ChildWrites(), new NativeSpawn.ChildReads()));
+        if (control) {
+            fds.add(new NativeSpawn.ChildReads());
+        }
+        NativeSpawn.Spawned spawned = NativeSpawn.spawn(command, ENV, fds);
         int[] ends = spawned.parentEnds();
         SpawnedProcess process = new SpawnedProcess(spawned.pid(), new PipeStreams.Out(ends[0]),
                 new PipeStreams.In(ends[1]), new PipeStreams.In(ends[2]));
+        PipeStreams.Out controlEnd = control ? new PipeStreams.Out(ends[CONTROL_FD]) : null;
+        Launched launched = new Launched(process, controlEnd);
         try (PipeStreams.In info = new PipeStreams.In(ends[INFO_FD]); PipeStreams.Out block = new PipeStreams.Out(ends[BLOCK_FD])) {
             int init = readChildPid(info);
             if (init <= 0) {
                 // bubblewrap failed before it made the sandbox: its message is on stderr, its exit code the result
-                return process;
+                return launched;
             }
             // From here on, bubblewrap failing while it makes the sandbox (its init gone at the join, or the block fd
             // closed) is its own to explain: its message is on stderr, its exit code the result.
             try {
                 join(init, cgroupProcs, rlimits);
             } catch (InitGone gone) {
-                return process;
+                return launched;
             }
             if (network != null) {
                 try {
@@ -90,7 +116,7 @@ final class DirectLaunch {
                         throw failed;
                     }
                     // the init died while bubblewrap made the sandbox (as at the join): bubblewrap explains why
-                    return process;
+                    return launched;
                 }
             }
             try {
@@ -101,9 +127,12 @@ final class DirectLaunch {
         } catch (IOException | RuntimeException e) {
             process.killTree();
             process.closeStreams();
+            if (controlEnd != null) {
+                controlEnd.close();
+            }
             throw e;
         }
-        return process;
+        return launched;
     }
 
     /** The sandbox init's host pid from bubblewrap's report, or -1 when bubblewrap ended (or hung) without one. */

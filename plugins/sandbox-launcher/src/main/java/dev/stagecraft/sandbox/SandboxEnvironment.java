@@ -26,8 +26,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One sandbox: a workspace directory, a cgroup with the limits, and one bubblewrap process tree per command.
- * Nothing runs between commands, so STOPPED only means "refuses commands until started"; the state is a
- * marker file, so a restarted provider sees it too. A command's status RUNNING is counted in memory.
+ * Nothing of a command outlives it; between commands at most the sandbox made ahead for the next one waits
+ * ({@link WaitingSandbox}: made when the environment is, taken by its first command). So STOPPED only means
+ * "refuses commands until started"; the state is a marker file, so a restarted provider sees it too. A command's status RUNNING is counted in memory.
  *
  * <p>Exit codes: bubblewrap reports a command killed by signal N as 128+N, as a shell does; such codes are
  * read as {@link Terminations} reads them for every kind: SIGNALED. A kill by the kernel's OOM
@@ -60,6 +61,8 @@ final class SandboxEnvironment implements ExecutionEnvironment {
     private final Object lifecycle = new Object();
     private final AtomicInteger running = new AtomicInteger();
     private final Set<HostProcess> processes = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicReference<WaitingSandbox> waiting =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private volatile EnvironmentStatus base;
     private volatile boolean destroyed;
     private volatile long stopGeneration;
@@ -185,6 +188,7 @@ final class SandboxEnvironment implements ExecutionEnvironment {
 
     private void killEverything() {
         stopGeneration++;
+        discardWaiting();
         for (HostProcess p : processes) {
             p.killTree();
         }
@@ -267,27 +271,9 @@ final class SandboxEnvironment implements ExecutionEnvironment {
         SandboxAdditions.Launch launch = additions.forEnvironment(labels);
         env.putAll(launch.variables());
         env.putAll(request.env());
-        BwrapCommand.Layout layout;
-        try {
-            if (limits.diskBytes() > 0) {
-                DiskVolume.ensureMounted(directory);
-            }
-            Files.createDirectories(directory.home());
-            layout = new BwrapCommand.Layout(directory.workspace(), directory.home(), SandboxEtc.ensure(stateDir), network,
-                    settings.readOnlyPaths(), launch.bwrapOptions());
-        } catch (IOException e) {
-            throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "': cannot prepare its home and /etc: "
-                    + e.getMessage(), e);
-        }
-        SeccompFilter.Programs filter;
-        try {
-            filter = SeccompFilter.ensure(stateDir, SeccompPolicy.standard());
-        } catch (IOException | LinkageError | RuntimeException e) {
-            throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "': cannot compile its seccomp filter: "
-                    + e.getMessage(), e);
-        }
+        BwrapCommand.Layout layout = layout(launch);
+        SeccompFilter.Programs filter = filter();
         BwrapCommand.Rlimits rlimits = BwrapCommand.Rlimits.of(settings, limits);
-        long tmpSize = limits.diskBytes() > 0 ? Math.min(settings.tmpSizeBytes(), limits.diskBytes()) : settings.tmpSizeBytes();
         if (network && !settings.directLaunch()) {
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "' has network, which needs the direct"
                     + " launcher (glibc 2.34 or later; providers.sandbox.launcher: auto or direct)");
@@ -305,18 +291,104 @@ final class SandboxEnvironment implements ExecutionEnvironment {
                     plan = new DirectLaunch.NetworkPlan(EgressRules.of(egress, settings.network().openCidrs(), hostAddresses,
                             UserModeNetwork.DNS, proxy == null ? 0 : proxy.port()), settings.network(), proxy != null);
                 }
-                List<String> command = BwrapCommand.direct(settings.bwrap(), layout, workingDir, tmpSize, env, request.argv());
+                List<String> command = BwrapCommand.direct(settings.bwrap(), layout, workingDir, tmpSize(), env, request.argv());
                 DirectLaunch.NetworkPlan networkPlan = plan;
-                starter = () -> DirectLaunch.start(command, filter, cgroup.procsFiles(), rlimits, networkPlan);
+                BubblewrapProcess.Starter fresh = () -> DirectLaunch.start(command, filter, cgroup.procsFiles(), rlimits, networkPlan);
+                starter = firstFromWaiting(workingDir, env, request.argv(), fresh);
             } else {
                 starter = BubblewrapProcess.jdk(BwrapCommand.build(settings.bwrap(), cgroup.procsFiles(), filter, rlimits,
-                        layout, workingDir, tmpSize, env, request.argv()));
+                        layout, workingDir, tmpSize(), env, request.argv()));
             }
             return runAndClassify(starter, request, listener, generation);
         } finally {
             if (proxy != null) {
                 proxy.close();
             }
+        }
+    }
+
+    private long tmpSize() {
+        return limits.diskBytes() > 0 ? Math.min(settings.tmpSizeBytes(), limits.diskBytes()) : settings.tmpSizeBytes();
+    }
+
+    private BwrapCommand.Layout layout(SandboxAdditions.Launch launch) {
+        try {
+            if (limits.diskBytes() > 0) {
+                DiskVolume.ensureMounted(directory);
+            }
+            Files.createDirectories(directory.home());
+            return new BwrapCommand.Layout(directory.workspace(), directory.home(), SandboxEtc.ensure(stateDir), network,
+                    settings.readOnlyPaths(), launch.bwrapOptions());
+        } catch (IOException e) {
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "': cannot prepare its home and /etc: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private SeccompFilter.Programs filter() {
+        try {
+            return SeccompFilter.ensure(stateDir, SeccompPolicy.standard());
+        } catch (IOException | LinkageError | RuntimeException e) {
+            throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "': cannot compile its seccomp filter: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    // ---- a sandbox made ahead of the first command -------------------------------------------------------
+
+    /**
+     * Makes the sandbox of the first command now ({@link WaitingSandbox}), so that command pays only its program's
+     * start. Only without network (a networked command's network and proxy are its own) and with the direct
+     * launcher; where it cannot be made, the first command starts the ordinary way and says why.
+     */
+    void prepareFirstCommand() {
+        if (!settings.prespawn() || network || !settings.directLaunch()) {
+            return;
+        }
+        synchronized (lifecycle) {
+            if (destroyedOrGone() || base != EnvironmentStatus.READY || waiting.get() != null) {
+                return;
+            }
+            try {
+                ensureCgroup();
+                List<String> command = BwrapCommand.direct(settings.bwrap(), layout(additions.forEnvironment(labels)), "",
+                        tmpSize(), Map.of(), WaitingSandbox.program());
+                waiting.set(WaitingSandbox.start(command, filter(), cgroup.procsFiles(), BwrapCommand.Rlimits.of(settings, limits)));
+            } catch (IOException | RuntimeException e) {
+                // the first command starts its sandbox itself, and reports what fails there
+            }
+        }
+    }
+
+    /** A start that takes the waiting sandbox once, when there is one and the command fits its line. */
+    private BubblewrapProcess.Starter firstFromWaiting(String workingDir, Map<String, String> env, List<String> argv,
+                                                       BubblewrapProcess.Starter fresh) {
+        WaitingSandbox ready = waiting.getAndSet(null);
+        if (ready == null) {
+            return fresh;
+        }
+        java.util.Optional<String> line = WaitingSandbox.commandLine(
+                workingDir.isEmpty() ? BwrapCommand.WORKSPACE : BwrapCommand.WORKSPACE + "/" + workingDir, env, argv);
+        if (line.isEmpty()) {
+            ready.discard();
+            return fresh;
+        }
+        java.util.concurrent.atomic.AtomicBoolean taken = new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            if (!taken.getAndSet(true)) {
+                java.util.Optional<HostProcess> released = ready.release(line.get());
+                if (released.isPresent()) {
+                    return released.get();
+                }
+            }
+            return fresh.start();
+        };
+    }
+
+    private void discardWaiting() {
+        WaitingSandbox ready = waiting.getAndSet(null);
+        if (ready != null) {
+            ready.discard();
         }
     }
 
@@ -363,6 +435,11 @@ final class SandboxEnvironment implements ExecutionEnvironment {
         if (ended.code() == BwrapCommand.JOIN_FAILED && ended.stderrHead().contains(BwrapCommand.JOIN_MARKER)) {
             throw new StagecraftException(ErrorCode.EXEC_FAILED, "sandbox '" + id + "' could not join its cgroup: "
                     + ended.stderrHead().trim());
+        }
+        java.util.Optional<String> shellNotExecuted = WaitingSandbox.notExecuted(ended.code(), ended.stderrHead());
+        if (shellNotExecuted.isPresent()) {
+            return new ExecResult(ended.code(), stdout, stderr, ended.took(), Termination.EXITED, ended.truncated(),
+                    shellNotExecuted.get());
         }
         int notExecuted = BwrapCommand.execFailureCode(ended.code(), ended.stderrHead());
         if (notExecuted > 0) {

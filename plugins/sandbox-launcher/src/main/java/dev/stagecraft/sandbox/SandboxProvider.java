@@ -191,6 +191,7 @@ public class SandboxProvider implements EnvironmentProvider {
                 requirement.network(), requirement.egress(), cgroup, spares, s, stateDir, false, () -> known.remove(spec.id()))
                 .as(kind, additions);
         known.put(spec.id(), env);
+        env.prepareFirstCommand();
         return env;
     }
 

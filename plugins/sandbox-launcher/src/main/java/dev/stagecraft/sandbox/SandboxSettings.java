@@ -26,11 +26,13 @@ import java.time.Duration;
  * @param launcher            how bubblewrap is started: {@code direct} ({@link DirectLaunch}), {@code shell} (behind
  *                            the wrapper shell of {@link BwrapCommand#build}) or {@code auto} (direct where the C
  *                            library allows it); resolved to one of the first two when the provider starts
+ * @param prespawn            whether a sandbox without network is made ahead of its first command
+ *                            ({@link WaitingSandbox}), with the direct launcher only
  */
 record SandboxSettings(String bwrap, long memoryBytes, double cpus, long pids, long tmpSizeBytes, String path,
                        Path cgroupRoot, String cgroupParent, Duration startupEstimate, int executionEfficiency,
                        double costPerHour, long openFiles, long fileSizeBytes, Duration cpuTime,
-                       String launcher, Network network, java.util.List<Path> readOnlyPaths) {
+                       String launcher, Network network, java.util.List<Path> readOnlyPaths, boolean prespawn) {
     static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
     static final long DEFAULT_OPEN_FILES = 1024;
     static final long DEFAULT_FILE_SIZE = 1L << 30;
@@ -42,19 +44,19 @@ record SandboxSettings(String bwrap, long memoryBytes, double cpus, long pids, l
     SandboxSettings withBwrap(String path) {
         return new SandboxSettings(path, memoryBytes, cpus, pids, tmpSizeBytes, this.path, cgroupRoot, cgroupParent,
                 startupEstimate, executionEfficiency, costPerHour, openFiles, fileSizeBytes, cpuTime, launcher, network,
-                readOnlyPaths);
+                readOnlyPaths, prespawn);
     }
 
     SandboxSettings withNetwork(Network resolved) {
         return new SandboxSettings(bwrap, memoryBytes, cpus, pids, tmpSizeBytes, path, cgroupRoot, cgroupParent,
                 startupEstimate, executionEfficiency, costPerHour, openFiles, fileSizeBytes, cpuTime, launcher, resolved,
-                readOnlyPaths);
+                readOnlyPaths, prespawn);
     }
 
     SandboxSettings withLauncher(String resolved) {
         return new SandboxSettings(bwrap, memoryBytes, cpus, pids, tmpSizeBytes, path, cgroupRoot, cgroupParent,
                 startupEstimate, executionEfficiency, costPerHour, openFiles, fileSizeBytes, cpuTime, resolved, network,
-                readOnlyPaths);
+                readOnlyPaths, prespawn);
     }
 
     /**
@@ -121,6 +123,6 @@ record SandboxSettings(String bwrap, long memoryBytes, double cpus, long pids, l
                 tmp, s.string("path", DEFAULT_PATH), Path.of(s.string("cgroup-root", "/sys/fs/cgroup")), parent,
                 startup, (int) s.integer("execution-efficiency", 6, 0, 10), cost,
                 s.integer("open-files", DEFAULT_OPEN_FILES, 16, 1_048_576), fileSize, cpuTime, launcher, network,
-                ReadOnlyPaths.from(s));
+                ReadOnlyPaths.from(s), s.bool("prespawn", true));
     }
 }

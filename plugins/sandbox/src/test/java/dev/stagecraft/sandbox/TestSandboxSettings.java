@@ -30,7 +30,7 @@ class TestSandboxSettings {
         assertThat(s).isEqualTo(new SandboxSettings("bwrap", 512L << 20, 1.0, 256, 64L << 20,
                 "/usr/local/bin:/usr/bin:/bin", Path.of("/sys/fs/cgroup"), "stagecraft", Duration.ofMillis(1500), 6, 0,
                 1024, 1L << 30, Duration.ZERO, "auto",
-                new SandboxSettings.Network("slirp4netns", "nsenter", "nft", List.of()), List.of()));
+                new SandboxSettings.Network("slirp4netns", "nsenter", "nft", List.of()), List.of(), true));
     }
 
     @Test
@@ -43,11 +43,12 @@ class TestSandboxSettings {
                 Map.entry("cost-per-hour", "0.25"), Map.entry("open-files", 256), Map.entry("file-size", "100m"),
                 Map.entry("cpu-time", "90s"), Map.entry("launcher", "shell"), Map.entry("slirp4netns", "/opt/slirp"),
                 Map.entry("nsenter", "/opt/nsenter"), Map.entry("nft", "/opt/nft"),
-                Map.entry("open-cidrs", List.of("10.1.0.0/16", "fd12::/16")), Map.entry("read-only-paths", List.of("/usr/share")))));
+                Map.entry("open-cidrs", List.of("10.1.0.0/16", "fd12::/16")), Map.entry("read-only-paths", List.of("/usr/share")),
+                Map.entry("prespawn", false))));
         assertThat(s).isEqualTo(new SandboxSettings("/opt/bwrap", 1L << 30, 0.5, 100, 16L << 20, "/usr/bin",
                 Path.of("/cg"), "sc/envs", Duration.ofMillis(50), 7, 0.25, 256, 100L << 20, Duration.ofSeconds(90), "shell",
                 new SandboxSettings.Network("/opt/slirp", "/opt/nsenter", "/opt/nft",
-                        List.of(Cidr.parse("10.1.0.0/16"), Cidr.parse("fd12::/16"))), List.of(Path.of("/usr/share"))));
+                        List.of(Cidr.parse("10.1.0.0/16"), Cidr.parse("fd12::/16"))), List.of(Path.of("/usr/share")), false));
     }
 
     @Test
