@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks: the sandbox provider against bare bubblewrap and fork/exec, in one run on this machine.
-# Arguments go to BenchMain: [sandbox|docker|kvm|front|front-medium|all] [iterations] [seconds-per-iteration] [threads]
+# Arguments go to BenchMain: [sandbox|docker|kvm|kubernetes|front|front-medium|all] [iterations] [seconds-per-iteration] [threads]
 # (default sandbox 5 2 4), or load [waves] [concurrent] (default 4 500), or soak [runs] [clients] (default 10000 2).
 # Builds in the reactor (package, no install), so the classpath is this checkout's own modules.
 set -euo pipefail

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * Runs one provider's benchmarks (or all) in one session and prints medians and ratios against the bare
- * tools measured in the same run. Arguments: {@code [sandbox|docker|kvm|front|front-medium|all] [iterations]
+ * tools measured in the same run. Arguments: {@code [sandbox|docker|kvm|kubernetes|front|front-medium|all] [iterations]
  * [seconds-per-iteration] [threads]} (default sandbox 5 2 4); {@code load [waves] [concurrent]} (default 4 500) and
  * {@code soak [runs] [clients]} (default 10000 2) drive a server instead.
  */
@@ -61,10 +61,12 @@ public final class BenchMain {
                 return new KvmSuite(iterations, seconds, threads);
             case "front":
                 return new FrontSuite(iterations, seconds, threads, true);
+            case "kubernetes":
+                return new KubernetesSuite(iterations, seconds, threads);
             case "front-medium":
                 return new FrontSuite(iterations, seconds, threads, false);
             default:
-                System.err.println("stagecraft bench: unknown suite '" + name + "' (expected sandbox, docker, kvm, front, front-medium, load, soak or all)");
+                System.err.println("stagecraft bench: unknown suite '" + name + "' (expected sandbox, docker, kvm, kubernetes, front, front-medium, load, soak or all)");
                 System.exit(2);
                 return null;
         }

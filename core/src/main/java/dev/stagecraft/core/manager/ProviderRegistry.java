@@ -23,7 +23,8 @@ import java.util.Optional;
 /**
  * The installed providers, each initialized once with its configuration section and state folder. A provider
  * whose initialization fails stays listed as unavailable with the reason, so {@code doctor} can show it.
- * Probe results are cached for {@link #PROBE_CACHE} so selection does not re-probe on every acquire.
+ * Probe results are cached for {@link #PROBE_CACHE} so selection does not re-probe on every acquire, and renewed
+ * in the background after that while they say available ({@link #health}).
  */
 public final class ProviderRegistry implements AutoCloseable {
     static final Duration PROBE_CACHE = Duration.ofSeconds(10);
@@ -37,6 +38,7 @@ public final class ProviderRegistry implements AutoCloseable {
         private final String initProblem;
         private volatile ProviderHealth health;
         private volatile Instant probedAt = Instant.MIN;
+        private final java.util.concurrent.atomic.AtomicBoolean renewing = new java.util.concurrent.atomic.AtomicBoolean();
 
         Entry(ContextBoundProvider provider, String initProblem) {
             this.provider = provider;
@@ -89,22 +91,45 @@ public final class ProviderRegistry implements AutoCloseable {
         return List.copyOf(entries.values());
     }
 
-    /** The provider's health, probing again when the cached result is older than the cache time. */
+    /**
+     * The provider's health. {@code fresh}, or nothing known yet, or an unavailable answer past the cache time:
+     * probes now. An available answer past the cache time is returned as it is while one probe renews it in the
+     * background, so that a selection (a warm pool hit too) never waits on a probe that only confirms it.
+     */
     public ProviderHealth health(Entry entry, boolean fresh) {
         if (entry.initProblem != null) {
             return ProviderHealth.unavailable(entry.initProblem, List.of("fix providers." + entry.provider.kind()
                     + " in the configuration"), Map.of());
         }
-        Instant now = clock.instant();
-        if (fresh || entry.health == null || entry.probedAt.plus(PROBE_CACHE).isBefore(now)) {
-            try {
-                entry.health = entry.provider.probe();
-            } catch (RuntimeException | LinkageError e) {
-                entry.health = ProviderHealth.unavailable("probe failed: " + e, List.of(), Map.of());
-            }
-            entry.probedAt = now;
+        ProviderHealth known = entry.health;
+        boolean stale = entry.probedAt.plus(PROBE_CACHE).isBefore(clock.instant());
+        if (fresh || known == null || (stale && !known.available())) {
+            return probe(entry);
         }
-        return entry.health;
+        if (stale && entry.renewing.compareAndSet(false, true)) {
+            Thread renewal = new Thread(() -> {
+                try {
+                    probe(entry);
+                } finally {
+                    entry.renewing.set(false);
+                }
+            }, "stagecraft-probe-" + entry.provider.kind());
+            renewal.setDaemon(true);
+            renewal.start();
+        }
+        return known;
+    }
+
+    private ProviderHealth probe(Entry entry) {
+        ProviderHealth health;
+        try {
+            health = entry.provider.probe();
+        } catch (RuntimeException | LinkageError e) {
+            health = ProviderHealth.unavailable("probe failed: " + e, List.of(), Map.of());
+        }
+        entry.health = health;
+        entry.probedAt = clock.instant();
+        return health;
     }
 
     /**

@@ -54,7 +54,9 @@ class TestSandboxCleanup {
         try {
             var running = java.util.concurrent.CompletableFuture.supplyAsync(
                     () -> env.execute(ExecRequest.builder("sleep", "300").timeout(Duration.ofMinutes(5)).build()));
-            Deadline.await(Duration.ofSeconds(10), "the command runs", () -> !env.cgroup().pids().isEmpty());
+            // the cgroup holds the sandbox made ahead from the start: wait for the command itself
+            Deadline.await(Duration.ofSeconds(10), "the command runs", () -> env.cgroup().pids().stream()
+                    .anyMatch(pid -> ProcessHandle.of(pid).flatMap(h -> h.info().command()).orElse("").endsWith("/sleep")));
             env.stop();
             ExecResult result = running.get(20, java.util.concurrent.TimeUnit.SECONDS);
             assertThat(result.termination()).isEqualTo(Termination.ENVIRONMENT_STOPPED);
