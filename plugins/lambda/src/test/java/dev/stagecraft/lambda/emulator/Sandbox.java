@@ -14,7 +14,10 @@ import java.util.stream.Stream;
  * EphemeralStorage size, its own pid, IPC and UTS namespaces, an unprivileged uid as Lambda's sbx_user, no further
  * user namespace, a read-only /dev (Lambda has no /dev/shm), at most 1024 open files (Lambda's quota), and no
  * variable but Lambda's. The network is the host's: the runtime reaches the Runtime API on loopback, as a function
- * reaches it on its own link. Memory and processes are held by the cgroup the command enters ({@link InstanceCgroup}).
+ * reaches it on its own link. Memory and processes are held by the cgroup the command enters ({@link InstanceCgroup});
+ * the process limit is also RLIMIT_NPROC, as Lambda's {@code ulimit -u} shows its quota, so the bootstrap reads it where
+ * it reads it on Lambda. The kernel does not hold that one here (uid 993 is root outside the user namespace): the
+ * cgroup does.
  */
 final class Sandbox {
     static final Path BWRAP = Path.of("/usr/bin/bwrap");
@@ -31,8 +34,9 @@ final class Sandbox {
         return Files.isExecutable(BWRAP) && Files.isExecutable(PRLIMIT);
     }
 
-    static List<String> command(Path code, long tmpBytes, Map<String, String> env, String entry) {
-        List<String> args = new ArrayList<>(List.of(PRLIMIT.toString(), "--nofile=" + OPEN_FILES + ":" + OPEN_FILES, "--",
+    static List<String> command(Path code, long tmpBytes, int processes, Map<String, String> env, String entry) {
+        List<String> args = new ArrayList<>(List.of(PRLIMIT.toString(), "--nofile=" + OPEN_FILES + ":" + OPEN_FILES,
+                "--nproc=" + processes + ":" + processes, "--",
                 BWRAP.toString(), "--die-with-parent", "--unshare-user", "--uid", "993", "--gid", "990", "--disable-userns",
                 "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                 "--ro-bind", "/usr", "/usr"));
