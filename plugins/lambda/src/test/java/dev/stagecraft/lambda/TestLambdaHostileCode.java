@@ -34,15 +34,15 @@ class TestLambdaHostileCode extends HostileContract {
     }
 
     /**
-     * More than the kit asks (it accepts a timeout): the bootstrap's watcher ends a fork bomb that holds the process
-     * limit as a limit kill, long before the command's timeout, and every process of it is gone. The bomb is bash's,
-     * as {@code sh} is on provided.al2023: a bash whose fork is refused waits and tries again, so the bomb holds the
-     * limit (dash's processes exit instead, and its bomb can die out within milliseconds, between two counts).
+     * More than the kit asks (it accepts a timeout): the bootstrap's watcher ends a fork bomb at the process limit as a
+     * limit kill, long before the command's timeout, and every process of it is gone. The emulator's sh is bash, as
+     * provided.al2023's: a bash whose fork is refused waits and tries again, so its bomb holds the limit (dash's
+     * processes exit instead, and its bomb can die out within milliseconds, between two of the watcher's counts).
      */
     @Test
     void forkBombIsKilledAtTheProcessLimit() {
         create();
-        ExecResult result = sh(Duration.ofSeconds(60), "exec bash -c \"$1\"", ": hostile-bomb; f() { f | f & }; f; sleep 100");
+        ExecResult result = sh(Duration.ofSeconds(60), ": hostile-bomb; f() { f | f & }; f; sleep 100");
         assertThat(result.termination()).as(result.detail()).isEqualTo(Termination.LIMIT_KILLED);
         assertThat(result.detail()).isEqualTo("failed: process limit " + pidsLimit() + " reached; its processes held the"
                 + " limit and were killed");
@@ -109,8 +109,8 @@ class TestLambdaHostileCode extends HostileContract {
 
     /**
      * The bootstrap reads the process limit (RLIMIT_NPROC, 64 here) and reports a command that reached it: one its
-     * watcher saw there and killed, or one that failed with its processes still there (the flood's shell exits at the
-     * first refused fork, its sleeps left).
+     * watcher saw there and killed (the flood's bash waits at the refused fork and tries again), or one that failed
+     * with its processes still there.
      */
     @Override
     protected boolean pidsLimitHitsAreReported() {

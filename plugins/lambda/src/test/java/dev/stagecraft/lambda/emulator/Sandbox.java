@@ -10,7 +10,7 @@ import java.util.stream.Stream;
 
 /**
  * The bubblewrap command line of one execution environment: the host's /usr read-only (what provided.al2023's
- * userland stands in for), the function's code read-only at /var/task, a fresh /tmp of its own of the function's
+ * userland stands in for, with bash as /bin/sh as there), the function's code read-only at /var/task, a fresh /tmp of its own of the function's
  * EphemeralStorage size, its own pid, IPC and UTS namespaces, an unprivileged uid as Lambda's sbx_user, no further
  * user namespace, a read-only /dev (Lambda has no /dev/shm), at most 1024 open files (Lambda's quota), and no
  * variable but Lambda's. The network is the host's: the runtime reaches the Runtime API on loopback, as a function
@@ -52,6 +52,7 @@ final class Sandbox {
                 throw new IllegalStateException("cannot read " + top, e);
             }
         }
+        args.addAll(shellIsBash());
         for (String etc : etcPaths()) {
             args.addAll(List.of("--ro-bind-try", etc, etc));
         }
@@ -61,6 +62,21 @@ final class Sandbox {
         env.forEach((name, value) -> args.addAll(List.of("--setenv", name, value)));
         args.add(entry);
         return args;
+    }
+
+    /**
+     * bash bound over what the host's /bin/sh is (dash on Debian, which is then bash too), so that /bin/sh is bash, as on
+     * provided.al2023: the bootstrap and every {@code sh -c} run in the shell they run in on Lambda. Nothing where the
+     * host has no bash.
+     */
+    private static List<String> shellIsBash() {
+        Path bash = Path.of("/usr/bin/bash");
+        try {
+            return Files.isExecutable(bash) ? List.of("--ro-bind", bash.toString(), Path.of("/bin/sh").toRealPath().toString())
+                    : List.of();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot resolve /bin/sh", e);
+        }
     }
 
     /** The /etc entries programs of /usr read: the dynamic loader's cache, alternatives' links, the JDK's configuration. */
