@@ -166,6 +166,11 @@ final class LambdaEnvironment implements ExecutionEnvironment {
             return outcome.detail().isEmpty() ? result
                     : result.withNote("the function timeout " + functionTimeout.toSeconds() + "s came first");
         }
+        if (outcome.processLimitKilled()) {
+            return new ExecResult(outcome.exitCode(), outcome.stdout(), outcome.stderr(), took, Termination.LIMIT_KILLED,
+                    outcome.truncated(), Terminations.processLimit(Long.parseLong(outcome.detail().trim()))
+                    + "; its processes held the limit and were killed");
+        }
         if (outcome.memoryKilled()) {
             return new ExecResult(outcome.exitCode(), outcome.stdout(), outcome.stderr(), took, Termination.LIMIT_KILLED,
                     outcome.truncated(), Terminations.memoryLimit(memoryBytes));

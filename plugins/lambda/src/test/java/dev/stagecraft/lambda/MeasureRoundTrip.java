@@ -18,14 +18,16 @@ import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 
 /**
- * A measurement, not part of the suite (its name is no Test*): run it with
- * {@code mvn -o -pl plugins/provider-tck,plugins/lambda verify -Dtest=MeasureRoundTrip -Dsurefire.failIfNoSpecifiedTests=false}.
- * Against the emulator, in one run: a command's round trip through the provider against a bare SDK {@code Invoke} of
- * the same function with the same event (alternating, after a warm-up), and the provider's create against a bare
- * {@code CreateFunction} and the SDK's waiter for Active. It prints medians and the ratios.
+ * A measurement, not part of the suite (its name is no Test*): {@code scripts/bench.sh lambda [rounds] [creates]} runs it
+ * (through Maven: the emulator is the plugin's test classes). Against the emulator, in one run: a command's round trip
+ * through the provider against a bare SDK {@code Invoke} of the same function with the same event (alternating, after
+ * a warm-up), and the provider's create against a bare {@code CreateFunction} and the SDK's waiter for Active. It
+ * prints medians and the ratios. The system properties {@code lambda.rounds} (40) and {@code lambda.creates} (5) set
+ * how many of each.
  */
 class MeasureRoundTrip {
-    private static final int ROUNDS = 40;
+    private static final int ROUNDS = Integer.getInteger("lambda.rounds", 40);
+    private static final int CREATES = Integer.getInteger("lambda.creates", 5);
 
     @TempDir
     Path stateDir;
@@ -59,7 +61,7 @@ class MeasureRoundTrip {
 
             List<Long> creates = new ArrayList<>();
             List<Long> bareCreates = new ArrayList<>();
-            for (int i = 0; i < 5; i++) {
+            for (int i = 0; i < CREATES; i++) {
                 long t = System.nanoTime();
                 provider.create(LambdaFixtures.spec(EnvironmentRequirement.builder().build())).destroy();
                 creates.add(System.nanoTime() - t);
@@ -78,8 +80,8 @@ class MeasureRoundTrip {
                     ROUNDS, p, b, p / b);
             double c = median(creates.stream().mapToLong(Long::longValue).toArray());
             double bc = median(bareCreates.stream().mapToLong(Long::longValue).toArray());
-            System.out.printf("lambda create+destroy (median of 5): provider %.0f ms, bare CreateFunction + waiter + Delete %.0f ms,"
-                    + " %.2fx%n", c, bc, c / bc);
+            System.out.printf("lambda create+destroy (median of %d): provider %.0f ms, bare CreateFunction + waiter + Delete"
+                    + " %.0f ms, %.2fx%n", CREATES, c, bc, c / bc);
         }
     }
 

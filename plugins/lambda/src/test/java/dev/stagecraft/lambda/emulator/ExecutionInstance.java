@@ -91,7 +91,7 @@ final class ExecutionInstance implements AutoCloseable {
         EmulatedFunction.Config config = function.config();
         InstanceCgroup cgroup = InstanceCgroup.create(cgroupName(dir), (long) config.memoryMb() << 20, processes);
         List<String> command = cgroup.enterAndExec(Sandbox.command(function.codeDirectory(),
-                (long) config.ephemeralMb() << 20, env, "/var/task/bootstrap"));
+                (long) config.ephemeralMb() << 20, processes, env, "/var/task/bootstrap"));
         Process process;
         try {
             process = launcher.submit(() -> {

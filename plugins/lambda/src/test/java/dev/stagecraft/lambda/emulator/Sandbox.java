@@ -10,11 +10,14 @@ import java.util.stream.Stream;
 
 /**
  * The bubblewrap command line of one execution environment: the host's /usr read-only (what provided.al2023's
- * userland stands in for), the function's code read-only at /var/task, a fresh /tmp of its own of the function's
+ * userland stands in for, with bash as /bin/sh as there), the function's code read-only at /var/task, a fresh /tmp of its own of the function's
  * EphemeralStorage size, its own pid, IPC and UTS namespaces, an unprivileged uid as Lambda's sbx_user, no further
  * user namespace, a read-only /dev (Lambda has no /dev/shm), at most 1024 open files (Lambda's quota), and no
  * variable but Lambda's. The network is the host's: the runtime reaches the Runtime API on loopback, as a function
- * reaches it on its own link. Memory and processes are held by the cgroup the command enters ({@link InstanceCgroup}).
+ * reaches it on its own link. Memory and processes are held by the cgroup the command enters ({@link InstanceCgroup});
+ * the process limit is also RLIMIT_NPROC, as Lambda's {@code ulimit -u} shows its quota, so the bootstrap reads it where
+ * it reads it on Lambda. The kernel does not hold that one here (uid 993 is root outside the user namespace): the
+ * cgroup does.
  */
 final class Sandbox {
     static final Path BWRAP = Path.of("/usr/bin/bwrap");
@@ -31,8 +34,9 @@ final class Sandbox {
         return Files.isExecutable(BWRAP) && Files.isExecutable(PRLIMIT);
     }
 
-    static List<String> command(Path code, long tmpBytes, Map<String, String> env, String entry) {
-        List<String> args = new ArrayList<>(List.of(PRLIMIT.toString(), "--nofile=" + OPEN_FILES + ":" + OPEN_FILES, "--",
+    static List<String> command(Path code, long tmpBytes, int processes, Map<String, String> env, String entry) {
+        List<String> args = new ArrayList<>(List.of(PRLIMIT.toString(), "--nofile=" + OPEN_FILES + ":" + OPEN_FILES,
+                "--nproc=" + processes + ":" + processes, "--",
                 BWRAP.toString(), "--die-with-parent", "--unshare-user", "--uid", "993", "--gid", "990", "--disable-userns",
                 "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                 "--ro-bind", "/usr", "/usr"));
@@ -48,6 +52,7 @@ final class Sandbox {
                 throw new IllegalStateException("cannot read " + top, e);
             }
         }
+        args.addAll(shellIsBash());
         for (String etc : etcPaths()) {
             args.addAll(List.of("--ro-bind-try", etc, etc));
         }
@@ -57,6 +62,21 @@ final class Sandbox {
         env.forEach((name, value) -> args.addAll(List.of("--setenv", name, value)));
         args.add(entry);
         return args;
+    }
+
+    /**
+     * bash bound over what the host's /bin/sh is (dash on Debian, which is then bash too), so that /bin/sh is bash, as on
+     * provided.al2023: the bootstrap and every {@code sh -c} run in the shell they run in on Lambda. Nothing where the
+     * host has no bash.
+     */
+    private static List<String> shellIsBash() {
+        Path bash = Path.of("/usr/bin/bash");
+        try {
+            return Files.isExecutable(bash) ? List.of("--ro-bind", bash.toString(), Path.of("/bin/sh").toRealPath().toString())
+                    : List.of();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot resolve /bin/sh", e);
+        }
     }
 
     /** The /etc entries programs of /usr read: the dynamic loader's cache, alternatives' links, the JDK's configuration. */
