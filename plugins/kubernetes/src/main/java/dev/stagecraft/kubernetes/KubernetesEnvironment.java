@@ -27,9 +27,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * One environment: a pod (see {@link PodManifest}), reached through the exec API ({@link PodExec}) with the scripts of
  * {@link PodScripts}. Its state lives on the cluster: the pod's phase, and a {@value #STOPPED} annotation that
- * {@link #stop()} sets (and a timeout's kill that had to kill every process inside). Kubernetes cannot pause a pod, and deleting it would lose the emptyDir workspace, so a stopped
- * environment keeps its pod (and the CPU and memory it reserved) with every command killed; {@link #start()} clears the
- * mark.
+ * {@link #stop()} sets (and a timeout's kill that had to kill every process inside). Kubernetes cannot pause a pod,
+ * and deleting it would lose the emptyDir workspace, so a stopped environment keeps its pod (and the CPU and memory it
+ * reserved) with every command killed; {@link #start()} clears the mark. A pod made by an older provider, without the
+ * run files' tmpfs, refuses commands (see {@link PodDiscovery}).
  */
 final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnvironment {
     static final String STOPPED = Labels.PREFIX + "stopped";
@@ -47,6 +48,7 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
     private final PodExec exec;
     private final PodRemoval removal;
     private final long memoryLimit;
+    private final boolean hasRunDir;
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicLong stopGeneration = new AtomicLong();
     private volatile boolean stopped;
@@ -54,7 +56,7 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
     private volatile long[] lastCpuSample;
 
     KubernetesEnvironment(String id, Labels labels, IsolationLevel isolation, KubernetesClient client, KubernetesSettings settings,
-                          long memoryLimit, boolean stopped, ExecutorService workers, PodRemoval removal) {
+                          long memoryLimit, boolean stopped, boolean hasRunDir, ExecutorService workers, PodRemoval removal) {
         this.id = id;
         this.labels = labels;
         this.isolation = isolation;
@@ -63,6 +65,7 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         this.pod = PodLabels.objectName(id);
         this.memoryLimit = memoryLimit;
         this.stopped = stopped;
+        this.hasRunDir = hasRunDir;
         this.removal = removal;
         this.exec = new PodExec(client, settings.namespace(), pod, id, workers);
     }
@@ -186,6 +189,11 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         requireNotDestroyed();
         if (stopped) {
             throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "environment '" + id + "' is stopped; start it first");
+        }
+        if (!hasRunDir) {
+            throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "environment '" + id + "' cannot run commands: its pod "
+                    + settings.namespace() + "/" + pod + " was made by an older provider, without " + PodScripts.RUN_DIR
+                    + " for the run files; copy its files out, destroy it and create a new one");
         }
         String workdir = PodScripts.WORKSPACE + request.workingDir().map(d -> "/" + WorkspacePath.of(d).relative()).orElse("");
         String runId = UUID.randomUUID().toString();

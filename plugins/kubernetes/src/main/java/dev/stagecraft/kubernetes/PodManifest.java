@@ -102,6 +102,16 @@ final class PodManifest {
         return new EmptyDirVolumeSourceBuilder().withMedium("Memory").withSizeLimit(new Quantity(Long.toString(bytes))).build();
     }
 
+    /**
+     * Whether {@code pod} has the run files' own tmpfs at {@link PodScripts#RUN_DIR}; pods made before it (their run
+     * files were in /tmp) cannot run the current {@link PodScripts}.
+     */
+    static boolean hasRunDir(Pod pod) {
+        return pod.getSpec().getContainers().stream().filter(c -> c.getVolumeMounts() != null)
+                .flatMap(c -> c.getVolumeMounts().stream())
+                .anyMatch(m -> PodScripts.RUN_DIR.equals(m.getMountPath()));
+    }
+
     static NetworkPolicy networkPolicy(EnvironmentSpec spec, String namespace) {
         List<NetworkPolicyPeer> egress = new ArrayList<>();
         if (spec.requirement().network()) {

@@ -42,8 +42,11 @@ class TestKubernetesHostileCode extends HostileContract {
     }
 
     /**
-     * The nproc limit counts the bomb's dying processes (and zombies not yet reaped by the pod's PID 1) for a while after
-     * the kill, so the battery's next look inside may fail to fork for some seconds: the battery then retries.
+     * True: when a timeout's kill cannot sweep what a command left within five passes (a bomb refilling the slots the
+     * kill frees), the provider kills every process in the pod ({@code kill -KILL -1}, one step of the kernel) and
+     * marks the environment stopped ({@code PodScripts.KILL_EVERYTHING}). On the test cluster the group kill and the
+     * sweep have ended the bomb every time so far, and the environment stayed READY. The hook also lets the battery's
+     * looks inside fail while the bomb dies.
      */
     @Override
     protected boolean forkBombMayStopTheEnvironment() {
