@@ -51,14 +51,17 @@ final class PodScripts {
      * (PROCESSES 0: no nproc limit). Exit codes
      * of its own: 125 (no run file), 126 (no such working directory); otherwise the command's. When the memory cgroup
      * counted an OOM kill during the run it writes {@code ID.oom}. The fsize limit is set in 512-byte blocks (dash,
-     * busybox) and again in 1024-byte blocks where the shell counts those (bash), checked in /proc/self/limits.
+     * busybox) and again in 1024-byte blocks where the shell counts those (bash), checked in /proc/self/limits. The
+     * nproc limit is set in a subshell for the command alone: the kernel counts it per uid, so the wrapper's own forks
+     * after the command (the OOM check, the sweep) must not be held by it while the command's processes fill every slot.
      */
-    static final String RUN = SWEEP + OOM_COUNT + "id=$1; d=$2; n=$3; nofile=$4; fsize=$5; nproc=$6; shift 6; me=$$;"
+    static final String RUN = SWEEP + OOM_COUNT + "limited() { [ \"$nproc\" = 0 ] || ulimit -u \"$nproc\"; exec env -i \"$@\"; };"
+            + " id=$1; d=$2; n=$3; nofile=$4; fsize=$5; nproc=$6; shift 6; me=$$;"
             + " f=" + RUN_DIR + "/$id.pid; echo $$ > \"$f\" || exit 125;"
             + " cd \"$d\" 2>/dev/null || { rm -f \"$f\"; echo \"no such working directory: $d\" >&2; exit 126; };"
-            + " ulimit -n \"$nofile\"; [ \"$nproc\" = 0 ] || ulimit -u \"$nproc\"; ulimit -f $((fsize / 512)); grep -q \"^Max file size  *$fsize \" /proc/$$/limits"
+            + " ulimit -n \"$nofile\"; ulimit -f $((fsize / 512)); grep -q \"^Max file size  *$fsize \" /proc/$$/limits"
             + " || ulimit -f $((fsize / 1024)); o=$(ooms);"
-            + " if [ \"$n\" -gt 0 ]; then head -c \"$n\" | env -i \"$@\"; else env -i \"$@\" </dev/null; fi; rc=$?;"
+            + " if [ \"$n\" -gt 0 ]; then head -c \"$n\" | (limited \"$@\"); else (limited \"$@\") </dev/null; fi; rc=$?;"
             + " [ \"$(ooms)\" = \"$o\" ] || : > " + RUN_DIR + "/$id.oom; rm -f \"$f\"; sweep; exit $rc";
 
     /** The exit code of {@link #KILL} and {@link #KILL_EVERYTHING} when every process inside was killed. */
