@@ -313,6 +313,9 @@ sc_k8s_args() {
       # 20-docker.sh are "unused" to the kubelet, and the default (85%) or imagefs eviction (below) would delete them
       --eviction-hard='memory.available<100Mi,nodefs.available<1%,imagefs.available<1%,nodefs.inodesFree<1%'
       --make-iptables-util-chains=false         # leave the host's iptables to Docker and the docker provider
+      # a memory-backed emptyDir becomes a tmpfs of its sizeLimit, so the provider's /tmp and /dev/shm fill up with
+      # ENOSPC instead of the pod's eviction (alpha and off in 1.20; beta and on from 1.22)
+      --feature-gates=SizeMemoryBackedVolumes=true
       --hairpin-mode=none)                      # leave the ports of Docker's bridge alone
       ;;
   esac

@@ -27,9 +27,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * One environment: a pod (see {@link PodManifest}), reached through the exec API ({@link PodExec}) with the scripts of
  * {@link PodScripts}. Its state lives on the cluster: the pod's phase, and a {@value #STOPPED} annotation that
- * {@link #stop()} sets. Kubernetes cannot pause a pod, and deleting it would lose the emptyDir workspace, so a stopped
- * environment keeps its pod (and the CPU and memory it reserved) with every command killed; {@link #start()} clears the
- * mark.
+ * {@link #stop()} sets (and a timeout's kill that had to kill every process inside). Kubernetes cannot pause a pod,
+ * and deleting it would lose the emptyDir workspace, so a stopped environment keeps its pod (and the CPU and memory it
+ * reserved) with every command killed; {@link #start()} clears the mark. A pod made by an older provider, without the
+ * run files' tmpfs, refuses commands (see {@link PodDiscovery}).
  */
 final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnvironment {
     static final String STOPPED = Labels.PREFIX + "stopped";
@@ -47,6 +48,7 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
     private final PodExec exec;
     private final PodRemoval removal;
     private final long memoryLimit;
+    private final boolean hasRunDir;
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicLong stopGeneration = new AtomicLong();
     private volatile boolean stopped;
@@ -54,7 +56,7 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
     private volatile long[] lastCpuSample;
 
     KubernetesEnvironment(String id, Labels labels, IsolationLevel isolation, KubernetesClient client, KubernetesSettings settings,
-                          long memoryLimit, boolean stopped, ExecutorService workers, PodRemoval removal) {
+                          long memoryLimit, boolean stopped, boolean hasRunDir, ExecutorService workers, PodRemoval removal) {
         this.id = id;
         this.labels = labels;
         this.isolation = isolation;
@@ -63,6 +65,7 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         this.pod = PodLabels.objectName(id);
         this.memoryLimit = memoryLimit;
         this.stopped = stopped;
+        this.hasRunDir = hasRunDir;
         this.removal = removal;
         this.exec = new PodExec(client, settings.namespace(), pod, id, workers);
     }
@@ -187,6 +190,11 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         if (stopped) {
             throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "environment '" + id + "' is stopped; start it first");
         }
+        if (!hasRunDir) {
+            throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "environment '" + id + "' cannot run commands: its pod "
+                    + settings.namespace() + "/" + pod + " was made by an older provider, without " + PodScripts.RUN_DIR
+                    + " for the run files; copy its files out, destroy it and create a new one");
+        }
         String workdir = PodScripts.WORKSPACE + request.workingDir().map(d -> "/" + WorkspacePath.of(d).relative()).orElse("");
         String runId = UUID.randomUUID().toString();
         byte[] stdin = request.stdin();
@@ -207,12 +215,15 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         running.incrementAndGet();
         PodExec.Outcome outcome;
         try {
-            outcome = exec.run(command, stdin, request.outputLimit(), listener, request.timeout(), () -> helper(PodScripts.KILL, runId));
+            outcome = exec.run(command, stdin, request.outputLimit(), listener, request.timeout(), () -> killAtTimeout(runId));
         } finally {
             running.decrementAndGet();
         }
         if (outcome.timedOut()) {
-            return Terminations.timedOut(request.timeout(), outcome.stdout(), outcome.stderr(), outcome.took(), outcome.truncated());
+            ExecResult result = Terminations.timedOut(request.timeout(), outcome.stdout(), outcome.stderr(), outcome.took(),
+                    outcome.truncated());
+            return stopGeneration.get() == generation ? result : result.withNote("environment '" + id + "' is stopped until"
+                    + " it is started again: the kill could not finish, so every process inside was killed");
         }
         int code = outcome.exitCode();
         if (stopGeneration.get() != generation) {
@@ -234,13 +245,42 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         return Terminations.ended(code, outcome.stdout(), outcome.stderr(), outcome.took(), outcome.truncated());
     }
 
-    /** Runs one of the provider's own scripts (kill, stop, the OOM note) with {@code args}; never throws. */
+    /**
+     * Kills run {@code runId} at its timeout ({@link PodScripts#KILL}). When its process group and session could not
+     * be swept (a fork bomb refilling the slots the kill freed), the script killed every process inside; when the
+     * script could not run or finish, {@link PodScripts#KILL_EVERYTHING} does. The environment is then stopped, as
+     * {@link #stop()} would leave it, and its other commands end as stopped. When neither could run, nothing more can
+     * be done through the exec API: the command's processes may go on, held by the nproc limit, until a stop or destroy.
+     */
+    private void killAtTimeout(String runId) {
+        int killed = helper(PodScripts.KILL, runId).exitCode();
+        if (killed != 0 && killed != PodScripts.KILLED_EVERYTHING) {
+            // the kill could not run or finish: the one step that needs no fork inside
+            killed = helper(PodScripts.KILL_EVERYTHING).exitCode();
+        }
+        if (killed != PodScripts.KILLED_EVERYTHING) {
+            return;
+        }
+        stopGeneration.incrementAndGet();
+        stopped = true;
+        try {
+            mark(true);
+        } catch (StagecraftException e) {
+            // this instance holds the mark; another process that adopts the pod sees it running, with nothing inside
+        }
+    }
+
+    /**
+     * Runs one of the provider's own scripts (kill, stop, the OOM note) with {@code args}; never throws. Exit 1 when it
+     * could not run, or did not end within {@link #HELPER_TIMEOUT}.
+     */
     private ExecResult helper(String script, String... args) {
         List<String> command = new ArrayList<>(List.of("sh", "-c", script, "sh"));
         command.addAll(List.of(args));
         try {
             PodExec.Outcome o = exec.run(command, new byte[0], 1 << 16, null, HELPER_TIMEOUT, () -> { });
-            return Terminations.ended(Math.max(o.exitCode(), 0), o.stdout(), o.stderr(), o.took(), o.truncated());
+            return Terminations.ended(o.timedOut() || o.exitCode() < 0 ? 1 : o.exitCode(), o.stdout(), o.stderr(), o.took(),
+                    o.truncated());
         } catch (RuntimeException e) {
             return Terminations.ended(1, new byte[0], new byte[0], Duration.ZERO, false);
         }

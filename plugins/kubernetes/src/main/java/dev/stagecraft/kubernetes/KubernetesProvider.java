@@ -114,9 +114,13 @@ public final class KubernetesProvider implements EnvironmentProvider {
         if (userKernel) {
             levels.add(IsolationLevel.USER_KERNEL);
         }
-        EgressControl egress = s.networkPolicyEnforced() ? new EgressControl(true, true, false) : EgressControl.NONE;
+        // Every pod has eth0; only a NetworkPolicy the network plugin enforces takes its traffic away. Without the
+        // operator's word that it does, the kind is always networked, and selection keeps it from the levels where
+        // network is forbidden.
+        boolean enforced = s.networkPolicyEnforced();
+        EgressControl egress = enforced ? new EgressControl(true, true, false) : EgressControl.NONE;
         return new ProviderCapabilities(KIND, levels, s.startupEstimate(), s.executionEfficiency(), s.costPerHour(), false, true,
-                false, Resources.NONE, egress, false);
+                false, Resources.NONE, egress, false, !enforced);
     }
 
     @Override
@@ -141,9 +145,12 @@ public final class KubernetesProvider implements EnvironmentProvider {
             return health;
         }
         Map<String, String> details = new java.util.LinkedHashMap<>(health.details());
-        details.put("network-policy", s.networkPolicyEnforced() ? "enforced (providers.kubernetes.network-policy-enforced)"
-                : "one deny-all NetworkPolicy per environment, but whether the cluster's network plugin enforces it is not"
-                + " known, so networked requirements with an egress policy go elsewhere");
+        details.put("network-policy", s.networkPolicyEnforced()
+                ? "enforced, as the operator asserts (providers.kubernetes.network-policy-enforced; not checked here)"
+                : "not known to be enforced: every pod has network whatever its NetworkPolicy says, so the kind says it is"
+                + " always networked (kept from the levels in selection.features.network-forbidden-at) and networked"
+                + " requirements with an egress policy go elsewhere; set network-policy-enforced if the network plugin"
+                + " enforces NetworkPolicy");
         return new ProviderHealth(true, health.reason(), health.remedies(), details);
     }
 

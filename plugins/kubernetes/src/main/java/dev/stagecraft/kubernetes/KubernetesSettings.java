@@ -23,7 +23,7 @@ import java.util.TreeMap;
  * @param userKernelClass    the RuntimeClass that gives the user-kernel isolation class (gVisor)
  * @param memoryBytes        the memory limit (and request) of a pod whose requirement names none
  * @param cpus               its CPU limit (and request)
- * @param tmpSizeBytes       the size limit of the /tmp emptyDir
+ * @param tmpSizeBytes       the size of the /tmp and /dev/shm tmpfs emptyDirs (each)
  * @param workspaceSizeBytes the size limit of the /workspace emptyDir
  * @param openFiles          most open files of one process (the nofile ulimit of every command)
  * @param fileSizeBytes      largest file one process may write (the fsize ulimit; past it SIGXFSZ kills the writer)
@@ -35,7 +35,8 @@ import java.util.TreeMap;
  * @param processes          the nproc ulimit of every command (0: none); it counts the processes of uid 1000 on the
  *                           whole node, not only the pod's, since Kubernetes 1.20 has no per-pod pids limit of its own
  *                           (the kubelet's --pod-max-pids is node-wide configuration)
- * @param networkPolicyEnforced whether the operator vouches that the cluster's network plugin enforces NetworkPolicy
+ * @param networkPolicyEnforced whether the operator vouches that the cluster's network plugin enforces NetworkPolicy;
+ *                           without it the kind is always networked ({@code describe().alwaysNetworked()})
  */
 record KubernetesSettings(Optional<Path> kubeconfig, Optional<String> context, String namespace, Map<String, String> images,
                           String imagePullPolicy, String userKernelClass, long memoryBytes, double cpus, long tmpSizeBytes,

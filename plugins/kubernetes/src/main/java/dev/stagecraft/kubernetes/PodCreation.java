@@ -69,7 +69,7 @@ final class PodCreation {
             throw new ProvisioningException("pod " + namespace + "/" + name + " cannot start: " + hopeless.get());
         }
         long memory = manifest.getSpec().getContainers().get(0).getResources().getLimits().get("memory").getNumericalAmount().longValue();
-        return new KubernetesEnvironment(spec.id(), spec.labels(), spec.isolation(), client, settings, memory, false, workers, removal);
+        return new KubernetesEnvironment(spec.id(), spec.labels(), spec.isolation(), client, settings, memory, false, true, workers, removal);
     }
 
     static boolean ready(Pod p) {

@@ -18,7 +18,8 @@ import java.util.concurrent.ExecutorService;
  * Rebuilds environments from the cluster alone: every pod and NetworkPolicy in the namespace labelled with this kind,
  * read back through their labels annotation ({@link PodLabels}). A NetworkPolicy whose pod is missing (a crash
  * between the two creates, or a pod deleted by hand) is an environment too, in status ERROR, so that the reaper finds
- * and removes it.
+ * and removes it. A pod made by an older provider, without the run files' tmpfs ({@link PodManifest#hasRunDir}), is
+ * adopted as it is: its files can be read and written, but every command is refused with one line saying so.
  */
 final class PodDiscovery {
     private PodDiscovery() {
@@ -36,7 +37,7 @@ final class PodDiscovery {
         for (HasMetadata policy : policies) {
             adopt(policy).filter(labels -> !found.containsKey(labels.environmentId())).ifPresent(labels -> found.put(
                     labels.environmentId(), new KubernetesEnvironment(labels.environmentId(), labels, IsolationLevel.CONTAINER,
-                            client, settings, -1, false, workers, removal)));
+                            client, settings, -1, false, true, workers, removal)));
         }
         return List.copyOf(found.values());
     }
@@ -57,6 +58,7 @@ final class PodDiscovery {
             Quantity q = resources.getLimits().get("memory");
             memory = q.getNumericalAmount().longValue();
         }
-        return new KubernetesEnvironment(labels.environmentId(), labels, isolation, client, settings, memory, stopped, workers, removal);
+        return new KubernetesEnvironment(labels.environmentId(), labels, isolation, client, settings, memory, stopped,
+                PodManifest.hasRunDir(pod), workers, removal);
     }
 }

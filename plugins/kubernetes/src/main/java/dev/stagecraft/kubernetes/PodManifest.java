@@ -4,6 +4,8 @@ import dev.stagecraft.api.EgressPolicy;
 import dev.stagecraft.api.EnvironmentSpec;
 import dev.stagecraft.api.IsolationLevel;
 import dev.stagecraft.api.Resources;
+import io.fabric8.kubernetes.api.model.EmptyDirVolumeSource;
+import io.fabric8.kubernetes.api.model.EmptyDirVolumeSourceBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -23,9 +25,11 @@ import java.util.Map;
  * {@link PodLabels#objectName} and labelled ({@link PodLabels}).
  *
  * <p>The pod holds the Pod Security Standards' <i>restricted</i> profile: runAsNonRoot as uid/gid 1000, fsGroup 1000,
- * seccomp RuntimeDefault, no privilege escalation, every capability dropped, a read-only root with emptyDir volumes at
- * /tmp and /workspace, no service-account token, no service links, {@code dnsPolicy: Default}. CPU and memory requests
- * equal their limits (a Guaranteed pod). The user-kernel class sets the configured RuntimeClass (gVisor).
+ * seccomp RuntimeDefault, no privilege escalation, every capability dropped, a read-only root with emptyDir volumes (a
+ * disk-backed /workspace; tmpfs at /tmp and /dev/shm of {@code tmp-size} each, and a small one of the provider's own
+ * for the run files, so that a full /tmp cannot stop commands from starting), no service-account token, no service
+ * links, {@code dnsPolicy: Default}. CPU and memory requests equal their limits (a Guaranteed pod). The user-kernel
+ * class sets the configured RuntimeClass (gVisor).
  *
  * <p>The NetworkPolicy denies all ingress, and all egress unless the requirement asks for network; then egress goes to
  * the requirement's address allowlist, or anywhere but the denied ranges ({@link EgressPolicy#DENIED_RANGES}). Whether
@@ -33,6 +37,8 @@ import java.util.Map;
  */
 final class PodManifest {
     static final long UID = 1000;
+    /** The size of the run files' own tmpfs ({@link PodScripts#RUN_DIR}): a page each, so 256 commands at once. */
+    static final long RUN_DIR_BYTES = 1L << 20;
 
     private PodManifest() {
     }
@@ -74,14 +80,36 @@ final class PodManifest {
                         .endSecurityContext()
                         .withNewResources().withRequests(amounts).withLimits(amounts).endResources()
                         .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+                        .addNewVolumeMount().withName("shm").withMountPath("/dev/shm").endVolumeMount()
+                        .addNewVolumeMount().withName("runs").withMountPath(PodScripts.RUN_DIR).endVolumeMount()
                         .addNewVolumeMount().withName("workspace").withMountPath(PodScripts.WORKSPACE).endVolumeMount()
                     .endContainer()
-                    .addNewVolume().withName("tmp").withNewEmptyDir()
-                        .withSizeLimit(new Quantity(Long.toString(settings.tmpSizeBytes()))).endEmptyDir().endVolume()
+                    .addNewVolume().withName("tmp").withEmptyDir(memoryBacked(settings.tmpSizeBytes())).endVolume()
+                    .addNewVolume().withName("shm").withEmptyDir(memoryBacked(settings.tmpSizeBytes())).endVolume()
+                    .addNewVolume().withName("runs").withEmptyDir(memoryBacked(RUN_DIR_BYTES)).endVolume()
                     .addNewVolume().withName("workspace").withNewEmptyDir()
                         .withSizeLimit(new Quantity(Long.toString(settings.workspaceSizeBytes()))).endEmptyDir().endVolume()
                 .endSpec()
                 .build();
+    }
+
+    /**
+     * A tmpfs emptyDir of {@code bytes}: with the kubelet's SizeMemoryBackedVolumes feature (alpha in 1.20, on by
+     * default from 1.22) its size is the sizeLimit, so a fill ends in ENOSPC instead of an eviction of the pod. Its
+     * pages count against the pod's memory limit.
+     */
+    private static EmptyDirVolumeSource memoryBacked(long bytes) {
+        return new EmptyDirVolumeSourceBuilder().withMedium("Memory").withSizeLimit(new Quantity(Long.toString(bytes))).build();
+    }
+
+    /**
+     * Whether {@code pod} has the run files' own tmpfs at {@link PodScripts#RUN_DIR}; pods made before it (their run
+     * files were in /tmp) cannot run the current {@link PodScripts}.
+     */
+    static boolean hasRunDir(Pod pod) {
+        return pod.getSpec().getContainers().stream().filter(c -> c.getVolumeMounts() != null)
+                .flatMap(c -> c.getVolumeMounts().stream())
+                .anyMatch(m -> PodScripts.RUN_DIR.equals(m.getMountPath()));
     }
 
     static NetworkPolicy networkPolicy(EnvironmentSpec spec, String namespace) {

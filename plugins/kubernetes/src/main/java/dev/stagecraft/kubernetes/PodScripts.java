@@ -6,7 +6,7 @@ package dev.stagecraft.kubernetes;
  * {@code mv}, {@code readlink} and {@code grep}: busybox and Debian's minbase have them.
  *
  * <p><b>Runs.</b> Every command runs under {@link #RUN}. The exec's process is the leader of its own session and
- * process group (the runtime starts it with setsid), and writes its PID to a file under {@code /tmp}: at the timeout
+ * process group (the runtime starts it with setsid), and writes its PID to a file under {@link #RUN_DIR}: at the timeout
  * {@link #KILL} kills that group through a second exec, so background children die with it. When the command ends,
  * {@link #SWEEP} kills what it left: its session, and processes reparented to PID 1 in a session of their own that no
  * running command owns (a daemonising double fork). Stdin is a pipe from {@code head -c N}: Kubernetes before 1.29
@@ -14,8 +14,11 @@ package dev.stagecraft.kubernetes;
  * and the command then sees end of input.
  */
 final class PodScripts {
-    /** The directory of the run files: one PID file per running command, and its out-of-memory note. */
-    static final String RUN_DIR = "/tmp/.stagecraft-runs";
+    /**
+     * The directory of the run files: one PID file per running command, and its out-of-memory note. A tmpfs of its own
+     * ({@link PodManifest}), not /tmp: a command that fills /tmp must not keep the next ones from writing theirs.
+     */
+    static final String RUN_DIR = "/run/stagecraft";
     static final String WORKSPACE = "/workspace";
 
     /**
@@ -27,15 +30,17 @@ final class PodScripts {
     /**
      * Kills, with SIGKILL, the processes of session {@code $me} and the orphans (parent PID 1) whose session is
      * neither PID 1's nor a running command's; up to five passes, as killed daemons' children are reparented in turn.
-     * A stat file is read whole and its fields taken after the last ") ", because a program's name may hold a newline
-     * or ") ". The sweeping shell and its parent are skipped.
+     * Returns 1 when a sixth look still finds such processes (they fork faster than the passes kill). A stat file is
+     * read whole and its fields taken after the last ") ", because a program's name may hold a newline or ") ". The
+     * sweeping shell and its parent are skipped.
      */
     static final String SWEEP = "sweep() { live=' '; for r in " + RUN_DIR + "/*.pid; do [ -s \"$r\" ] && read -r q < \"$r\""
-            + " && live=\"$live$q \"; done; pass=0; while [ $pass -lt 5 ]; do pass=$((pass+1)); doomed=''; for d in /proc/[0-9]*; do"
+            + " && live=\"$live$q \"; done; pass=0; while :; do pass=$((pass+1)); doomed=''; for d in /proc/[0-9]*; do"
             + " p=${d#/proc/}; case \" 1 $$ $PPID \" in *\" $p \"*) continue;; esac; st=$(cat \"$d/stat\" 2>/dev/null) || continue;"
             + " st=${st##*) }; set -- $st; [ \"$1\" = Z ] && continue; [ \"$4\" = 1 ] && continue;"
             + " if [ \"$4\" = \"$me\" ]; then doomed=\"$doomed $p\"; elif [ \"$2\" = 1 ]; then case \"$live\" in *\" $4 \"*) ;;"
-            + " *) doomed=\"$doomed $p\";; esac; fi; done; [ -n \"$doomed\" ] || break; kill -s KILL $doomed 2>/dev/null; done; }; ";
+            + " *) doomed=\"$doomed $p\";; esac; fi; done; [ -n \"$doomed\" ] || return 0; [ $pass -le 5 ] || return 1;"
+            + " kill -s KILL $doomed 2>/dev/null; done; }; ";
 
     /** The memory cgroup's count of OOM kills (v1, then v2), or nothing. */
     private static final String OOM_COUNT = "ooms() { sed -n 's/^oom_kill //p' /sys/fs/cgroup/memory/memory.oom_control"
@@ -46,24 +51,39 @@ final class PodScripts {
      * (PROCESSES 0: no nproc limit). Exit codes
      * of its own: 125 (no run file), 126 (no such working directory); otherwise the command's. When the memory cgroup
      * counted an OOM kill during the run it writes {@code ID.oom}. The fsize limit is set in 512-byte blocks (dash,
-     * busybox) and again in 1024-byte blocks where the shell counts those (bash), checked in /proc/self/limits.
+     * busybox) and again in 1024-byte blocks where the shell counts those (bash), checked in /proc/self/limits. The
+     * nproc limit is set in a subshell for the command alone: the kernel counts it per uid, so the wrapper's own forks
+     * after the command (the OOM check, the sweep) must not be held by it while the command's processes fill every slot.
      */
-    static final String RUN = SWEEP + OOM_COUNT + "id=$1; d=$2; n=$3; nofile=$4; fsize=$5; nproc=$6; shift 6; me=$$;"
-            + " mkdir -p " + RUN_DIR + " 2>/dev/null; f=" + RUN_DIR + "/$id.pid; echo $$ > \"$f\" || exit 125;"
+    static final String RUN = SWEEP + OOM_COUNT + "limited() { [ \"$nproc\" = 0 ] || ulimit -u \"$nproc\"; exec env -i \"$@\"; };"
+            + " id=$1; d=$2; n=$3; nofile=$4; fsize=$5; nproc=$6; shift 6; me=$$;"
+            + " f=" + RUN_DIR + "/$id.pid; echo $$ > \"$f\" || exit 125;"
             + " cd \"$d\" 2>/dev/null || { rm -f \"$f\"; echo \"no such working directory: $d\" >&2; exit 126; };"
-            + " ulimit -n \"$nofile\"; [ \"$nproc\" = 0 ] || ulimit -u \"$nproc\"; ulimit -f $((fsize / 512)); grep -q \"^Max file size  *$fsize \" /proc/$$/limits"
+            + " ulimit -n \"$nofile\"; ulimit -f $((fsize / 512)); grep -q \"^Max file size  *$fsize \" /proc/$$/limits"
             + " || ulimit -f $((fsize / 1024)); o=$(ooms);"
-            + " if [ \"$n\" -gt 0 ]; then head -c \"$n\" | env -i \"$@\"; else env -i \"$@\" </dev/null; fi; rc=$?;"
+            + " if [ \"$n\" -gt 0 ]; then head -c \"$n\" | (limited \"$@\"); else (limited \"$@\") </dev/null; fi; rc=$?;"
             + " [ \"$(ooms)\" = \"$o\" ] || : > " + RUN_DIR + "/$id.oom; rm -f \"$f\"; sweep; exit $rc";
+
+    /** The exit code of {@link #KILL} and {@link #KILL_EVERYTHING} when every process inside was killed. */
+    static final int KILLED_EVERYTHING = 3;
+
+    /**
+     * Kills every process inside but PID 1 and this shell, in one step of the kernel ({@code kill(-1)} under the task
+     * list lock, so nothing forks past it), without a fork, then forgets the runs. Exit {@value #KILLED_EVERYTHING}.
+     */
+    static final String KILL_EVERYTHING = "kill -s KILL -- -1 2>/dev/null || kill -s KILL -1 2>/dev/null; rm -f " + RUN_DIR
+            + "/*.pid; exit " + KILLED_EVERYTHING;
 
     /**
      * Kills the run {@code $1}: waits up to 5 s for its PID file, kills its process group and itself, then sweeps its
-     * session. Exit 0. The group is named after {@code --} for dash, and without it for busybox ash, whose built-in
-     * {@code kill} refuses {@code --} ("invalid number").
+     * session. Exit 0; exit {@value #KILLED_EVERYTHING} when the sweep could not finish, after killing every process
+     * inside but PID 1 ({@code kill -KILL -1}, which the kernel does in one step, so nothing forks past it): a timeout
+     * is enforced at the price of the environment's other commands. The group is named after {@code --} for dash, and
+     * without it for busybox ash, whose built-in {@code kill} refuses {@code --} ("invalid number").
      */
     static final String KILL = SWEEP + "f=" + RUN_DIR + "/$1.pid; i=0; while [ ! -s \"$f\" ] && [ $i -lt 50 ]; do sleep 0.1;"
             + " i=$((i+1)); done; me=$(cat \"$f\" 2>/dev/null) || exit 0; kill -s KILL -- \"-$me\" 2>/dev/null || kill -s KILL \"-$me\" 2>/dev/null;"
-            + " kill -s KILL \"$me\" 2>/dev/null; rm -f \"$f\"; sweep; exit 0";
+            + " kill -s KILL \"$me\" 2>/dev/null; rm -f \"$f\"; sweep && exit 0; " + KILL_EVERYTHING;
 
     /** Prints {@code oom} and removes the note when run {@code $1} saw an OOM kill. */
     static final String OOM_NOTE = "f=" + RUN_DIR + "/$1.oom; [ -e \"$f\" ] && rm -f \"$f\" && echo oom; exit 0";

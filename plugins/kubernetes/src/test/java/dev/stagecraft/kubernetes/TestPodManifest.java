@@ -38,8 +38,13 @@ class TestPodManifest {
         assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
         assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
         assertThat(c.getSecurityContext().getCapabilities().getAdd()).isNullOrEmpty();
-        assertThat(c.getVolumeMounts()).extracting(m -> m.getMountPath()).containsExactlyInAnyOrder("/tmp", "/workspace");
+        assertThat(c.getVolumeMounts()).extracting(m -> m.getMountPath())
+                .containsExactlyInAnyOrder("/tmp", "/dev/shm", PodScripts.RUN_DIR, "/workspace");
         assertThat(pod.getSpec().getVolumes()).allMatch(v -> v.getEmptyDir() != null);
+        assertThat(pod.getSpec().getVolumes()).filteredOn(v -> "Memory".equals(v.getEmptyDir().getMedium()))
+                .extracting(v -> v.getName() + " " + v.getEmptyDir().getSizeLimit().getNumericalAmount().longValue())
+                .as("tmpfs volumes and their sizes").containsExactlyInAnyOrder("tmp " + (100L << 20), "shm " + (100L << 20),
+                        "runs " + PodManifest.RUN_DIR_BYTES);
         assertThat(c.getResources().getLimits().get("memory").getNumericalAmount().longValue()).isEqualTo(64L << 20);
         assertThat(c.getResources().getRequests()).isEqualTo(c.getResources().getLimits());
     }
