@@ -27,6 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ITKubernetesRecovery {
     private static final String OWNER = "it-k8s-" + UUID.randomUUID().toString().substring(0, 8);
     private static final String KUBECTL = "/var/cache/stagecraft/kubernetes/bin/kubectl";
+    /** How long a destroyed pod may take to leave the API: the provider forces it after 30 s. */
+    private static final Duration LEAVE = Duration.ofSeconds(90);
     private static final String KUBECONFIG = "/var/lib/stagecraft/kubernetes/admin.kubeconfig";
 
     @TempDir
@@ -63,7 +65,9 @@ class ITKubernetesRecovery {
         assertThat(explain.out() + explain.err()).contains("kubernetes");
         Outcome doctor = distribution.run(env, "doctor");
         assertThat(doctor.out()).contains("kubernetes").contains("v1.20.2");
-        assertThat(objectsOf("dev.stagecraft.owner=" + OWNER)).as("the run removed its pod").isEmpty();
+        // a destroy returns once the deletion is accepted; the kubelet and the garbage collector finish it
+        ITDockerRecovery.await("the run's pod and policy gone", LEAVE, () ->
+                objectsOf("dev.stagecraft.owner=" + OWNER).isEmpty() ? Optional.of(true) : Optional.empty());
     }
 
     @Test
@@ -90,7 +94,8 @@ class ITKubernetesRecovery {
 
         Outcome next = distribution.run(env, "run", "--provider", "kubernetes", "--", "true");
         assertThat(next.exitCode()).as(next.err()).isZero();
-        assertThat(objectsOf(selector)).as("pods and network policies of " + OWNER + " after the next run").isEmpty();
+        ITDockerRecovery.await("pods and network policies of " + OWNER + " gone after the next run", LEAVE, () ->
+                objectsOf(selector).isEmpty() ? Optional.of(true) : Optional.empty());
     }
 
     private static List<String> objectsOf(String selector) throws Exception {

@@ -26,6 +26,8 @@ final class ClusterProbe {
             new String[] {"", "pods", "", "watch"}, new String[] {"", "pods", "", "patch"}, new String[] {"", "pods", "", "delete"},
             new String[] {"", "pods", "exec", "create"}, new String[] {"", "pods", "exec", "get"},
             new String[] {"networking.k8s.io", "networkpolicies", "", "create"},
+            new String[] {"networking.k8s.io", "networkpolicies", "", "get"},
+            new String[] {"networking.k8s.io", "networkpolicies", "", "patch"},
             new String[] {"networking.k8s.io", "networkpolicies", "", "list"},
             new String[] {"networking.k8s.io", "networkpolicies", "", "delete"});
 

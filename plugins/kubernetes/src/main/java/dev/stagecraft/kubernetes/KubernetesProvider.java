@@ -162,7 +162,7 @@ public final class KubernetesProvider implements EnvironmentProvider {
     @Override
     public ExecutionEnvironment create(EnvironmentSpec spec) {
         ClusterClient c = requireCluster();
-        return PodCreation.create(spec, settings(), c.client(), workers, new PodRemoval(c.client(), settings().namespace()));
+        return PodCreation.create(spec, settings(), c.client(), workers, new PodRemoval(c.client(), settings().namespace(), workers));
     }
 
     /** Every environment of this kind in the namespace, from the objects' labels ({@link PodDiscovery}). */
@@ -170,7 +170,7 @@ public final class KubernetesProvider implements EnvironmentProvider {
     public List<ExecutionEnvironment> discover() {
         ClusterClient c = requireCluster();
         try {
-            return PodDiscovery.discover(c.client(), settings(), workers, new PodRemoval(c.client(), settings().namespace()));
+            return PodDiscovery.discover(c.client(), settings(), workers, new PodRemoval(c.client(), settings().namespace(), workers));
         } catch (StagecraftException e) {
             throw e;
         } catch (RuntimeException e) {

@@ -43,7 +43,7 @@ final class PodCreation {
         Pod manifest = PodManifest.pod(spec, settings);
         try {
             client.network().v1().networkPolicies().inNamespace(namespace).resource(PodManifest.networkPolicy(spec, namespace)).create();
-            client.pods().inNamespace(namespace).resource(manifest).create();
+            removal.own(client.pods().inNamespace(namespace).resource(manifest).create());
         } catch (RuntimeException e) {
             removeQuietly(removal, spec.id());
             throw new ProvisioningException(refusal(e, namespace, name), e);

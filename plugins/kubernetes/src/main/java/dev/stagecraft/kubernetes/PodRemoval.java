@@ -2,48 +2,89 @@ package dev.stagecraft.kubernetes;
 
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.StagecraftException;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Removes every object of one environment: its NetworkPolicy, and its pod with a one-second grace period (the pod's
- * main process ends at SIGTERM), then waits until the kubelet has stopped the containers and the pod is gone from the
- * API. A pod still there after {@link #GONE_WITHIN} (a kubelet that does not answer) is deleted by force, as
- * {@code kubectl delete --force} would. Finding nothing is success: removal is idempotent.
+ * Removes every object of one environment. The pod is deleted with a one-second grace period (its main process ends
+ * at SIGTERM, everything else is killed a second later), and {@link #remove} returns as soon as the apiserver has
+ * accepted that: from then on the pod is Terminating, no command can start in it, and the kubelet stops its
+ * containers. Its NetworkPolicy is owned by the pod ({@link #own}), so the cluster's garbage collector removes it
+ * once the pod is gone, after the containers stopped, even if this process dies first. A background task watches
+ * the pod leave and deletes it by force past {@link #GONE_WITHIN} (a kubelet that does not answer), as
+ * {@code kubectl delete --force} would, and deletes a policy without an owner (made by an older provider) once the
+ * pod is gone. Finding nothing is success: removal is idempotent.
  */
 final class PodRemoval {
     static final Duration GONE_WITHIN = Duration.ofSeconds(30);
-    private static final Duration POLL = Duration.ofMillis(100);
+    private static final Duration POLL = Duration.ofMillis(250);
 
     private final KubernetesClient client;
     private final String namespace;
+    private final Executor background;
 
-    PodRemoval(KubernetesClient client, String namespace) {
+    PodRemoval(KubernetesClient client, String namespace, Executor background) {
         this.client = client;
         this.namespace = namespace;
+        this.background = background;
+    }
+
+    /** Makes {@code pod} the owner of its environment's NetworkPolicy, so that the policy goes when the pod has gone. */
+    void own(Pod pod) {
+        String name = pod.getMetadata().getName();
+        client.network().v1().networkPolicies().inNamespace(namespace).withName(name).edit(policy -> {
+            policy.getMetadata().setOwnerReferences(List.of(new OwnerReferenceBuilder().withApiVersion("v1").withKind("Pod")
+                    .withName(name).withUid(pod.getMetadata().getUid()).withBlockOwnerDeletion(false).build()));
+            return policy;
+        });
     }
 
     void remove(String environmentId) {
         String name = PodLabels.objectName(environmentId);
         try {
-            client.network().v1().networkPolicies().inNamespace(namespace).withName(name).delete();
             var pod = client.pods().inNamespace(namespace).withName(name);
             if (pod.withGracePeriod(1).delete().isEmpty()) {
+                client.network().v1().networkPolicies().inNamespace(namespace).withName(name).delete();
                 return;
             }
-            // polled with plain GETs: it is unclear whether waitUntilCondition hands a deletion to its predicate
-            long end = System.nanoTime() + GONE_WITHIN.toNanos();
-            while (pod.get() != null) {
-                if (System.nanoTime() - end > 0) {
-                    pod.withGracePeriod(0).delete();
-                    return;
-                }
-                LockSupport.parkNanos(POLL.toNanos());
+            NetworkPolicy policy = client.network().v1().networkPolicies().inNamespace(namespace).withName(name).get();
+            boolean owned = policy != null && policy.getMetadata().getOwnerReferences() != null
+                    && !policy.getMetadata().getOwnerReferences().isEmpty();
+            try {
+                background.execute(() -> finish(name, policy != null && !owned));
+            } catch (RejectedExecutionException closing) {
+                // the provider is closing: the kubelet ends the pod and the garbage collector its owned policy anyway
             }
         } catch (RuntimeException e) {
             throw new StagecraftException(ErrorCode.PROVIDER_UNAVAILABLE, "cannot remove the pod and network policy " + namespace
                     + "/" + name + " of '" + environmentId + "': " + Messages.oneLine(e));
+        }
+    }
+
+    /** Waits (plain GETs) until the pod is gone, forcing it past {@link #GONE_WITHIN}; then the policy without owner. */
+    private void finish(String name, boolean unownedPolicy) {
+        try {
+            var pod = client.pods().inNamespace(namespace).withName(name);
+            long end = System.nanoTime() + GONE_WITHIN.toNanos();
+            while (pod.get() != null && !Thread.currentThread().isInterrupted()) {
+                if (System.nanoTime() - end > 0) {
+                    pod.withGracePeriod(0).delete();
+                    break;
+                }
+                LockSupport.parkNanos(POLL.toNanos());
+            }
+            if (unownedPolicy) {
+                client.network().v1().networkPolicies().inNamespace(namespace).withName(name).delete();
+            }
+        } catch (RuntimeException e) {
+            // best effort: a pod still Terminating is the kubelet's to end; a policy left over is found by discover()
         }
     }
 }

@@ -73,16 +73,20 @@ final class KubernetesFixtures {
     }
 
     /**
-     * Fails unless nothing of environment {@code id} is left: no pod or NetworkPolicy labelled with it in {@code
-     * namespace}, and no Docker container of its pod (the kubelet names them {@code k8s_<container>_<pod>_<namespace>_…}).
+     * Fails unless nothing of environment {@code id} is left within {@link #LEAVES_WITHIN}: no pod or NetworkPolicy
+     * labelled with it in {@code namespace}, and no Docker container of its pod (the kubelet names them {@code k8s_<container>_<pod>_<namespace>_…}).
      */
     static void assertNothingLeft(KubernetesClient client, String namespace, String id) {
         Map<String, String> selector = PodLabels.environmentSelector(id);
-        assertThat(client.pods().inNamespace(namespace).withLabels(selector).list().getItems()).as("pods of " + id).isEmpty();
-        assertThat(client.network().v1().networkPolicies().inNamespace(namespace).withLabels(selector).list().getItems())
-                .as("network policies of " + id).isEmpty();
-        assertThat(dockerContainersOf(PodLabels.objectName(id), namespace)).as("Docker containers of pod " + id).isEmpty();
+        // destroy() returns once the deletion is accepted: the kubelet, then the garbage collector, finish it
+        dev.stagecraft.tck.Deadline.await(LEAVES_WITHIN, "no pod, network policy or Docker container of " + id + " left",
+                () -> client.pods().inNamespace(namespace).withLabels(selector).list().getItems().isEmpty()
+                        && client.network().v1().networkPolicies().inNamespace(namespace).withLabels(selector).list().getItems().isEmpty()
+                        && dockerContainersOf(PodLabels.objectName(id), namespace).isEmpty());
     }
+
+    /** How long a destroyed environment's objects may take to leave: the forced delete's 30 s, and the kubelet's clean-up. */
+    static final Duration LEAVES_WITHIN = Duration.ofSeconds(90);
 
     /** The Docker containers (running or not) that the kubelet made for pod {@code pod}. */
     static List<String> dockerContainersOf(String pod, String namespace) {
