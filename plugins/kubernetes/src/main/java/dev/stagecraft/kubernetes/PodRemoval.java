@@ -4,7 +4,6 @@ import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.StagecraftException;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.List;
@@ -19,8 +18,8 @@ import java.util.concurrent.locks.LockSupport;
  * containers. Its NetworkPolicy is owned by the pod ({@link #own}), so the cluster's garbage collector removes it
  * once the pod is gone, after the containers stopped, even if this process dies first. A background task watches
  * the pod leave and deletes it by force past {@link #GONE_WITHIN} (a kubelet that does not answer), as
- * {@code kubectl delete --force} would, and deletes a policy without an owner (made by an older provider) once the
- * pod is gone. Finding nothing is success: removal is idempotent.
+ * {@code kubectl delete --force} would, then deletes the policy itself (one made by an older provider has no owner;
+ * an owned one may already be gone). Finding nothing is success: removal is idempotent.
  */
 final class PodRemoval {
     static final Duration GONE_WITHIN = Duration.ofSeconds(30);
@@ -54,11 +53,8 @@ final class PodRemoval {
                 client.network().v1().networkPolicies().inNamespace(namespace).withName(name).delete();
                 return;
             }
-            NetworkPolicy policy = client.network().v1().networkPolicies().inNamespace(namespace).withName(name).get();
-            boolean owned = policy != null && policy.getMetadata().getOwnerReferences() != null
-                    && !policy.getMetadata().getOwnerReferences().isEmpty();
             try {
-                background.execute(() -> finish(name, policy != null && !owned));
+                background.execute(() -> finish(name));
             } catch (RejectedExecutionException closing) {
                 // the provider is closing: the kubelet ends the pod and the garbage collector its owned policy anyway
             }
@@ -68,8 +64,8 @@ final class PodRemoval {
         }
     }
 
-    /** Waits (plain GETs) until the pod is gone, forcing it past {@link #GONE_WITHIN}; then the policy without owner. */
-    private void finish(String name, boolean unownedPolicy) {
+    /** Waits (plain GETs) until the pod is gone, forcing it past {@link #GONE_WITHIN}; then deletes the policy. */
+    private void finish(String name) {
         try {
             var pod = client.pods().inNamespace(namespace).withName(name);
             long end = System.nanoTime() + GONE_WITHIN.toNanos();
@@ -80,9 +76,7 @@ final class PodRemoval {
                 }
                 LockSupport.parkNanos(POLL.toNanos());
             }
-            if (unownedPolicy) {
-                client.network().v1().networkPolicies().inNamespace(namespace).withName(name).delete();
-            }
+            client.network().v1().networkPolicies().inNamespace(namespace).withName(name).delete();
         } catch (RuntimeException e) {
             // best effort: a pod still Terminating is the kubelet's to end; a policy left over is found by discover()
         }
