@@ -6,6 +6,7 @@ import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.ExecRequest;
 import dev.stagecraft.api.ExecResult;
 import dev.stagecraft.api.ExecutionEnvironment;
+import dev.stagecraft.api.OutputListener;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.tck.BackendRequirement;
 import dev.stagecraft.tck.Deadline;
@@ -42,22 +43,35 @@ class TestApiserverRestart {
         }
         ExecutionEnvironment env = provider.create(KubernetesFixtures.spec(EnvironmentRequirement.builder().build()));
         try (KubernetesClient client = KubernetesFixtures.client()) {
+            java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+            StringBuffer stdout = new StringBuffer();
+            OutputListener firstOutput = new OutputListener() {
+                @Override
+                public void stdout(byte[] chunk, int offset, int length) {
+                    stdout.append(new String(chunk, offset, length, StandardCharsets.UTF_8));
+                    started.countDown();
+                }
+
+                @Override
+                public void stderr(byte[] chunk, int offset, int length) {
+                }
+            };
             CompletableFuture<Object> running = CompletableFuture.supplyAsync(() -> {
                 try {
                     return env.execute(ExecRequest.builder("sh", "-c", "echo started; sleep 20; echo finished")
-                            .timeout(Duration.ofSeconds(90)).build());
+                            .timeout(Duration.ofSeconds(90)).build(), firstOutput);
                 } catch (StagecraftException e) {
                     return e;
                 }
             });
-            Thread.sleep(3000);
+            assertThat(started.await(60, TimeUnit.SECONDS)).as("the command's first output").isTrue();
             stopApiserver();
-            Thread.sleep(2000);
+            Thread.sleep(2000); // the outage itself: the apiserver stays down this long before it is started again
             startApiserver();
 
             Object ended = running.get(120, TimeUnit.SECONDS);
-            if (ended instanceof ExecResult result) {
-                assertThat(result.stdoutText()).as("what came back before the stream broke").startsWith("started");
+            if (ended instanceof ExecResult) {
+                assertThat(stdout.toString()).as("what came back before the stream broke").startsWith("started");
             } else {
                 StagecraftException error = (StagecraftException) ended;
                 assertThat(error.getMessage()).as("one line naming what broke").doesNotContain("\n").contains(env.id());
