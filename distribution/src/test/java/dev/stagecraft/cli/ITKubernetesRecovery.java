@@ -52,7 +52,7 @@ class ITKubernetesRecovery {
     @AfterAll
     static void removeLeftovers() throws Exception {
         if (env != null) {
-            kubectl("delete", "pods,networkpolicies", "-l", "dev.stagecraft.owner=" + OWNER, "--grace-period=0", "--force");
+            kubectl("delete", "pods,networkpolicies,services,configmaps", "-l", "dev.stagecraft.owner=" + OWNER, "--grace-period=0", "--force");
         }
     }
 
@@ -99,7 +99,7 @@ class ITKubernetesRecovery {
     }
 
     private static List<String> objectsOf(String selector) throws Exception {
-        return lines(kubectl("get", "pods,networkpolicies", "-l", selector, "-o", "name").out());
+        return lines(kubectl("get", "pods,networkpolicies,services,configmaps", "-l", selector, "-o", "name").out());
     }
 
     private static List<String> lines(String text) {

@@ -29,7 +29,13 @@ final class ClusterProbe {
             new String[] {"networking.k8s.io", "networkpolicies", "", "get"},
             new String[] {"networking.k8s.io", "networkpolicies", "", "patch"},
             new String[] {"networking.k8s.io", "networkpolicies", "", "list"},
-            new String[] {"networking.k8s.io", "networkpolicies", "", "delete"});
+            new String[] {"networking.k8s.io", "networkpolicies", "", "delete"},
+            new String[] {"", "services", "", "create"}, new String[] {"", "services", "", "get"},
+            new String[] {"", "services", "", "patch"}, new String[] {"", "services", "", "list"},
+            new String[] {"", "services", "", "delete"},
+            new String[] {"", "configmaps", "", "create"}, new String[] {"", "configmaps", "", "get"},
+            new String[] {"", "configmaps", "", "patch"}, new String[] {"", "configmaps", "", "list"},
+            new String[] {"", "configmaps", "", "delete"});
 
     /** What was found; {@code userKernel} is whether the configured RuntimeClass exists. */
     record Findings(ProviderHealth health, boolean userKernel) {

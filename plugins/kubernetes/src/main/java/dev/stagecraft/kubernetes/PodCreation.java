@@ -16,10 +16,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Makes one environment: its NetworkPolicy first (so that the pod never runs without it), then its pod, then waits
- * for the pod to be Ready. A pod that cannot start (an image that cannot be had, a refused RuntimeClass, a container
- * that exits) fails at once with the kubelet's reason; one still not Ready at the ready timeout fails with the pod's
- * latest warning event. Either way everything made is removed before the {@link ProvisioningException}.
+ * Makes one environment: its NetworkPolicy first (so that the pod never runs without it), its Service and ConfigMap
+ * where the options ask for them ({@link PodOptions}, checked before anything is made), then its pod, which then
+ * becomes the owner of the others ({@link PodRemoval#own}), then waits for the pod to be Ready. A pod that cannot
+ * start (an image that cannot be had, a refused RuntimeClass, a container that exits) fails at once with the kubelet's
+ * reason; one still not Ready at the ready timeout fails with the pod's latest warning event. Either way everything
+ * made is removed before the {@link ProvisioningException}.
  */
 final class PodCreation {
     /** Container waiting reasons that will not pass by themselves. */
@@ -40,10 +42,15 @@ final class PodCreation {
         }
         String namespace = settings.namespace();
         String name = PodLabels.objectName(spec.id());
+        PodOptions options = PodOptions.of(spec.requirement()); // a bad option fails here, before anything is made
         Pod manifest = PodManifest.pod(spec, settings);
+        var service = PodManifest.service(spec, namespace);
+        var configMap = PodManifest.configMap(spec, namespace);
         try {
             client.network().v1().networkPolicies().inNamespace(namespace).resource(PodManifest.networkPolicy(spec, namespace)).create();
-            removal.own(client.pods().inNamespace(namespace).resource(manifest).create());
+            service.ifPresent(s -> client.services().inNamespace(namespace).resource(s).create());
+            configMap.ifPresent(c -> client.configMaps().inNamespace(namespace).resource(c).create());
+            removal.own(client.pods().inNamespace(namespace).resource(manifest).create(), options);
         } catch (RuntimeException e) {
             removeQuietly(removal, spec.id());
             throw new ProvisioningException(refusal(e, namespace, name), e);
@@ -134,8 +141,9 @@ final class PodCreation {
     static String refusal(RuntimeException e, String namespace, String name) {
         int code = Messages.code(e);
         if (code == 403) {
-            return "the cluster refused to create pod or networkpolicy " + namespace + "/" + name + " (HTTP 403): the role needs"
-                    + " verb 'create' on 'pods' and 'networkpolicies' (docs/providers/kubernetes.md): " + Messages.oneLine(e);
+            return "the cluster refused to make the objects " + namespace + "/" + name + " (HTTP 403): the role needs"
+                    + " verbs 'create' on 'pods', and 'create', 'get' and 'patch' on 'networkpolicies', 'services' and 'configmaps'"
+                    + " (docs/providers/kubernetes.md): " + Messages.oneLine(e);
         }
         if (code == 404) {
             return "namespace '" + namespace + "' does not exist: create it (kubectl create namespace " + namespace

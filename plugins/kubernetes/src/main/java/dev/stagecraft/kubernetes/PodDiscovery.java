@@ -15,12 +15,13 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 
 /**
- * Rebuilds environments from the cluster alone: every pod and NetworkPolicy in the namespace labelled with this kind,
- * read back through their labels annotation ({@link PodLabels}). A pod being deleted (destroyed; the kubelet is
- * ending it) is no environment any more, nor is its policy, which the garbage collector removes after it. A NetworkPolicy whose pod is missing (a crash
- * between the two creates, or a pod deleted by hand) is an environment too, in status ERROR, so that the reaper finds
- * and removes it. A pod made by an older provider, without the run files' tmpfs ({@link PodManifest#hasRunDir}), is
- * adopted as it is: its files can be read and written, but every command is refused with one line saying so.
+ * Rebuilds environments from the cluster alone: every pod, NetworkPolicy, Service and ConfigMap in the namespace
+ * labelled with this kind, read back through their labels annotation ({@link PodLabels}). A pod being deleted
+ * (destroyed; the kubelet is ending it) is no environment any more, nor are the objects it owns, which the garbage
+ * collector removes after it. A NetworkPolicy, Service or ConfigMap whose pod is missing (a crash between the
+ * creates, or a pod deleted by hand) is an environment too, in status ERROR, so that the reaper finds and removes it.
+ * A pod made by an older provider, without the run files' tmpfs ({@link PodManifest#hasRunDir}), is adopted as it
+ * is: its files can be read and written, but every command is refused with one line saying so.
  */
 final class PodDiscovery {
     private PodDiscovery() {
@@ -33,16 +34,18 @@ final class PodDiscovery {
         java.util.Set<String> leaving = new java.util.HashSet<>();
         for (Pod pod : client.pods().inNamespace(namespace).withLabels(PodLabels.kindSelector()).list().getItems()) {
             if (pod.getMetadata().getDeletionTimestamp() != null) {
-                // destroyed: the kubelet is ending it, and the garbage collector then takes its policy
+                // destroyed: the kubelet is ending it, and the garbage collector then takes what it owns
                 adopt(pod).ifPresent(labels -> leaving.add(labels.environmentId()));
                 continue;
             }
             adopt(pod).ifPresent(labels -> found.put(labels.environmentId(), environment(pod, labels, client, settings, workers, removal)));
         }
-        List<HasMetadata> policies = new ArrayList<>(client.network().v1().networkPolicies().inNamespace(namespace)
+        List<HasMetadata> dependents = new ArrayList<>(client.network().v1().networkPolicies().inNamespace(namespace)
                 .withLabels(PodLabels.kindSelector()).list().getItems());
-        for (HasMetadata policy : policies) {
-            adopt(policy).filter(labels -> !found.containsKey(labels.environmentId()) && !leaving.contains(labels.environmentId()))
+        dependents.addAll(client.services().inNamespace(namespace).withLabels(PodLabels.kindSelector()).list().getItems());
+        dependents.addAll(client.configMaps().inNamespace(namespace).withLabels(PodLabels.kindSelector()).list().getItems());
+        for (HasMetadata object : dependents) {
+            adopt(object).filter(labels -> !found.containsKey(labels.environmentId()) && !leaving.contains(labels.environmentId()))
                     .ifPresent(labels -> found.put(
                     labels.environmentId(), new KubernetesEnvironment(labels.environmentId(), labels, IsolationLevel.CONTAINER,
                             client, settings, -1, false, true, workers, removal)));

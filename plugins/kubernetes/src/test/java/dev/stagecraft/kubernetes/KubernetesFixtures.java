@@ -73,15 +73,18 @@ final class KubernetesFixtures {
     }
 
     /**
-     * Fails unless nothing of environment {@code id} is left within {@link #LEAVES_WITHIN}: no pod or NetworkPolicy
-     * labelled with it in {@code namespace}, and no Docker container of its pod (the kubelet names them {@code k8s_<container>_<pod>_<namespace>_…}).
+     * Fails unless nothing of environment {@code id} is left within {@link #LEAVES_WITHIN}: no pod, NetworkPolicy,
+     * Service or ConfigMap labelled with it in {@code namespace}, and no Docker container of its pod (the kubelet names them {@code k8s_<container>_<pod>_<namespace>_…}).
      */
     static void assertNothingLeft(KubernetesClient client, String namespace, String id) {
         Map<String, String> selector = PodLabels.environmentSelector(id);
         // destroy() returns once the deletion is accepted: the kubelet, then the garbage collector, finish it
-        dev.stagecraft.tck.Deadline.await(LEAVES_WITHIN, "no pod, network policy or Docker container of " + id + " left",
+        dev.stagecraft.tck.Deadline.await(LEAVES_WITHIN, "no pod, network policy, service, config map or Docker container of "
+                        + id + " left",
                 () -> client.pods().inNamespace(namespace).withLabels(selector).list().getItems().isEmpty()
                         && client.network().v1().networkPolicies().inNamespace(namespace).withLabels(selector).list().getItems().isEmpty()
+                        && client.services().inNamespace(namespace).withLabels(selector).list().getItems().isEmpty()
+                        && client.configMaps().inNamespace(namespace).withLabels(selector).list().getItems().isEmpty()
                         && dockerContainersOf(PodLabels.objectName(id), namespace).isEmpty());
     }
 

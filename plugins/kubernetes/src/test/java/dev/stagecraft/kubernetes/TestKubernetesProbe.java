@@ -9,6 +9,8 @@ import dev.stagecraft.api.ProviderHealth;
 import dev.stagecraft.tck.BackendRequirement;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,8 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * probe()'s reasons, each made real on the test cluster: no kubeconfig, an apiserver that does not answer, a refused
- * token (401), a service account without the Role (403, naming the verbs), a missing namespace; and the Role of
- * docs/providers/kubernetes/stagecraft-role.yaml, applied as is, is enough to create, run in and destroy an environment.
+ * token (401), a service account without the Role (403, naming the verbs), one with the Role of before Services and
+ * ConfigMaps (the probe names them; a create with ports fails naming 'services', leaving nothing), a missing
+ * namespace; and the Role of docs/providers/kubernetes/stagecraft-role.yaml, applied as is, is enough to create (with
+ * a Service and a ConfigMap), run in and destroy an environment.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class TestKubernetesProbe {
@@ -125,8 +129,34 @@ class TestKubernetesProbe {
         ProviderHealth health = probe(settings(config, namespace));
         assertThat(health.available()).isFalse();
         assertThat(health.reason()).contains("may not create pods").contains("create pods/exec")
-                .contains("create networkpolicies").contains(namespace);
+                .contains("create networkpolicies").contains("patch services").contains("list configmaps").contains(namespace);
         assertThat(String.join(" ", health.remedies())).contains("Role");
+    }
+
+    @Test
+    void aRoleWithoutServicesIsNamedByTheProbeAndByACreateWithPorts() throws IOException {
+        // the Role before Services and ConfigMaps existed: pods, pods/exec and networkpolicies alone
+        admin.rbac().roles().inNamespace(namespace).resource(new RoleBuilder().withNewMetadata().withName("older").endMetadata()
+                .addNewRule().withApiGroups("").withResources("pods", "pods/exec").withVerbs("*").endRule()
+                .addNewRule().withApiGroups("networking.k8s.io").withResources("networkpolicies").withVerbs("*").endRule()
+                .build()).create();
+        admin.rbac().roleBindings().inNamespace(namespace).resource(new RoleBindingBuilder().withNewMetadata().withName("older")
+                .endMetadata().withNewRoleRef("rbac.authorization.k8s.io", "Role", "older")
+                .addNewSubject().withKind("ServiceAccount").withName("older").withNamespace(namespace).endSubject().build()).create();
+        Path config = kubeconfig(admin.getConfiguration().getMasterUrl(), serviceAccountToken("older"));
+        ProviderHealth health = probe(settings(config, namespace));
+        assertThat(health.available()).isFalse();
+        assertThat(health.reason()).contains("may not create services").contains("delete configmaps")
+                .doesNotContain("pods").doesNotContain("networkpolicies");
+        try (KubernetesProvider provider = KubernetesFixtures.provider(dir, settings(config, namespace))) {
+            var spec = KubernetesFixtures.spec(EnvironmentRequirement.builder().option("ports", "8080").build());
+            Throwable refused = org.assertj.core.api.Assertions.catchThrowable(() -> provider.create(spec));
+            assertThat(refused).isInstanceOf(dev.stagecraft.api.ProvisioningException.class);
+            assertThat(refused.getMessage()).doesNotContain("\n").contains("HTTP 403").contains("'services'")
+                    .contains("docs/providers/kubernetes.md");
+            // the policy made before the refused Service is removed (and the admin sees nothing of it)
+            KubernetesFixtures.assertNothingLeft(admin, namespace, spec.id());
+        }
     }
 
     @Test
@@ -153,10 +183,11 @@ class TestKubernetesProbe {
             ProviderHealth health = provider.probe();
             assertThat(health.available()).as(health.reason()).isTrue();
             assertThat(health.details().get("nodes")).contains("no permission");
+            // with a Service and a ConfigMap, so that their create, own (get, patch), discover (list) and delete are covered
             ExecutionEnvironment env = provider.create(KubernetesFixtures.spec(EnvironmentRequirement.builder()
-                    .ttl(Duration.ofMinutes(5)).build()));
+                    .ttl(Duration.ofMinutes(5)).option("ports", "8080").option("config.app.conf", "with the role\n").build()));
             try {
-                assertThat(env.execute(dev.stagecraft.api.ExecRequest.of("echo", "with the role")).stdoutText())
+                assertThat(env.execute(dev.stagecraft.api.ExecRequest.of("cat", "/config/app.conf")).stdoutText())
                         .isEqualTo("with the role\n");
                 env.putFile("f.txt", "x".getBytes(UTF_8));
                 assertThat(provider.discover()).anyMatch(e -> e.id().equals(env.id()));

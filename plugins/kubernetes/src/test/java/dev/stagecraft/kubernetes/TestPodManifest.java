@@ -6,13 +6,19 @@ import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.EnvironmentSpec;
 import dev.stagecraft.api.IsolationLevel;
 import dev.stagecraft.api.Settings;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The objects of one environment, as data: the restricted profile field by field, and the network policy. */
+/**
+ * The objects of one environment, as data: the restricted profile field by field, the network policy, and the
+ * Service and ConfigMap of the options {@code ports} and {@code config.*}.
+ */
 class TestPodManifest {
     private static final KubernetesSettings SETTINGS = KubernetesSettings.from(new Settings("test", "providers.kubernetes",
             Map.of("namespace", "tools")));
@@ -75,5 +81,70 @@ class TestPodManifest {
                 .allowCidr("203.0.113.0/24").build()), "tools");
         assertThat(listed.getSpec().getEgress().get(0).getTo()).singleElement()
                 .satisfies(p -> assertThat(p.getIpBlock().getCidr()).isEqualTo("203.0.113.0/24"));
+    }
+
+    @Test
+    void noOptionsMeanNoServiceNoConfigMapNoPortsAndNoIngress() {
+        EnvironmentSpec spec = KubernetesFixtures.spec(EnvironmentRequirement.builder().build());
+        assertThat(PodManifest.service(spec, "tools")).isEmpty();
+        assertThat(PodManifest.configMap(spec, "tools")).isEmpty();
+        Pod pod = PodManifest.pod(spec, SETTINGS);
+        assertThat(pod.getSpec().getContainers().get(0).getPorts()).isNullOrEmpty();
+        assertThat(pod.getSpec().getVolumes()).noneMatch(v -> v.getConfigMap() != null);
+    }
+
+    @Test
+    void exposedPortsAreDeclaredServedAndLetIn() {
+        EnvironmentSpec spec = KubernetesFixtures.spec(EnvironmentRequirement.builder().option("ports", "8080,9000").build());
+        Container c = PodManifest.pod(spec, SETTINGS).getSpec().getContainers().get(0);
+        assertThat(c.getPorts()).extracting(p -> p.getName() + " " + p.getContainerPort() + "/" + p.getProtocol())
+                .containsExactly("p8080 8080/TCP", "p9000 9000/TCP");
+
+        Service service = PodManifest.service(spec, "tools").orElseThrow();
+        assertThat(service.getMetadata().getName()).isEqualTo(PodLabels.objectName(spec.id()));
+        assertThat(service.getMetadata().getNamespace()).isEqualTo("tools");
+        assertThat(service.getMetadata().getLabels()).isEqualTo(PodLabels.kubernetesLabels(spec.labels()));
+        assertThat(service.getMetadata().getAnnotations()).isEqualTo(PodLabels.annotations(spec.labels()));
+        assertThat(service.getSpec().getType()).isEqualTo("ClusterIP");
+        assertThat(service.getSpec().getSelector()).isEqualTo(PodLabels.environmentSelector(spec.id()));
+        assertThat(service.getSpec().getPorts()).extracting(p -> p.getName() + " " + p.getPort() + "->" + p.getTargetPort().getIntVal()
+                + "/" + p.getProtocol()).containsExactly("p8080 8080->8080/TCP", "p9000 9000->9000/TCP");
+
+        NetworkPolicy policy = PodManifest.networkPolicy(spec, "tools");
+        assertThat(policy.getSpec().getPolicyTypes()).containsExactlyInAnyOrder("Ingress", "Egress");
+        assertThat(policy.getSpec().getIngress()).singleElement().satisfies(rule -> {
+            assertThat(rule.getFrom()).as("from any pod or address").isNullOrEmpty();
+            assertThat(rule.getPorts()).extracting(p -> p.getPort() + "/" + p.getProtocol())
+                    .containsExactly(new IntOrString(8080) + "/TCP", new IntOrString(9000) + "/TCP");
+        });
+        assertThat(policy.getSpec().getEgress()).as("egress as without ports: none unless network is asked").isNullOrEmpty();
+        NetworkPolicy networked = PodManifest.networkPolicy(KubernetesFixtures.spec(EnvironmentRequirement.builder().network(true)
+                .option("ports", "8080").build()), "tools");
+        assertThat(networked.getSpec().getEgress()).hasSize(1);
+        assertThat(networked.getSpec().getIngress()).hasSize(1);
+    }
+
+    @Test
+    void configDataIsAnImmutableConfigMapMountedReadOnly() {
+        EnvironmentSpec spec = KubernetesFixtures.spec(EnvironmentRequirement.builder().option("config.app.yaml", "a: 1\n")
+                .option("config.token", "t").build());
+        ConfigMap config = PodManifest.configMap(spec, "tools").orElseThrow();
+        assertThat(config.getMetadata().getName()).isEqualTo(PodLabels.objectName(spec.id()));
+        assertThat(config.getMetadata().getLabels()).isEqualTo(PodLabels.kubernetesLabels(spec.labels()));
+        assertThat(config.getMetadata().getAnnotations()).isEqualTo(PodLabels.annotations(spec.labels()));
+        assertThat(config.getImmutable()).isTrue();
+        assertThat(config.getData()).containsExactly(Map.entry("app.yaml", "a: 1\n"), Map.entry("token", "t"));
+
+        Pod pod = PodManifest.pod(spec, SETTINGS);
+        assertThat(pod.getSpec().getContainers().get(0).getVolumeMounts()).filteredOn(m -> "/config".equals(m.getMountPath()))
+                .singleElement().satisfies(m -> {
+                    assertThat(m.getReadOnly()).isTrue();
+                    assertThat(m.getName()).isEqualTo("config");
+                });
+        assertThat(pod.getSpec().getVolumes()).filteredOn(v -> "config".equals(v.getName())).singleElement().satisfies(v -> {
+            assertThat(v.getConfigMap().getName()).isEqualTo(PodLabels.objectName(spec.id()));
+            assertThat(v.getConfigMap().getDefaultMode()).isEqualTo(0444);
+        });
+        assertThat(PodManifest.service(spec, "tools")).as("no ports, no Service").isEmpty();
     }
 }
