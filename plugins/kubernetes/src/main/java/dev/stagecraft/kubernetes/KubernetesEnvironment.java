@@ -46,6 +46,7 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
     private final KubernetesSettings settings;
     private final String pod;
     private final PodExec exec;
+    private final AgentPool agents;
     private final PodRemoval removal;
     private final long memoryLimit;
     private final boolean hasRunDir;
@@ -68,6 +69,7 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         this.hasRunDir = hasRunDir;
         this.removal = removal;
         this.exec = new PodExec(client, settings.namespace(), pod, id, workers);
+        this.agents = new AgentPool(client, settings.namespace(), pod, id);
     }
 
     @Override
@@ -144,7 +146,8 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         }
         stopGeneration.incrementAndGet();
         stopped = true;
-        helper(PodScripts.STOP);
+        helper(PodScripts.STOP); // ends the agents too
+        agents.drain();
         mark(true);
     }
 
@@ -172,6 +175,7 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
     @Override
     public void destroy() {
         destroyed = true;
+        agents.close();
         removal.remove(id);
     }
 
@@ -215,7 +219,11 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         running.incrementAndGet();
         PodExec.Outcome outcome;
         try {
-            outcome = exec.run(command, stdin, request.outputLimit(), listener, request.timeout(), () -> killAtTimeout(runId));
+            Runnable kill = () -> killAtTimeout(runId);
+            outcome = (stdin.length > 0 ? java.util.Optional.<PodExec.Outcome>empty()
+                    : agents.run(command.subList(4, command.size()), request.outputLimit(), listener, request.timeout(), kill,
+                            PodExec.AFTER_KILL))
+                    .orElseGet(() -> exec.run(command, stdin, request.outputLimit(), listener, request.timeout(), kill));
         } finally {
             running.decrementAndGet();
         }
@@ -294,7 +302,13 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         }
         PodExec.Outcome o;
         try {
-            o = exec.run(List.of("sh", "-c", PodScripts.USAGE), new byte[0], 1 << 16, null, HELPER_TIMEOUT, () -> { });
+            // through an agent where one is free (the manager asks after every command), else an exec of its own
+            List<String> runArgs = List.of(UUID.randomUUID().toString(), PodScripts.WORKSPACE, "0",
+                    Long.toString(settings.openFiles()), Long.toString(settings.fileSizeBytes()), "0", "PATH=" + settings.path(),
+                    "sh", "-c", PodScripts.USAGE);
+            o = (stopped || !hasRunDir ? java.util.Optional.<PodExec.Outcome>empty()
+                    : agents.run(runArgs, 1 << 16, null, HELPER_TIMEOUT, () -> { }, PodExec.AFTER_KILL))
+                    .orElseGet(() -> exec.run(List.of("sh", "-c", PodScripts.USAGE), new byte[0], 1 << 16, null, HELPER_TIMEOUT, () -> { }));
         } catch (RuntimeException e) {
             return ResourceUsage.unknown(now);
         }

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeoutException;
 final class PodExec {
     static final String CONTAINER = "env";
     /** How long a killed command's stream may take to end before it is closed from here. */
-    private static final Duration AFTER_KILL = Duration.ofSeconds(10);
+    static final Duration AFTER_KILL = Duration.ofSeconds(10);
 
     /** How one exec ended: its exit code (-1 when none came), its output, and whether the timeout ended it. */
     record Outcome(int exitCode, byte[] stdout, byte[] stderr, boolean truncated, boolean timedOut, Duration took) {

@@ -64,6 +64,21 @@ final class PodScripts {
             + " if [ \"$n\" -gt 0 ]; then head -c \"$n\" | (limited \"$@\"); else (limited \"$@\") </dev/null; fi; rc=$?;"
             + " [ \"$(ooms)\" = \"$o\" ] || : > " + RUN_DIR + "/$id.oom; rm -f \"$f\"; sweep; exit $rc";
 
+    /**
+     * The agent: one exec kept open that runs the environment's commands, one at a time, each as {@link #RUN} would
+     * run it in an exec of its own (its first argument, {@code $1}, is RUN's text). Each request is one line of
+     * single-quoted words, a newline written {@code '"$N"'}: a token, then RUN's arguments (no stdin: {@code 0}). The
+     * agent starts the command in a session of its own ({@code setsid}, which does not fork here, since a child of a
+     * shell without job control leads no process group), with stdin from /dev/null and the agent's stdout and stderr,
+     * and frames its output on both streams with {@code SCB<token>} before it and {@code SCE<token> <exit code>}
+     * after it ({@link MarkedStream}). It ends at the end of its input (the stream closed) or at a line it cannot
+     * read; exit 3 at once when the image has no {@code setsid}.
+     */
+    static final String AGENT = "command -v setsid >/dev/null 2>&1 || { echo 'the image has no setsid' >&2; exit 3; };"
+            + " r=$1; N='\n'; while IFS= read -r line; do eval \"set -- $line\" || exit 4; t=$1; shift;"
+            + " printf 'SCB%s\\n' \"$t\"; printf 'SCB%s\\n' \"$t\" >&2; setsid sh -c \"$r\" sh \"$@\" </dev/null; c=$?;"
+            + " printf 'SCE%s %s\\n' \"$t\" \"$c\"; printf 'SCE%s %s\\n' \"$t\" \"$c\" >&2; done";
+
     /** The exit code of {@link #KILL} and {@link #KILL_EVERYTHING} when every process inside was killed. */
     static final int KILLED_EVERYTHING = 3;
 

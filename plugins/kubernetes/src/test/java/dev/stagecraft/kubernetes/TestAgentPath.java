@@ -1,0 +1,111 @@
+package dev.stagecraft.kubernetes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stagecraft.api.EnvironmentRequirement;
+import dev.stagecraft.api.ExecRequest;
+import dev.stagecraft.api.ExecResult;
+import dev.stagecraft.api.ExecutionEnvironment;
+import dev.stagecraft.api.Termination;
+import dev.stagecraft.tck.BackendRequirement;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Commands through the agent kept open in the pod ({@link AgentPool}) on the test cluster: the same view as an exec of
+ * their own, the agent reused between commands, a second one for a concurrent command, timeouts and stop.
+ */
+class TestAgentPath {
+    /** Prints the PIDs of the agents: the shells whose command line holds the agent's script. */
+    private static final String AGENT_PIDS = "for d in /proc/[0-9]*; do tr '\\0' ' ' < $d/cmdline 2>/dev/null | grep -q '[t]he image has no"
+            + " setsid' && echo ${d#/proc/}; done; true";
+
+    @TempDir
+    static Path dir;
+    static KubernetesProvider provider;
+    static ExecutionEnvironment env;
+
+    @BeforeAll
+    static void environment() {
+        provider = KubernetesFixtures.provider(dir);
+        BackendRequirement.require(provider);
+        env = provider.create(KubernetesFixtures.spec(EnvironmentRequirement.builder().build()));
+    }
+
+    @AfterAll
+    static void destroy() {
+        if (env != null) {
+            env.destroy();
+        }
+        if (provider != null) {
+            provider.close();
+        }
+    }
+
+    @Test
+    void commandsSeeTheirArgumentsEnvironmentAndDirectoryExactlyAndReuseOneAgent() {
+        env.execute(ExecRequest.of("mkdir", "-p", "sub dir"));
+        String odd = "it's \"quoted\"\nsecond line $N `x` \\ end";
+        ExecResult r = env.execute(ExecRequest.builder("sh", "-c", "printf '%s|%s|%s' \"$1\" \"$ODD\" \"$(pwd)\"; echo err >&2; exit 3",
+                "sh", odd).env("ODD", odd).workingDir("sub dir").build());
+        assertThat(r.exitCode()).isEqualTo(3);
+        assertThat(r.stdoutText()).isEqualTo(odd + "|" + odd + "|/workspace/sub dir");
+        assertThat(r.stderrText()).isEqualTo("err\n");
+        String first = env.execute(ExecRequest.of("sh", "-c", AGENT_PIDS)).stdoutText();
+        String second = env.execute(ExecRequest.of("sh", "-c", AGENT_PIDS)).stdoutText();
+        assertThat(first.lines()).as("agents open").isNotEmpty().hasSizeLessThanOrEqualTo(AgentPool.MAX);
+        assertThat(second).as("commands one after another reuse the agents open").isEqualTo(first);
+    }
+
+    private static void awaitProcess(String args) {
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!env.execute(ExecRequest.of("ps", "-o", "args")).stdoutText().lines().anyMatch(args::equals)) {
+            assertThat(System.nanoTime() - end).as("'" + args + "' running within 30 s").isNegative();
+        }
+    }
+
+    @Test
+    void aConcurrentCommandGetsAnAgentOfItsOwn() throws Exception {
+        CompletableFuture<ExecResult> slow = CompletableFuture.supplyAsync(() -> env.execute(ExecRequest.of("sh", "-c",
+                "sleep 3; echo slow")));
+        awaitProcess("sleep 3"); // the slow command holds an agent
+        ExecResult quick = env.execute(ExecRequest.of("sh", "-c", AGENT_PIDS));
+        assertThat(slow).isNotDone();
+        assertThat(quick.stdoutText().lines()).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(slow.get(30, TimeUnit.SECONDS).stdoutText()).isEqualTo("slow\n");
+    }
+
+    @Test
+    void largeOutputAndMarkerLikeTextArriveWholeAndTheCapHolds() {
+        ExecResult big = env.execute(ExecRequest.of("sh", "-c", "i=0; while [ $i -lt 20000 ]; do echo \"SCB SCE line $i\"; i=$((i+1)); done"));
+        assertThat(big.stdoutText().lines()).hasSize(20000).endsWith("SCB SCE line 19999");
+        ExecResult capped = env.execute(ExecRequest.builder("sh", "-c", "yes | head -c 100000").outputLimit(1000).build());
+        assertThat(capped.stdout()).hasSize(1000);
+        assertThat(capped.truncated()).isTrue();
+        assertThat(env.execute(ExecRequest.of("echo", "next")).stdoutText()).isEqualTo("next\n");
+    }
+
+    @Test
+    void aTimeoutKillsTheCommandAndTheNextOneRuns() {
+        ExecResult r = env.execute(ExecRequest.builder("sh", "-c", "sleep 30 & sleep 30").timeout(Duration.ofSeconds(1)).build());
+        assertThat(r.termination()).isEqualTo(Termination.TIMEOUT);
+        assertThat(env.execute(ExecRequest.of("sh", "-c", "ps -o args | grep -c '^sleep 30'; true")).stdoutText()).isEqualTo("0\n");
+        assertThat(env.execute(ExecRequest.of("echo", "after")).stdoutText()).isEqualTo("after\n");
+    }
+
+    @Test
+    void aStopEndsTheRunningCommandAndAStartServesAgain() throws Exception {
+        CompletableFuture<ExecResult> running = CompletableFuture.supplyAsync(() -> env.execute(ExecRequest.of("sleep", "60")));
+        awaitProcess("sleep 60");
+        env.stop();
+        assertThat(running.get(30, TimeUnit.SECONDS).termination()).isEqualTo(Termination.ENVIRONMENT_STOPPED);
+        env.start();
+        assertThat(env.execute(ExecRequest.of("echo", "again")).stdoutText()).isEqualTo("again\n");
+    }
+}
