@@ -81,19 +81,21 @@ final class AgentSession implements AutoCloseable {
             end(e);
             return null;
         }
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long started = System.nanoTime();
         try {
             Duration first = timeout.compareTo(BEGIN_WITHIN) < 0 ? timeout : BEGIN_WITHIN;
             try {
                 return new Ended(awaitBoth(outCode, errCode, first), false);
             } catch (TimeoutException e) {
-                if (!out.begun()) {
+                // not begun within BEGIN_WITHIN: the stream is taken for broken; a shorter timeout is a timeout
+                if (!out.begun() && first.equals(BEGIN_WITHIN)) {
                     close();
-                    throw new IOException("the agent did not begin the command within " + first.toSeconds() + " s");
+                    throw new IOException("the agent did not begin the command within " + BEGIN_WITHIN.toSeconds() + " s");
                 }
             }
             try {
-                return new Ended(awaitBoth(outCode, errCode, Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))), false);
+                long left = started + timeout.toNanos() - System.nanoTime();
+                return new Ended(awaitBoth(outCode, errCode, Duration.ofNanos(Math.max(0, left))), false);
             } catch (TimeoutException e) {
                 onTimeout.run();
             }
