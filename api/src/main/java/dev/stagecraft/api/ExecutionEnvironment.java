@@ -1,6 +1,7 @@
 package dev.stagecraft.api;
 
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * One live environment made by a provider: a sandbox, a container, a VM... It is safe to call from several
@@ -24,6 +25,26 @@ public interface ExecutionEnvironment {
 
     default Instant createdAt() {
         return labels().createdAt();
+    }
+
+    /**
+     * Writes down on the backend that this environment is in use until {@code until} (a command's deadline while it
+     * runs), so that a manager on another host, which cannot see this host's records, does not count it idle and
+     * reap it. The manager calls this on every exec, file call and start: it must return at once (write in the
+     * background, and as seldom as {@link #recordedUse()} allows) and never throw. The default writes nothing, for
+     * backends only one host can reach.
+     */
+    default void recordUse(Instant until) {
+    }
+
+    /**
+     * The latest instant up to which any manager said, through {@link #recordUse}, that this environment is in use;
+     * a provider that writes only now and then answers with the end of its window, never earlier than a real use.
+     * Empty when the backend keeps no such record. May ask the backend: the manager calls it only before it would
+     * reap the environment as idle. Throws when the backend cannot be asked (the environment is then kept).
+     */
+    default Optional<Instant> recordedUse() {
+        return Optional.empty();
     }
 
     /** The current status, read from the backend where that is cheap. */

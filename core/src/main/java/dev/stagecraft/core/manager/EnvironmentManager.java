@@ -423,7 +423,10 @@ public final class EnvironmentManager implements AutoCloseable {
         return result;
     }
 
-    /** Remembers a use here and where other processes see it (see {@link LastUse}). */
+    /**
+     * Remembers a use here, where other processes on this host see it (see {@link LastUse}), and on the backend for
+     * managers on other hosts ({@link ExecutionEnvironment#recordUse}).
+     */
     private void used(ManagedEnvironment managed) {
         used(managed, clock.instant());
     }
@@ -432,6 +435,11 @@ public final class EnvironmentManager implements AutoCloseable {
     private void used(ManagedEnvironment managed, Instant until) {
         managed.lastUsed = clock.instant();
         lastUse.record(managed.id(), until);
+        try {
+            managed.environment.recordUse(until);
+        } catch (RuntimeException ignored) {
+            // best effort by contract; this host's record still holds
+        }
     }
 
     private ManagedEnvironment find(String id) {

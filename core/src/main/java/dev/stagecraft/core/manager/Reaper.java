@@ -76,7 +76,7 @@ final class Reaper implements AutoCloseable {
         for (ManagedEnvironment managed : List.copyOf(environments.values())) {
             // A pooled environment is idle by design: only its TTL counts.
             Instant lastUsed = pools.holds(managed.id()) ? clock.instant() : lastUsed(managed);
-            Optional<Reason> reason = reason(managed.environment.labels(), lastUsed);
+            Optional<Reason> reason = reasonToGo(managed, lastUsed);
             if (reason.isPresent() && managed.environment.status() != EnvironmentStatus.RUNNING) {
                 pools.forget(managed.id());
                 if (destroyQuietly(managed.environment, "reap", reason.get())) {
@@ -94,6 +94,30 @@ final class Reaper implements AutoCloseable {
         Instant latest = lastUse.latest(managed.id(), managed.lastUsed);
         managed.lastUsed = latest;
         return latest;
+    }
+
+    /**
+     * Why {@code managed} must go now, if it must. An idle verdict from this host's records is checked against the
+     * backend's record of use ({@link ExecutionEnvironment#recordedUse()}), which managers on other hosts write too;
+     * when the backend cannot be asked, the environment is kept and the next pass asks again.
+     */
+    Optional<Reason> reasonToGo(ManagedEnvironment managed, Instant lastUsed) {
+        Labels labels = managed.environment.labels();
+        Optional<Reason> reason = reason(labels, lastUsed);
+        if (reason.isEmpty() || !reason.get().cause().equals(EnvironmentEvent.IDLE)) {
+            return reason;
+        }
+        Optional<Instant> recorded;
+        try {
+            recorded = managed.environment.recordedUse();
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+        if (recorded.isEmpty() || !recorded.get().isAfter(lastUsed)) {
+            return reason;
+        }
+        managed.lastUsed = recorded.get();
+        return reason(labels, recorded.get());
     }
 
     Optional<Reason> reason(Labels labels, Instant lastUsed) {

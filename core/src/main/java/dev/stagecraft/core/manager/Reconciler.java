@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Rebuilds the registry from the backends, which are the source of truth: each healthy provider's
  * {@code discover()} lists what exists; this owner's environments are adopted, idle time counted from their last
- * use by any process, and those the {@link Reaper} says must go are destroyed (one whose destroy fails is adopted,
+ * use by any process (on this host, or recorded on the backend by any host), and those the {@link Reaper} says must go are destroyed (one whose destroy fails is adopted,
  * so that it stays visible and the next reap tries again). A kind counts as reconciled only
  * once its {@code discover()} answered: a failure is reported (an event, and {@link #problems()}) and the kind
  * is tried again on its next use.
@@ -81,7 +81,7 @@ final class Reconciler {
                 continue;
             }
             ManagedEnvironment managed = new ManagedEnvironment(environment, labels.createdAt());
-            Optional<Reaper.Reason> reason = reaper.reason(labels, reaper.lastUsed(managed));
+            Optional<Reaper.Reason> reason = reaper.reasonToGo(managed, reaper.lastUsed(managed));
             // One the backend would not remove is still there: adopted, so it is listed (expired) and tried again.
             if (reason.isPresent() && reaper.destroyQuietly(environment, "reap", reason.get())) {
                 continue;

@@ -9,6 +9,9 @@ import dev.stagecraft.api.Labels;
 import dev.stagecraft.api.OutputListener;
 import dev.stagecraft.api.ResourceUsage;
 
+import java.time.Instant;
+import java.util.Optional;
+
 /** An environment whose every call runs under its plugin's context class loader. */
 final class ContextBoundEnvironment implements ExecutionEnvironment {
     private final ExecutionEnvironment delegate;
@@ -23,6 +26,9 @@ final class ContextBoundEnvironment implements ExecutionEnvironment {
     @Override public String kind() { return delegate.kind(); }
     @Override public IsolationLevel isolation() { return delegate.isolation(); }
     @Override public Labels labels() { return delegate.labels(); }
+    @Override public Instant createdAt() { return delegate.createdAt(); }
+    @Override public void recordUse(Instant until) { ContextClassLoader.run(loader, () -> delegate.recordUse(until)); }
+    @Override public Optional<Instant> recordedUse() { return ContextClassLoader.call(loader, delegate::recordedUse); }
     @Override public EnvironmentStatus status() { return ContextClassLoader.call(loader, delegate::status); }
     @Override public void start() { ContextClassLoader.run(loader, delegate::start); }
     @Override public void stop() { ContextClassLoader.run(loader, delegate::stop); }
