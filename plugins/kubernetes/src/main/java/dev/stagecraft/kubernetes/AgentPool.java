@@ -10,36 +10,44 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 
 /**
  * The agents ({@link AgentSession}) of one environment: up to {@value #MAX} open at once, each running one command at a
- * time, kept open between commands. A command that finds none free and none may be opened, one with stdin, or one
- * whose request line is too long, is not taken ({@link Optional#empty()}): the caller runs it through an exec of its
+ * time, kept open between commands. A command that finds none free and none may be opened, one with more than
+ * {@value #MAX_STDIN} bytes of stdin, or one whose request line is too long, is not taken ({@link Optional#empty()}): the caller runs it through an exec of its
  * own. So does every command once the image showed it cannot run the agent.
  */
 final class AgentPool implements AutoCloseable {
     static final int MAX = 4;
+    /** The most stdin a command sends through an agent; more goes through an exec of its own. */
+    static final int MAX_STDIN = 60 * 1024;
 
     private final KubernetesClient client;
     private final String namespace;
     private final String pod;
     private final String environmentId;
+    private final Executor writers;
     private final Deque<AgentSession> idle = new ArrayDeque<>();
     private int open;
     private boolean unsupported;
     private boolean closed;
 
-    AgentPool(KubernetesClient client, String namespace, String pod, String environmentId) {
+    AgentPool(KubernetesClient client, String namespace, String pod, String environmentId, Executor writers) {
         this.client = client;
         this.namespace = namespace;
         this.pod = pod;
         this.environmentId = environmentId;
+        this.writers = writers;
     }
 
-    /** Runs RUN's arguments through an agent, or returns empty when it was not run (run it another way). */
-    Optional<PodExec.Outcome> run(List<String> runArgs, long limit, OutputListener listener, Duration timeout, Runnable onTimeout,
-                                  Duration afterKill) {
-        if (AgentSession.requestLine("", runArgs).length > AgentSession.MAX_LINE) {
+    /**
+     * Runs RUN's arguments through an agent, with {@code stdin} (RUN's stdin count must match), or returns empty when
+     * it was not run (run it another way).
+     */
+    Optional<PodExec.Outcome> run(List<String> runArgs, byte[] stdin, long limit, OutputListener listener, Duration timeout,
+                                  Runnable onTimeout, Duration afterKill) {
+        if (stdin.length > MAX_STDIN || AgentSession.requestLine("", runArgs).length > AgentSession.MAX_LINE) {
             return Optional.empty();
         }
         AgentSession session = take();
@@ -51,7 +59,7 @@ final class AgentPool implements AutoCloseable {
         long started = System.nanoTime();
         boolean reusable = false;
         try {
-            AgentSession.Ended ended = session.run(runArgs, out, err, timeout, onTimeout, afterKill);
+            AgentSession.Ended ended = session.run(runArgs, stdin, writers, out, err, timeout, onTimeout, afterKill);
             if (ended == null) {
                 noteUnsupported(session);
                 return Optional.empty();

@@ -12,6 +12,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -62,14 +63,16 @@ final class AgentSession implements AutoCloseable {
     }
 
     /**
-     * Runs RUN's arguments {@code runArgs} with output to {@code stdout} and {@code stderr}; at {@code timeout} calls
+     * Runs RUN's arguments {@code runArgs} (whose stdin count must be {@code stdin.length}) with {@code stdin}, written
+     * after the request line by {@code writer} so that a command that never reads it cannot hold this thread past its
+     * timeout, and output to {@code stdout} and {@code stderr}; at {@code timeout} calls
      * {@code onTimeout} (which kills the command through another exec) and waits {@code afterKill} for the end.
      *
      * @return the end, or null when the agent is gone before the command began (it did not run: run it elsewhere)
      * @throws IOException when the stream broke after the command began, or never showed it beginning
      */
-    Ended run(List<String> runArgs, OutputStream stdout, OutputStream stderr, Duration timeout, Runnable onTimeout,
-              Duration afterKill) throws IOException, InterruptedException {
+    Ended run(List<String> runArgs, byte[] stdin, Executor writer, OutputStream stdout, OutputStream stderr, Duration timeout,
+              Runnable onTimeout, Duration afterKill) throws IOException, InterruptedException {
         String token = HexFormat.of().formatHex(bytes16());
         CompletableFuture<Integer> outCode = out.expect(token, stdout);
         CompletableFuture<Integer> errCode = err.expect(token, stderr);
@@ -77,6 +80,16 @@ final class AgentSession implements AutoCloseable {
             OutputStream input = watch.getInput();
             input.write(requestLine(token, runArgs));
             input.flush();
+            if (stdin.length > 0) {
+                writer.execute(() -> {
+                    try {
+                        input.write(stdin);
+                        input.flush();
+                    } catch (IOException | RuntimeException e) {
+                        end(e); // the agent waits for bytes that will not come: the session is done
+                    }
+                });
+            }
         } catch (IOException | RuntimeException e) {
             end(e);
             return null;

@@ -18,8 +18,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,6 +38,8 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
     static final String STOPPED = Labels.PREFIX + "stopped";
     private static final Duration FILE_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration HELPER_TIMEOUT = Duration.ofSeconds(15);
+    /** Files up to this size go through an agent, base64 in the request line (under its 64 KiB); larger ones by exec. */
+    private static final int INLINE_PUT_MAX = 32 * 1024;
     private static final int SIGKILL_EXIT = Terminations.exitCodeOf(9);
     private static final int SIGXFSZ_EXIT = Terminations.exitCodeOf(25);
 
@@ -48,16 +52,19 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
     private final PodExec exec;
     private final AgentPool agents;
     private final PodRemoval removal;
+    private final PodUseRecords uses;
     private final long memoryLimit;
     private final boolean hasRunDir;
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicLong stopGeneration = new AtomicLong();
     private volatile boolean stopped;
     private volatile boolean destroyed;
+    private volatile boolean sawStart;
     private volatile long[] lastCpuSample;
 
     KubernetesEnvironment(String id, Labels labels, IsolationLevel isolation, KubernetesClient client, KubernetesSettings settings,
-                          long memoryLimit, boolean stopped, boolean hasRunDir, ExecutorService workers, PodRemoval removal) {
+                          long memoryLimit, boolean stopped, boolean hasRunDir, ExecutorService workers, PodRemoval removal,
+                          PodUseRecords uses) {
         this.id = id;
         this.labels = labels;
         this.isolation = isolation;
@@ -68,8 +75,9 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         this.stopped = stopped;
         this.hasRunDir = hasRunDir;
         this.removal = removal;
+        this.uses = uses;
         this.exec = new PodExec(client, settings.namespace(), pod, id, workers);
-        this.agents = new AgentPool(client, settings.namespace(), pod, id);
+        this.agents = new AgentPool(client, settings.namespace(), pod, id, workers);
     }
 
     @Override
@@ -113,7 +121,7 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         if (current.getMetadata().getDeletionTimestamp() != null) {
             return EnvironmentStatus.STOPPING;
         }
-        String phase = current.getStatus() == null ? "Pending" : String.valueOf(current.getStatus().getPhase());
+        String phase = phaseOf(current);
         return switch (phase) {
             case "Pending" -> EnvironmentStatus.CREATING;
             case "Running" -> stopped ? EnvironmentStatus.STOPPED
@@ -129,7 +137,7 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         if (current == null) {
             throw new EnvironmentNotFoundException(id);
         }
-        String phase = current.getStatus() == null ? "" : String.valueOf(current.getStatus().getPhase());
+        String phase = phaseOf(current);
         if (!"Running".equals(phase)) {
             throw new StagecraftException(ErrorCode.ILLEGAL_STATE, "environment '" + id + "': its pod " + settings.namespace()
                     + "/" + pod + " is " + phase + " and cannot run commands again; destroy it and create a new one");
@@ -137,6 +145,24 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         if (stopped) {
             mark(false);
         }
+    }
+
+    /** Notes that the pod's container was seen running ({@link PodStart}), which its status may not show yet. */
+    void sawStart() {
+        sawStart = true;
+    }
+
+    /**
+     * The pod's phase; Running for a Pending pod whose container started, as {@link PodStart} tells before the kubelet's
+     * status does (one list of its events, until a look finds it started).
+     */
+    private String phaseOf(Pod current) {
+        String phase = current.getStatus() == null ? "Pending" : String.valueOf(current.getStatus().getPhase());
+        if ("Pending".equals(phase) && !sawStart
+                && PodStart.announced(client, settings.namespace(), pod, current.getMetadata().getUid())) {
+            sawStart = true;
+        }
+        return "Pending".equals(phase) && sawStart ? "Running" : phase;
     }
 
     @Override
@@ -175,8 +201,27 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
     @Override
     public void destroy() {
         destroyed = true;
+        uses.forget(settings.namespace(), pod);
         agents.close();
         removal.remove(id);
+    }
+
+    /** Written on the pod for managers on other hosts ({@link PodUseRecords}); at most once per 10 s, in the background. */
+    @Override
+    public void recordUse(Instant until) {
+        if (!destroyed) {
+            uses.record(settings.namespace(), pod, until);
+        }
+    }
+
+    @Override
+    public Optional<Instant> recordedUse() {
+        try {
+            return uses.read(settings.namespace(), pod);
+        } catch (RuntimeException e) {
+            throw new StagecraftException(ErrorCode.PROVIDER_UNAVAILABLE, "cannot read when pod " + pod + " of '" + id
+                    + "' was last used: " + Messages.oneLine(e));
+        }
     }
 
     @Override
@@ -220,9 +265,8 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         PodExec.Outcome outcome;
         try {
             Runnable kill = () -> killAtTimeout(runId);
-            outcome = (stdin.length > 0 ? java.util.Optional.<PodExec.Outcome>empty()
-                    : agents.run(command.subList(4, command.size()), request.outputLimit(), listener, request.timeout(), kill,
-                            PodExec.AFTER_KILL))
+            outcome = agents.run(command.subList(4, command.size()), stdin, request.outputLimit(), listener, request.timeout(),
+                            kill, PodExec.AFTER_KILL)
                     .orElseGet(() -> exec.run(command, stdin, request.outputLimit(), listener, request.timeout(), kill));
         } finally {
             running.decrementAndGet();
@@ -303,11 +347,10 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         PodExec.Outcome o;
         try {
             // through an agent where one is free (the manager asks after every command), else an exec of its own
-            List<String> runArgs = List.of(UUID.randomUUID().toString(), PodScripts.WORKSPACE, "0",
-                    Long.toString(settings.openFiles()), Long.toString(settings.fileSizeBytes()), "0", "PATH=" + settings.path(),
-                    "sh", "-c", PodScripts.USAGE);
+            List<String> runArgs = new ArrayList<>(helperRunPrefix());
+            runArgs.addAll(List.of("sh", "-c", PodScripts.USAGE));
             o = (stopped || !hasRunDir ? java.util.Optional.<PodExec.Outcome>empty()
-                    : agents.run(runArgs, 1 << 16, null, HELPER_TIMEOUT, () -> { }, PodExec.AFTER_KILL))
+                    : agents.run(runArgs, new byte[0], 1 << 16, null, HELPER_TIMEOUT, () -> { }, PodExec.AFTER_KILL))
                     .orElseGet(() -> exec.run(List.of("sh", "-c", PodScripts.USAGE), new byte[0], 1 << 16, null, HELPER_TIMEOUT, () -> { }));
         } catch (RuntimeException e) {
             return ResourceUsage.unknown(now);
@@ -322,12 +365,26 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         return previous;
     }
 
+    /** How many execs of its own this environment opened: the commands and files that no agent took. */
+    int execsOpened() {
+        return exec.opened();
+    }
+
     @Override
     public void putFile(String path, byte[] content) {
         WorkspacePath target = WorkspacePath.of(path);
-        List<String> command = new ArrayList<>(List.of("sh", "-c", PodScripts.PUT, "sh", Integer.toString(content.length)));
-        command.addAll(target.segments());
-        PodExec.Outcome o = fileCall(command, content, 4096);
+        PodExec.Outcome o = null;
+        if (content.length <= Math.min(INLINE_PUT_MAX, settings.fileSizeBytes())) { // the agent's commands run under fsize
+            List<String> inline = new ArrayList<>(List.of("sh", "-c", PodScripts.PUT_INLINE, "sh",
+                    Base64.getEncoder().encodeToString(content)));
+            inline.addAll(target.segments());
+            o = throughAgent(inline, 4096).filter(ran -> ran.exitCode() != 7).orElse(null);
+        }
+        if (o == null) {
+            List<String> command = new ArrayList<>(List.of("sh", "-c", PodScripts.PUT, "sh", Integer.toString(content.length)));
+            command.addAll(target.segments());
+            o = fileCall(command, content, 4096);
+        }
         switch (o.exitCode()) {
             case 0 -> { }
             case 3 -> throw new dev.stagecraft.api.PathEscapeException(path, "a symlink on the way, or the path leaves the workspace");
@@ -342,7 +399,8 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
         WorkspacePath target = WorkspacePath.of(path);
         List<String> command = new ArrayList<>(List.of("sh", "-c", PodScripts.GET, "sh", Long.toString(maxBytes)));
         command.addAll(target.segments());
-        PodExec.Outcome o = fileCall(command, new byte[0], Math.max(1, maxBytes));
+        long limit = Math.max(1, maxBytes);
+        PodExec.Outcome o = throughAgent(command, limit).orElseGet(() -> fileCall(command, new byte[0], limit));
         return switch (o.exitCode()) {
             case 0 -> o.stdout();
             case 3 -> throw new dev.stagecraft.api.PathEscapeException(path, "a symlink on the way, or the path leaves the workspace");
@@ -350,6 +408,31 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
             default -> throw new StagecraftException(ErrorCode.EXEC_FAILED, "cannot read '" + path + "' in '" + id + "' (exit "
                     + o.exitCode() + "): " + new String(o.stderr(), java.nio.charset.StandardCharsets.UTF_8).trim());
         };
+    }
+
+    /**
+     * One of the file scripts through a free agent, as a command of its own under the RUN wrapper (the same user,
+     * limits and sweep as any command); empty when no agent took it (stopped, an older pod, all busy, a request line too
+     * long), and the caller then opens an exec of its own.
+     */
+    private Optional<PodExec.Outcome> throughAgent(List<String> command, long limit) {
+        requireNotDestroyed();
+        if (stopped || !hasRunDir) {
+            return Optional.empty();
+        }
+        List<String> runArgs = new ArrayList<>(helperRunPrefix());
+        runArgs.addAll(command);
+        Optional<PodExec.Outcome> o = agents.run(runArgs, new byte[0], limit, null, FILE_TIMEOUT, () -> { }, PodExec.AFTER_KILL);
+        if (o.isPresent() && o.get().timedOut()) {
+            throw new StagecraftException(ErrorCode.EXEC_TIMEOUT, "a file transfer in '" + id + "' took longer than " + FILE_TIMEOUT);
+        }
+        return o;
+    }
+
+    /** The RUN wrapper's arguments before the command, for the provider's own short scripts through an agent. */
+    private List<String> helperRunPrefix() {
+        return List.of(UUID.randomUUID().toString(), PodScripts.WORKSPACE, "0", Long.toString(settings.openFiles()),
+                Long.toString(settings.fileSizeBytes()), "0", "PATH=" + settings.path());
     }
 
     private PodExec.Outcome fileCall(List<String> command, byte[] stdin, long limit) {

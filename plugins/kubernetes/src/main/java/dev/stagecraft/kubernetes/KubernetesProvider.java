@@ -40,6 +40,7 @@ public final class KubernetesProvider implements EnvironmentProvider {
     private final ExecutorService workers = Executors.newCachedThreadPool(daemon());
     private volatile KubernetesSettings settings;
     private volatile ClusterClient cluster;
+    private volatile PodUseRecords uses;
     private volatile boolean userKernel;
     private volatile Map<String, String> environment = System.getenv();
 
@@ -64,6 +65,7 @@ public final class KubernetesProvider implements EnvironmentProvider {
         this.settings = parsed;
         this.cluster = null;
         if (old != null) {
+            uses.flush();
             old.close();
         }
     }
@@ -91,7 +93,11 @@ public final class KubernetesProvider implements EnvironmentProvider {
         if (cluster == null) {
             synchronized (this) {
                 if (cluster == null) {
-                    cluster = ClusterClient.open(s, environment).orElse(null);
+                    ClusterClient opened = ClusterClient.open(s, environment).orElse(null);
+                    if (opened != null) {
+                        uses = new PodUseRecords(opened.client(), workers);
+                    }
+                    cluster = opened;
                 }
             }
         }
@@ -162,7 +168,8 @@ public final class KubernetesProvider implements EnvironmentProvider {
     @Override
     public ExecutionEnvironment create(EnvironmentSpec spec) {
         ClusterClient c = requireCluster();
-        return PodCreation.create(spec, settings(), c.client(), workers, new PodRemoval(c.client(), settings().namespace(), workers));
+        return PodCreation.create(spec, settings(), c.client(), workers, new PodRemoval(c.client(), settings().namespace(), workers),
+                uses);
     }
 
     /** Every environment of this kind in the namespace, from the objects' labels ({@link PodDiscovery}). */
@@ -170,7 +177,8 @@ public final class KubernetesProvider implements EnvironmentProvider {
     public List<ExecutionEnvironment> discover() {
         ClusterClient c = requireCluster();
         try {
-            return PodDiscovery.discover(c.client(), settings(), workers, new PodRemoval(c.client(), settings().namespace(), workers));
+            return PodDiscovery.discover(c.client(), settings(), workers, new PodRemoval(c.client(), settings().namespace(), workers),
+                    uses);
         } catch (StagecraftException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -181,8 +189,11 @@ public final class KubernetesProvider implements EnvironmentProvider {
 
     @Override
     public void close() {
-        workers.shutdownNow();
         ClusterClient c = cluster;
+        if (c != null) {
+            uses.flush(); // a one-shot command line exits next: what it used must be on the pods first
+        }
+        workers.shutdownNow();
         if (c != null) {
             c.close();
         }

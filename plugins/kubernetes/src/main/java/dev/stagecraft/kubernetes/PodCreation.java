@@ -11,17 +11,21 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Makes one environment: its NetworkPolicy first (so that the pod never runs without it), its Service and ConfigMap
  * where the options ask for them ({@link PodOptions}, checked before anything is made), then its pod, which then
- * becomes the owner of the others ({@link PodRemoval#own}), then waits for the pod to be Ready. A pod that cannot
- * start (an image that cannot be had, a refused RuntimeClass, a container that exits) fails at once with the kubelet's
- * reason; one still not Ready at the ready timeout fails with the pod's latest warning event. Either way everything
- * made is removed before the {@link ProvisioningException}.
+ * becomes the owner of the others ({@link PodRemoval#own}, while the container starts), then waits for the pod's
+ * container to run ({@link PodStart}: the kubelet's Started event or the pod's status, whichever comes first). A pod
+ * that cannot start (an image that cannot be had, a refused RuntimeClass, a container that exits) fails at once with
+ * the kubelet's reason; one still not started at the ready timeout fails with the pod's latest warning event. Either
+ * way everything made is removed before the {@link ProvisioningException}.
  */
 final class PodCreation {
     /** Container waiting reasons that will not pass by themselves. */
@@ -32,7 +36,7 @@ final class PodCreation {
     }
 
     static KubernetesEnvironment create(EnvironmentSpec spec, KubernetesSettings settings, KubernetesClient client,
-                                        ExecutorService workers, PodRemoval removal) {
+                                        ExecutorService workers, PodRemoval removal, PodUseRecords uses) {
         if (spec.isolation() != IsolationLevel.CONTAINER && spec.isolation() != IsolationLevel.USER_KERNEL) {
             throw new ProvisioningException("the kubernetes kind gives the container class, or user-kernel through a RuntimeClass;"
                     + " not " + spec.isolation().label());
@@ -46,37 +50,58 @@ final class PodCreation {
         Pod manifest = PodManifest.pod(spec, settings);
         var service = PodManifest.service(spec, namespace);
         var configMap = PodManifest.configMap(spec, namespace);
+        Pod made;
         try {
             client.network().v1().networkPolicies().inNamespace(namespace).resource(PodManifest.networkPolicy(spec, namespace)).create();
             service.ifPresent(s -> client.services().inNamespace(namespace).resource(s).create());
             configMap.ifPresent(c -> client.configMaps().inNamespace(namespace).resource(c).create());
-            removal.own(client.pods().inNamespace(namespace).resource(manifest).create(), options);
+            made = client.pods().inNamespace(namespace).resource(manifest).create();
         } catch (RuntimeException e) {
             removeQuietly(removal, spec.id());
             throw new ProvisioningException(refusal(e, namespace, name), e);
         }
-        AtomicReference<String> hopeless = new AtomicReference<>();
+        // the owner references only matter once the pod is deleted: given while its container starts
+        CompletableFuture<Void> owned;
         try {
-            client.pods().inNamespace(namespace).withName(name).waitUntilCondition(p -> {
-                String why = hopeless(p);
-                if (why != null) {
-                    hopeless.set(why);
-                    return true;
-                }
-                return ready(p);
-            }, settings.readyTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (RuntimeException e) {
-            String warning = latestWarning(client, namespace, name);
-            removeQuietly(removal, spec.id());
-            throw new ProvisioningException("pod " + namespace + "/" + name + " was not Ready within " + settings.readyTimeout()
-                    + (warning == null ? "" : ": " + warning), e);
+            owned = CompletableFuture.runAsync(() -> removal.own(made, options), workers);
+        } catch (RejectedExecutionException closing) {
+            owned = CompletableFuture.failedFuture(closing);
         }
-        if (hopeless.get() != null) {
+        String hopeless;
+        try {
+            // a Service routes only to a Ready pod: with exposed ports the pod's status decides
+            hopeless = PodStart.await(client, namespace, name, made.getMetadata().getUid(), settings.readyTimeout(),
+                    !options.exposed());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            discard(owned, removal, spec.id());
+            throw new ProvisioningException("interrupted while pod " + namespace + "/" + name + " started", e);
+        } catch (TimeoutException e) {
+            String warning = latestWarning(client, namespace, name);
+            discard(owned, removal, spec.id());
+            throw new ProvisioningException("pod " + namespace + "/" + name + " did not start within " + settings.readyTimeout()
+                    + (warning == null ? "" : ": " + warning), e);
+        } catch (ExecutionException e) {
+            discard(owned, removal, spec.id());
+            throw new ProvisioningException("cannot watch pod " + namespace + "/" + name + " start: "
+                    + Messages.oneLine(e.getCause()), e);
+        }
+        if (hopeless != null) {
+            discard(owned, removal, spec.id());
+            throw new ProvisioningException("pod " + namespace + "/" + name + " cannot start: " + hopeless);
+        }
+        try {
+            owned.join();
+        } catch (CompletionException e) {
             removeQuietly(removal, spec.id());
-            throw new ProvisioningException("pod " + namespace + "/" + name + " cannot start: " + hopeless.get());
+            RuntimeException cause = e.getCause() instanceof RuntimeException r ? r : e;
+            throw new ProvisioningException(refusal(cause, namespace, name), cause);
         }
         long memory = manifest.getSpec().getContainers().get(0).getResources().getLimits().get("memory").getNumericalAmount().longValue();
-        return new KubernetesEnvironment(spec.id(), spec.labels(), spec.isolation(), client, settings, memory, false, true, workers, removal);
+        KubernetesEnvironment environment = new KubernetesEnvironment(spec.id(), spec.labels(), spec.isolation(), client, settings,
+                memory, false, true, workers, removal, uses);
+        environment.sawStart();
+        return environment;
     }
 
     static boolean ready(Pod p) {
@@ -150,6 +175,16 @@ final class PodCreation {
                     + ") or set providers.kubernetes.namespace";
         }
         return "cannot create pod " + namespace + "/" + name + ": " + Messages.oneLine(e);
+    }
+
+    /** Removes what was made, once the owner references are given (so that none goes to objects being deleted). */
+    private static void discard(CompletableFuture<Void> owned, PodRemoval removal, String id) {
+        try {
+            owned.join();
+        } catch (CompletionException e) {
+            // the removal deletes them by name either way
+        }
+        removeQuietly(removal, id);
     }
 
     private static void removeQuietly(PodRemoval removal, String id) {

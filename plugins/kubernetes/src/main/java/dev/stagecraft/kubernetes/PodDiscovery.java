@@ -28,7 +28,7 @@ final class PodDiscovery {
     }
 
     static List<ExecutionEnvironment> discover(KubernetesClient client, KubernetesSettings settings, ExecutorService workers,
-                                               PodRemoval removal) {
+                                               PodRemoval removal, PodUseRecords uses) {
         String namespace = settings.namespace();
         Map<String, ExecutionEnvironment> found = new LinkedHashMap<>();
         java.util.Set<String> leaving = new java.util.HashSet<>();
@@ -38,7 +38,7 @@ final class PodDiscovery {
                 adopt(pod).ifPresent(labels -> leaving.add(labels.environmentId()));
                 continue;
             }
-            adopt(pod).ifPresent(labels -> found.put(labels.environmentId(), environment(pod, labels, client, settings, workers, removal)));
+            adopt(pod).ifPresent(labels -> found.put(labels.environmentId(), environment(pod, labels, client, settings, workers, removal, uses)));
         }
         List<HasMetadata> dependents = new ArrayList<>(client.network().v1().networkPolicies().inNamespace(namespace)
                 .withLabels(PodLabels.kindSelector()).list().getItems());
@@ -48,7 +48,7 @@ final class PodDiscovery {
             adopt(object).filter(labels -> !found.containsKey(labels.environmentId()) && !leaving.contains(labels.environmentId()))
                     .ifPresent(labels -> found.put(
                     labels.environmentId(), new KubernetesEnvironment(labels.environmentId(), labels, IsolationLevel.CONTAINER,
-                            client, settings, -1, false, true, workers, removal)));
+                            client, settings, -1, false, true, workers, removal, uses)));
         }
         return List.copyOf(found.values());
     }
@@ -59,7 +59,7 @@ final class PodDiscovery {
     }
 
     private static KubernetesEnvironment environment(Pod pod, Labels labels, KubernetesClient client, KubernetesSettings settings,
-                                                     ExecutorService workers, PodRemoval removal) {
+                                                     ExecutorService workers, PodRemoval removal, PodUseRecords uses) {
         IsolationLevel isolation = pod.getSpec().getRuntimeClassName() == null ? IsolationLevel.CONTAINER : IsolationLevel.USER_KERNEL;
         boolean stopped = pod.getMetadata().getAnnotations() != null
                 && "true".equals(pod.getMetadata().getAnnotations().get(KubernetesEnvironment.STOPPED));
@@ -70,6 +70,6 @@ final class PodDiscovery {
             memory = q.getNumericalAmount().longValue();
         }
         return new KubernetesEnvironment(labels.environmentId(), labels, isolation, client, settings, memory, stopped,
-                PodManifest.hasRunDir(pod), workers, removal);
+                PodManifest.hasRunDir(pod), workers, removal, uses);
     }
 }

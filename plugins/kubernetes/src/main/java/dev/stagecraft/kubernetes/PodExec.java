@@ -37,6 +37,7 @@ final class PodExec {
     private final String pod;
     private final String environmentId;
     private final ExecutorService workers;
+    private final java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
 
     PodExec(KubernetesClient client, String namespace, String pod, String environmentId, ExecutorService workers) {
         this.client = client;
@@ -46,11 +47,17 @@ final class PodExec {
         this.workers = workers;
     }
 
+    /** How many execs this has opened (an agent's own exec is not one of them). */
+    int opened() {
+        return opened.get();
+    }
+
     /** Runs {@code command} to its end and keeps at most {@code limit} bytes of each stream. */
     Outcome run(List<String> command, byte[] stdin, long limit, OutputListener listener, Duration timeout, Runnable onTimeout) {
         CappedSink out = new CappedSink(limit, listener == null ? null : listener::stdout);
         CappedSink err = new CappedSink(limit, listener == null ? null : listener::stderr);
         long started = System.nanoTime();
+        opened.incrementAndGet();
         ContainerResource container = client.pods().inNamespace(namespace).withName(pod).inContainer(CONTAINER);
         TtyExecErrorable streams = (stdin.length > 0 ? container.redirectingInput() : container).writingOutput(out);
         ExecWatch watch;

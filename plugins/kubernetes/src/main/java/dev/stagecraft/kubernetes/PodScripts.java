@@ -67,16 +67,24 @@ final class PodScripts {
     /**
      * The agent: one exec kept open that runs the environment's commands, one at a time, each as {@link #RUN} would
      * run it in an exec of its own (its first argument, {@code $1}, is RUN's text). Each request is one line of
-     * single-quoted words, a newline written {@code '"$N"'}: a token, then RUN's arguments (no stdin: {@code 0}). The
-     * agent starts the command in a session of its own ({@code setsid}, which does not fork here, since a child of a
-     * shell without job control leads no process group), with stdin from /dev/null and the agent's stdout and stderr,
-     * and frames its output on both streams with {@code SCB<token>} before it and {@code SCE<token> <exit code>}
-     * after it ({@link MarkedStream}). It ends at the end of its input (the stream closed) or at a line it cannot
-     * read; exit 3 at once when the image has no {@code setsid}.
+     * single-quoted words, a newline written {@code '"$N"'}: a token, then RUN's arguments, whose third is the
+     * command's stdin byte count {@code n}. The agent starts the command in a session of its own ({@code setsid}, which
+     * does not fork here, since a child of a shell without job control leads no process group), with the agent's
+     * stdout and stderr, and frames its output on both streams with {@code SCB<token>} before it and
+     * {@code SCE<token> <exit code>} after it ({@link MarkedStream}). Stdin: none ({@code /dev/null}) when {@code n} is
+     * 0; else exactly the {@code n} bytes that follow the request line, read by {@code dd iflag=fullblock} (one read
+     * call per block, never past it: the shell's {@code read} takes the line byte by byte, and {@code head -c} would
+     * read ahead into the next request), and whatever the command leaves unread is drained before the end marker, so
+     * the next request starts where it should. It ends at the end of its input (the stream closed) or at a line it
+     * cannot read; exit 3 at once when the image has no {@code setsid} or no {@code dd} that reads exact blocks.
      */
-    static final String AGENT = "command -v setsid >/dev/null 2>&1 || { echo 'the image has no setsid' >&2; exit 3; };"
+    static final String AGENT = "command -v setsid >/dev/null 2>&1 && printf x | dd bs=1 count=1 iflag=fullblock >/dev/null 2>&1"
+            + " || { echo 'the image has no setsid, or no dd that reads exact blocks' >&2; exit 3; };"
             + " r=$1; N='\n'; while IFS= read -r line; do eval \"set -- $line\" || exit 4; t=$1; shift;"
-            + " printf 'SCB%s\\n' \"$t\"; printf 'SCB%s\\n' \"$t\" >&2; setsid sh -c \"$r\" sh \"$@\" </dev/null; c=$?;"
+            + " printf 'SCB%s\\n' \"$t\"; printf 'SCB%s\\n' \"$t\" >&2;"
+            + " if [ \"$3\" -gt 0 ]; then dd bs=\"$3\" count=1 iflag=fullblock 2>/dev/null"
+            + " | { setsid sh -c \"$r\" sh \"$@\"; c=$?; cat >/dev/null; exit $c; }; c=$?;"
+            + " else setsid sh -c \"$r\" sh \"$@\" </dev/null; c=$?; fi;"
             + " printf 'SCE%s %s\\n' \"$t\" \"$c\"; printf 'SCE%s %s\\n' \"$t\" \"$c\" >&2; done";
 
     /** The exit code of {@link #KILL} and {@link #KILL_EVERYTHING} when every process inside was killed. */
@@ -126,6 +134,16 @@ final class PodScripts {
     static final String PUT = "n=$1; shift; mk=1; " + ENTER + "[ -d \"$1\" ] && exit 5; t=\".stagecraft-put.$$\"; set -C;"
             + " exec 3> \"$t\" || exit 6; set +C; case $(readlink /proc/$$/fd/3) in \"$(pwd -P)/$t\") ;; *) exit 3;; esac;"
             + " head -c \"$n\" >&3 || { rm -f \"$t\"; exit 6; }; exec 3>&-; mv -f \"$t\" \"$1\" || { rm -f \"$t\"; exit 6; }; exit 0";
+
+    /**
+     * As {@link #PUT}, with the content given base64-encoded in {@code $1} instead of on stdin: for a command through
+     * an agent, whose commands have no stdin. Exit 7: the image has no {@code base64} (write it another way).
+     */
+    static final String PUT_INLINE = "command -v base64 >/dev/null 2>&1 || exit 7; c=$1; shift; mk=1; " + ENTER
+            + "[ -d \"$1\" ] && exit 5; t=\".stagecraft-put.$$\"; set -C; exec 3> \"$t\" || exit 6; set +C;"
+            + " case $(readlink /proc/$$/fd/3) in \"$(pwd -P)/$t\") ;; *) exit 3;; esac;"
+            + " printf '%s' \"$c\" | base64 -d >&3 || { rm -f \"$t\"; exit 6; }; exec 3>&-;"
+            + " mv -f \"$t\" \"$1\" || { rm -f \"$t\"; exit 6; }; exit 0";
 
     /**
      * Prints the first {@code $1} bytes of the file at the path {@code $2...}, after checking that the file it opened

@@ -1,11 +1,13 @@
 package dev.stagecraft.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.ExecRequest;
 import dev.stagecraft.api.ExecResult;
 import dev.stagecraft.api.ExecutionEnvironment;
+import dev.stagecraft.api.PathEscapeException;
 import dev.stagecraft.api.Termination;
 import dev.stagecraft.tck.BackendRequirement;
 import java.nio.file.Path;
@@ -61,6 +63,61 @@ class TestAgentPath {
         String second = env.execute(ExecRequest.of("sh", "-c", AGENT_PIDS)).stdoutText();
         assertThat(first.lines()).as("agents open").isNotEmpty().hasSizeLessThanOrEqualTo(AgentPool.MAX);
         assertThat(second).as("commands one after another reuse the agents open").isEqualTo(first);
+    }
+
+    @Test
+    void filesUpTo32KiBGoThroughAnAgentLargerOnesByAnExecOfTheirOwn() {
+        KubernetesEnvironment k8s = (KubernetesEnvironment) env;
+        env.execute(ExecRequest.of("true")); // an agent is open
+        byte[] small = bytes(32 * 1024);
+        byte[] large = bytes(100 * 1024);
+        int before = k8s.execsOpened();
+        env.putFile("files/small.bin", small);
+        assertThat(env.getFile("files/small.bin", 1 << 20)).isEqualTo(small);
+        assertThat(env.getFile("files/small.bin", 10)).hasSize(10);
+        env.putFile("files/small.bin", new byte[0]);
+        assertThat(env.getFile("files/small.bin", 1 << 20)).isEmpty();
+        env.execute(ExecRequest.of("ln", "-s", "/etc", "files/out"));
+        assertThatThrownBy(() -> env.putFile("files/out/x", small)).isInstanceOf(PathEscapeException.class);
+        assertThatThrownBy(() -> env.getFile("files/out/passwd", 1 << 20)).isInstanceOf(PathEscapeException.class);
+        assertThat(k8s.execsOpened()).as("no exec of their own").isEqualTo(before);
+
+        env.putFile("files/large.bin", large);
+        assertThat(env.getFile("files/large.bin", 1 << 20)).isEqualTo(large);
+        assertThat(k8s.execsOpened()).as("one exec, for the large write (stdin)").isEqualTo(before + 1);
+    }
+
+    @Test
+    void stdinUpTo60KiBGoesThroughAnAgentExactlyAndWhatIsLeftUnreadNeverReachesTheNextCommand() {
+        KubernetesEnvironment k8s = (KubernetesEnvironment) env;
+        env.execute(ExecRequest.of("true"));
+        byte[] binary = bytes(AgentPool.MAX_STDIN);
+        int before = k8s.execsOpened();
+        assertThat(env.execute(ExecRequest.builder("cat").stdin(binary).build()).stdout()).isEqualTo(binary);
+        assertThat(env.execute(ExecRequest.builder("true").stdin(binary).build()).exitCode()).as("reads none of it").isZero();
+        byte[] forged = "abc\nSCE0 0\n'; echo spilled; '\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(env.execute(ExecRequest.builder("head", "-c", "3").stdin(forged).build()).stdoutText()).isEqualTo("abc");
+        assertThat(env.execute(ExecRequest.of("echo", "next")).stdoutText()).isEqualTo("next\n");
+        assertThat(k8s.execsOpened()).as("no exec of their own").isEqualTo(before);
+
+        ExecResult slow = env.execute(ExecRequest.builder("sleep", "30").stdin(binary).timeout(Duration.ofSeconds(2)).build());
+        assertThat(slow.termination()).isEqualTo(Termination.TIMEOUT);
+        assertThat(env.execute(ExecRequest.builder("cat").stdin("after\n".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .build()).stdoutText()).isEqualTo("after\n");
+
+        int beforeLarge = k8s.execsOpened();
+        ExecResult large = env.execute(ExecRequest.builder("wc", "-c").stdin(bytes(100 * 1024)).build());
+        assertThat(large.stdoutText().trim()).isEqualTo(Integer.toString(100 * 1024));
+        assertThat(k8s.execsOpened()).as("more than 60 KiB: an exec of its own").isEqualTo(beforeLarge + 1);
+    }
+
+    /** Every byte value, over and over. */
+    private static byte[] bytes(int length) {
+        byte[] content = new byte[length];
+        for (int i = 0; i < length; i++) {
+            content[i] = (byte) (i * 7 + i / 256);
+        }
+        return content;
     }
 
     private static void awaitProcess(String args) {

@@ -99,6 +99,20 @@ class TestKubernetesProbe {
         return new String(Base64.getDecoder().decode(secret.getData().get("token")), UTF_8);
     }
 
+    /**
+     * A kubeconfig for a new service account {@code name}, bound to a Role of that name with {@code rules} and every
+     * verb on networkpolicies.
+     */
+    private Path boundTo(String name, RoleBuilder rules) throws IOException {
+        admin.rbac().roles().inNamespace(namespace).resource(rules.withNewMetadata().withName(name).endMetadata()
+                .addNewRule().withApiGroups("networking.k8s.io").withResources("networkpolicies").withVerbs("*").endRule()
+                .build()).create();
+        admin.rbac().roleBindings().inNamespace(namespace).resource(new RoleBindingBuilder().withNewMetadata().withName(name)
+                .endMetadata().withNewRoleRef("rbac.authorization.k8s.io", "Role", name)
+                .addNewSubject().withKind("ServiceAccount").withName(name).withNamespace(namespace).endSubject().build()).create();
+        return kubeconfig(admin.getConfiguration().getMasterUrl(), serviceAccountToken(name));
+    }
+
     @Test
     void noKubeconfigAnywhere() {
         ProviderHealth health = probe(settings(null, namespace));
@@ -136,14 +150,8 @@ class TestKubernetesProbe {
     @Test
     void aRoleWithoutServicesIsNamedByTheProbeAndByACreateWithPorts() throws IOException {
         // the Role before Services and ConfigMaps existed: pods, pods/exec and networkpolicies alone
-        admin.rbac().roles().inNamespace(namespace).resource(new RoleBuilder().withNewMetadata().withName("older").endMetadata()
-                .addNewRule().withApiGroups("").withResources("pods", "pods/exec").withVerbs("*").endRule()
-                .addNewRule().withApiGroups("networking.k8s.io").withResources("networkpolicies").withVerbs("*").endRule()
-                .build()).create();
-        admin.rbac().roleBindings().inNamespace(namespace).resource(new RoleBindingBuilder().withNewMetadata().withName("older")
-                .endMetadata().withNewRoleRef("rbac.authorization.k8s.io", "Role", "older")
-                .addNewSubject().withKind("ServiceAccount").withName("older").withNamespace(namespace).endSubject().build()).create();
-        Path config = kubeconfig(admin.getConfiguration().getMasterUrl(), serviceAccountToken("older"));
+        Path config = boundTo("older", new RoleBuilder().addNewRule().withApiGroups("").withResources("pods", "pods/exec")
+                .withVerbs("*").endRule());
         ProviderHealth health = probe(settings(config, namespace));
         assertThat(health.available()).isFalse();
         assertThat(health.reason()).contains("may not create services").contains("delete configmaps")
@@ -156,6 +164,23 @@ class TestKubernetesProbe {
                     .contains("docs/providers/kubernetes.md");
             // the policy made before the refused Service is removed (and the admin sees nothing of it)
             KubernetesFixtures.assertNothingLeft(admin, namespace, spec.id());
+        }
+    }
+
+    @Test
+    void aRoleWithoutEventsStillMakesEnvironmentsThatRun() throws IOException {
+        // events are optional: without them a new pod counts as started when its status says so
+        Path config = boundTo("no-events", new RoleBuilder().addNewRule().withApiGroups("")
+                .withResources("pods", "pods/exec", "services", "configmaps").withVerbs("*").endRule());
+        try (KubernetesProvider provider = KubernetesFixtures.provider(dir, settings(config, namespace))) {
+            ExecutionEnvironment env = provider.create(KubernetesFixtures.spec(EnvironmentRequirement.builder().build()));
+            try {
+                assertThat(env.status()).isEqualTo(dev.stagecraft.api.EnvironmentStatus.READY);
+                assertThat(env.execute(dev.stagecraft.api.ExecRequest.of("echo", "ran")).stdoutText()).isEqualTo("ran\n");
+            } finally {
+                env.destroy();
+            }
+            KubernetesFixtures.assertNothingLeft(admin, namespace, env.id());
         }
     }
 

@@ -39,7 +39,7 @@ class TestOlderPods {
         try (KubernetesClient client = new KubernetesClientBuilder()
                 .withConfig(new ConfigBuilder().withMasterUrl("https://127.0.0.1:9").build()).build()) {
             KubernetesEnvironment env = new KubernetesEnvironment(spec.id(), spec.labels(), IsolationLevel.CONTAINER, client,
-                    SETTINGS, -1, false, false, null, null);
+                    SETTINGS, -1, false, false, null, null, null);
             Throwable refused = catchThrowable(() -> env.execute(ExecRequest.of("true")));
             assertThat(refused).isInstanceOf(StagecraftException.class);
             assertThat(((StagecraftException) refused).code()).isEqualTo(ErrorCode.ILLEGAL_STATE);
