@@ -84,9 +84,30 @@ final class Distribution {
     /** A running command line and the files its output goes to. */
     record Started(Process process, String args, Path out, Path err) {
         Outcome outcome(long seconds) throws IOException, InterruptedException {
-            assertThat(process.waitFor(seconds, TimeUnit.SECONDS)).as("stagecraft " + args + " finished").isTrue();
+            if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+                String threads = threadDump();
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+                throw new AssertionError("stagecraft " + args + " did not finish within " + seconds + " s; its stderr so far:\n"
+                        + errSoFar() + "\nits threads then:\n" + threads);
+            }
             return new Outcome(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                     Files.readString(err, StandardCharsets.UTF_8));
+        }
+
+        /** The threads of the JVM the command line runs in ({@code jcmd PID Thread.print}), to tell where it hangs. */
+        private String threadDump() {
+            try {
+                long pid = process.descendants().filter(p -> p.info().command().orElse("").endsWith("java")).findFirst()
+                        .map(ProcessHandle::pid).orElse(process.pid());
+                Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+                Process dump = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "Thread.print").redirectErrorStream(true).start();
+                String text = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                dump.waitFor(30, TimeUnit.SECONDS);
+                return text.length() > 40_000 ? text.substring(0, 40_000) + "\n[cut]" : text;
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                return "(no thread dump: " + e + ")";
+            }
         }
 
         /** What it has written to stderr so far. */
@@ -95,17 +116,31 @@ final class Distribution {
         }
     }
 
-    /** Fails in CI, skips on a developer's machine, when the provider is not usable here. */
+    /**
+     * Fails in CI, skips on a developer's machine, when the provider is not usable here. Asks for up to 90 s: a daemon
+     * that an earlier test restarted (dockerd, under the test cluster's kubelet) may need a moment to serve again.
+     */
     void requireProvider(String kind, Map<String, String> env) throws Exception {
-        Outcome doctor = run(env, "doctor", "--json");
-        boolean available = new ObjectMapper().readTree(doctor.out()).findParents("kind").stream()
-                .anyMatch(p -> p.get("kind").asText().equals(kind) && p.get("available").asBoolean());
-        if (!available) {
-            String why = "the " + kind + " provider is unavailable here (see stagecraft doctor); scripts/install-deps.sh sets it up";
-            if (System.getenv("CI") != null) {
-                throw new AssertionError(why);
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        String reason = "";
+        while (true) {
+            Outcome doctor = run(env, "doctor", "--json");
+            var report = new ObjectMapper().readTree(doctor.out()).findParents("kind").stream()
+                    .filter(p -> p.get("kind").asText().equals(kind)).findFirst();
+            if (report.isPresent() && report.get().path("available").asBoolean()) {
+                return;
             }
-            org.junit.jupiter.api.Assumptions.abort(why + " — skipped because CI is not set");
+            reason = report.map(r -> r.toString()).orElse("not listed: " + doctor.err().strip());
+            if (System.nanoTime() > end) {
+                break;
+            }
+            Thread.sleep(3000);
         }
+        String why = "the " + kind + " provider is unavailable here (see stagecraft doctor); scripts/install-deps.sh sets it up;"
+                + " doctor said: " + reason;
+        if (System.getenv("CI") != null) {
+            throw new AssertionError(why);
+        }
+        org.junit.jupiter.api.Assumptions.abort(why + " — skipped because CI is not set");
     }
 }

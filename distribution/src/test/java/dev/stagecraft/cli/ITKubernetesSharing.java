@@ -26,6 +26,7 @@ class ITKubernetesSharing {
     private static final String SUFFIX = UUID.randomUUID().toString().substring(0, 8);
     private static final String OWNER_A = "it-share-a-" + SUFFIX;
     private static final String OWNER_B = "it-share-b-" + SUFFIX;
+    private static final String OWNER_C = "it-share-c-" + SUFFIX;
 
     @TempDir
     static Path work;
@@ -40,7 +41,7 @@ class ITKubernetesSharing {
     @AfterAll
     static void removeLeftovers() throws Exception {
         if (distribution != null) {
-            for (String owner : List.of(OWNER_A, OWNER_B)) {
+            for (String owner : List.of(OWNER_A, OWNER_B, OWNER_C)) {
                 ITKubernetesRecovery.kubectl("delete", "pods,networkpolicies,services,configmaps", "-l",
                         "dev.stagecraft.owner=" + owner, "--grace-period=0", "--force");
             }
@@ -97,6 +98,48 @@ class ITKubernetesSharing {
             ITDockerRecovery.await("every object of " + owner + " gone", Duration.ofSeconds(90), () ->
                     objects(owner).isEmpty() ? Optional.of(true) : Optional.empty());
         }
+    }
+
+    /**
+     * Two processes of one owner with a state directory each, as on two hosts: neither sees the other's last-use files,
+     * so only the use written on the pod keeps the second from reaping, as idle since its creation, an environment in
+     * which the first runs a command longer than the idle timeout.
+     */
+    @Test
+    void anEnvironmentBusyOnOneHostIsNotReapedAsIdleByAnother() throws Exception {
+        Map<String, String> hostOne = process(OWNER_C, "c1");
+        Map<String, String> hostTwo = process(OWNER_C, "c2");
+        for (Map<String, String> host : List.of(hostOne, hostTwo)) {
+            host.put("STAGECRAFT_ENVIRONMENTS__IDLE_TIMEOUT", "15s");
+        }
+        String env = created(hostOne);
+        long createdAt = System.nanoTime();
+        Started held = distribution.start(hostOne, "env", "exec", env, "--", "sh", "-c", "sleep 25; echo held to the end");
+        ITDockerRecovery.await("the use written on the pod", Duration.ofSeconds(60), () -> {
+            if (!held.process().isAlive()) {
+                Outcome early = held.outcome(1);
+                throw new AssertionError("the held command ended early: " + early.exitCode() + " " + early.err());
+            }
+            return annotation(env).isEmpty() ? Optional.empty() : Optional.of(true);
+        });
+
+        Thread.sleep(Math.max(0, Duration.ofSeconds(18).toMillis() - (System.nanoTime() - createdAt) / 1_000_000));
+        Outcome listed = distribution.run(hostTwo, "env", "ls");
+        assertThat(listed.out()).as("idle since its creation by the second host's own records, busy on the pod's")
+                .contains(env);
+        Outcome heldEnd = held.outcome(120);
+        assertThat(heldEnd.exitCode()).as(heldEnd.err()).isZero();
+        assertThat(heldEnd.out()).isEqualTo("held to the end\n");
+        assertThat(distribution.run(hostTwo, "env", "ls").out()).as("just used on the first host").contains(env);
+
+        assertThat(distribution.run(hostTwo, "env", "rm", env).exitCode()).isZero();
+        ITDockerRecovery.await("every object of " + OWNER_C + " gone", Duration.ofSeconds(90), () ->
+                objects(OWNER_C).isEmpty() ? Optional.of(true) : Optional.empty());
+    }
+
+    private static String annotation(String env) throws Exception {
+        return ITKubernetesRecovery.kubectl("get", "pod", "sc-" + env, "-o",
+                "jsonpath={.metadata.annotations.dev\\.stagecraft\\.in-use-until}").out().strip();
     }
 
     private static String created(Map<String, String> env) throws Exception {
