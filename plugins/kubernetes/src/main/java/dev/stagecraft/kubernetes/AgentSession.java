@@ -95,6 +95,7 @@ final class AgentSession implements AutoCloseable {
             return null;
         }
         long started = System.nanoTime();
+        boolean killed = false;
         try {
             Duration first = timeout.compareTo(BEGIN_WITHIN) < 0 ? timeout : BEGIN_WITHIN;
             try {
@@ -110,6 +111,7 @@ final class AgentSession implements AutoCloseable {
                 long left = started + timeout.toNanos() - System.nanoTime();
                 return new Ended(awaitBoth(outCode, errCode, Duration.ofNanos(Math.max(0, left))), false);
             } catch (TimeoutException e) {
+                killed = true;
                 onTimeout.run();
             }
             try {
@@ -119,6 +121,11 @@ final class AgentSession implements AutoCloseable {
                 return new Ended(-1, true);
             }
         } catch (ExecutionException e) {
+            if (killed) {
+                // the kill could not finish and killed every process inside, the agent with them: still a timeout
+                close();
+                return new Ended(-1, true);
+            }
             if (!out.begun() && unsupported()) {
                 return null;
             }

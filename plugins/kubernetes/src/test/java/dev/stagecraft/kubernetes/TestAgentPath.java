@@ -10,9 +10,15 @@ import dev.stagecraft.api.ExecutionEnvironment;
 import dev.stagecraft.api.PathEscapeException;
 import dev.stagecraft.api.Termination;
 import dev.stagecraft.tck.BackendRequirement;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -154,6 +160,30 @@ class TestAgentPath {
         assertThat(r.termination()).isEqualTo(Termination.TIMEOUT);
         assertThat(env.execute(ExecRequest.of("sh", "-c", "ps -o args | grep -c '^sleep 30'; true")).stdoutText()).isEqualTo("0\n");
         assertThat(env.execute(ExecRequest.of("echo", "after")).stdoutText()).isEqualTo("after\n");
+    }
+
+    @Test
+    void aTimeoutWhoseKillEndsTheAgentTooIsStillATimeout() throws Exception {
+        // what the fallback of a kill that cannot finish does (PodScripts.KILL_EVERYTHING: the fork bomb under load)
+        ExecutionEnvironment own = provider.create(KubernetesFixtures.spec(EnvironmentRequirement.builder().build()));
+        ExecutorService workers = Executors.newCachedThreadPool();
+        try (KubernetesClient client = KubernetesFixtures.client()) {
+            String pod = PodLabels.objectName(own.id());
+            PodExec exec = new PodExec(client, "default", pod, own.id(), workers);
+            Runnable killEverything = () -> assertThat(exec.run(List.of("sh", "-c", PodScripts.KILL_EVERYTHING), new byte[0],
+                    1024, null, Duration.ofSeconds(20), () -> { }).exitCode()).isEqualTo(PodScripts.KILLED_EVERYTHING);
+            try (AgentSession agent = AgentSession.open(client, "default", pod)) {
+                List<String> runArgs = List.of(UUID.randomUUID().toString(), PodScripts.WORKSPACE, "0", "1024", "1048576", "512",
+                        "PATH=/usr/bin:/bin", "sleep", "30");
+                AgentSession.Ended ended = agent.run(runArgs, new byte[0], workers, OutputStream.nullOutputStream(),
+                        OutputStream.nullOutputStream(), Duration.ofSeconds(1), killEverything, PodExec.AFTER_KILL);
+                assertThat(ended.timedOut()).as("the agent's stream broke after the kill it asked for").isTrue();
+                assertThat(agent.alive()).isFalse();
+            }
+        } finally {
+            workers.shutdownNow();
+            own.destroy();
+        }
     }
 
     @Test
