@@ -12,8 +12,13 @@ import dev.stagecraft.core.plugin.PluginStatus;
 import dev.stagecraft.core.selection.CandidateReport;
 import dev.stagecraft.core.selection.Selection;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,12 +38,34 @@ public final class Json {
         map.put("exitCode", result.exitCode());
         map.put("stdout", result.stdoutText());
         map.put("stderr", result.stderrText());
+        exactBytes(map, "stdoutBase64", result.stdout());
+        exactBytes(map, "stderrBase64", result.stderr());
         map.put("durationMs", result.duration().toMillis());
         map.put("timedOut", result.timedOut());
         map.put("truncated", result.truncated());
         map.put("termination", result.termination().name());
         map.put("detail", result.detail());
         return map;
+    }
+
+    /**
+     * Output that is not UTF-8 (binary, or cut inside a character at the output limit) is also given exactly, in
+     * base64, since its text holds U+FFFD for the bytes that are not.
+     */
+    private static void exactBytes(Map<String, Object> map, String key, byte[] output) {
+        if (!isUtf8(output)) {
+            map.put(key, Base64.getEncoder().encodeToString(output));
+        }
+    }
+
+    static boolean isUtf8(byte[] bytes) {
+        try {
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes));
+            return true;
+        } catch (CharacterCodingException e) {
+            return false;
+        }
     }
 
     /** The result {@link #run} describes, read back (a server's answer), with the output given apart. */

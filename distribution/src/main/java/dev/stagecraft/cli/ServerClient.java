@@ -24,6 +24,7 @@ import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -182,10 +183,10 @@ final class ServerClient {
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
             for (String line = lines.readLine(); line != null; line = lines.readLine()) {
                 JsonNode event = json.readTree(line);
-                if (event.has("stdout")) {
-                    output(event.get("stdout"), live == null ? stdout::write : live::stdout);
-                } else if (event.has("stderr")) {
-                    output(event.get("stderr"), live == null ? stderr::write : live::stderr);
+                if (event.has("stdout") || event.has("stdoutBase64")) {
+                    output(event, "stdout", live == null ? stdout::write : live::stdout);
+                } else if (event.has("stderr") || event.has("stderrBase64")) {
+                    output(event, "stderr", live == null ? stderr::write : live::stderr);
                 } else if (event.has("result")) {
                     Map<String, Object> result = json.convertValue(event.get("result"), OBJECT);
                     return new Ran((String) result.get("provider"), (String) result.get("environmentId"),
@@ -207,8 +208,10 @@ final class ServerClient {
         void write(byte[] chunk, int offset, int length);
     }
 
-    private static void output(JsonNode text, Chunk to) {
-        byte[] bytes = text.asText().getBytes(StandardCharsets.UTF_8);
+    /** One output event's bytes: its text, or its exact bytes when they are not UTF-8. */
+    private static void output(JsonNode event, String stream, Chunk to) {
+        byte[] bytes = event.has(stream) ? event.get(stream).asText().getBytes(StandardCharsets.UTF_8)
+                : Base64.getDecoder().decode(event.get(stream + "Base64").asText());
         to.write(bytes, 0, bytes.length);
     }
 

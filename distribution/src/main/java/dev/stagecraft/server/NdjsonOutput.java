@@ -7,12 +7,14 @@ import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.cli.Json;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * A command's output as NDJSON, one event per line, each written and flushed as it comes:
- * {@code {"stdout":"text"}} and {@code {"stderr":"text"}} while the command runs, then one last line, either
+ * {@code {"stdout":"text"}} and {@code {"stderr":"text"}} while the command runs ({@code {"stdoutBase64":"..."}} and
+ * {@code {"stderrBase64":"..."}} for a piece that is not UTF-8), then one last line, either
  * {@code {"result":{...}}} (the result of a buffered exec without its stdout and stderr, already sent) or
  * {@code {"error":{"code":...,"message":...}}}. A client that goes away stops the writing, not the command.
  */
@@ -53,23 +55,22 @@ final class NdjsonOutput implements OutputListener {
     @Override
     public void stdout(byte[] chunk, int offset, int length) {
         synchronized (this) {
-            text("stdout", stdout.next(chunk, offset, length));
+            send("stdout", stdout.next(chunk, offset, length));
         }
     }
 
     @Override
     public void stderr(byte[] chunk, int offset, int length) {
         synchronized (this) {
-            text("stderr", stderr.next(chunk, offset, length));
+            send("stderr", stderr.next(chunk, offset, length));
         }
     }
 
     synchronized void result(String kind, String environmentId, ExecResult result) {
-        text("stdout", stdout.rest());
-        text("stderr", stderr.rest());
+        send("stdout", stdout.rest());
+        send("stderr", stderr.rest());
         Map<String, Object> fields = new LinkedHashMap<>(Json.run(kind, environmentId, result));
-        fields.remove("stdout");
-        fields.remove("stderr");
+        fields.keySet().removeAll(java.util.List.of("stdout", "stderr", "stdoutBase64", "stderrBase64"));
         write(Map.of("result", fields));
     }
 
@@ -80,9 +81,14 @@ final class NdjsonOutput implements OutputListener {
         write(Map.of("error", error));
     }
 
-    private void text(String stream, String text) {
-        if (!text.isEmpty()) {
-            write(Map.of(stream, text));
+    private void send(String stream, Utf8Chunks.Piece piece) {
+        if (piece.isEmpty()) {
+            return;
+        }
+        if (piece.bytes() == null) {
+            write(Map.of(stream, piece.text()));
+        } else {
+            write(Map.of(stream + "Base64", Base64.getEncoder().encodeToString(piece.bytes())));
         }
     }
 

@@ -116,6 +116,16 @@ class TestCliRemote {
     }
 
     @Test
+    void outputThatIsNotUtf8IsGivenExactlyAsLocally() {
+        String[] args = {"run", "--json", "--", "sh", "-c", "printf 'a\\377b'; printf '\\303' >&2"};
+        JsonNode here = local(args).json();
+        JsonNode there = remote(args).json();
+        assertThat(there.get("stdoutBase64").asText()).isEqualTo(here.get("stdoutBase64").asText()).isEqualTo("Yf9i");
+        assertThat(there.get("stderrBase64").asText()).as("a character cut short").isEqualTo("ww==");
+        assertThat(there.get("stdout").asText()).isEqualTo("a\uFFFDb");
+    }
+
+    @Test
     void runOutputArrivesWhileTheCommandRuns() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();

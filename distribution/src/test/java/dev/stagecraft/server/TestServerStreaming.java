@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -106,6 +108,34 @@ class TestServerStreaming {
         // the log line follows the answer's last byte: wait for it
         Deadline.await(Duration.ofSeconds(10), "the run's request log line",
                 () -> fixture.log().contains("\"route\":\"/v1/run\",\"status\":200"));
+    }
+
+    @Test
+    void outputThatIsNotUtf8ArrivesExactlyStreamedAndBuffered() throws Exception {
+        String exec = "{\"argv\":[\"sh\",\"-c\",\"printf 'caf\\\\303\\\\251 \\\\377\\\\000\\\\001'\"]}";
+        byte[] expected = {'c', 'a', 'f', (byte) 0xc3, (byte) 0xa9, ' ', (byte) 0xff, 0, 1};
+        ByteArrayOutputStream streamed = new ByteArrayOutputStream();
+        HttpResponse<InputStream> response = stream("/v1/run", exec);
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode result = null;
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                JsonNode event = JSON.readTree(line);
+                if (event.has("stdout")) {
+                    streamed.write(event.get("stdout").asText().getBytes(StandardCharsets.UTF_8));
+                } else if (event.has("stdoutBase64")) {
+                    streamed.write(Base64.getDecoder().decode(event.get("stdoutBase64").asText()));
+                }
+                result = event.has("result") ? event.get("result") : result;
+            }
+        }
+        assertThat(streamed.toByteArray()).isEqualTo(expected);
+        assertThat(result.has("stdoutBase64")).as("output is not sent twice").isFalse();
+
+        JsonNode buffered = fixture.send("POST", "/v1/run", key, exec).json();
+        assertThat(Base64.getDecoder().decode(buffered.get("stdoutBase64").asText())).isEqualTo(expected);
+        assertThat(buffered.get("stdout").asText()).as("the text beside it").isEqualTo("café \uFFFD\u0000\u0001");
+        assertThat(buffered.has("stderrBase64")).as("only for output that is not UTF-8").isFalse();
     }
 
     @Test
