@@ -17,7 +17,9 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Serve the HTTP/JSON API (docs/server.md) until SIGTERM or SIGINT. Every /v1 call needs an API key "
                 + "from 'stagecraft keys create'. The reaper runs here: environments die on their TTL and idle timeout.",
-                "On a signal it stops accepting, lets running requests finish (server.stop-grace), then closes."})
+                "On a signal it stops accepting, lets running requests finish (server.stop-grace), then closes.",
+                "Plain HTTP, for loopback; with server.tls.keystore and server.tls.password-file in the configuration it "
+                        + "answers HTTPS only."})
 final class ServeCommand implements Callable<Integer> {
     @Mixin GlobalOptions global;
 
@@ -53,7 +55,7 @@ final class ServeCommand implements Callable<Integer> {
             stagecraft.close();
             stopped.countDown();
         }, "stagecraft-stop"));
-        cli.out.println("listening on http://" + address.getHostString() + ":" + server.address().getPort());
+        cli.out.println("listening on " + (settings.tls().isPresent() ? "https" : "http") + "://" + address.getHostString() + ":" + server.address().getPort());
         cli.out.flush();
         stopped.await();
         return 0;

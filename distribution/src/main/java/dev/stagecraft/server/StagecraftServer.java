@@ -3,6 +3,8 @@ package dev.stagecraft.server;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.core.Stagecraft;
@@ -75,7 +77,14 @@ public final class StagecraftServer implements AutoCloseable {
         }
         Clock clock = Clock.systemUTC();
         AuditTrail audit = AuditTrail.open(stagecraft.config().stateDirectory(), settings, clock, requestLog);
-        HttpServer http = HttpServer.create(address, 0);
+        HttpServer http;
+        if (settings.tls().isPresent()) {
+            HttpsServer https = HttpsServer.create(address, 0);
+            https.setHttpsConfigurator(new HttpsConfigurator(settings.tls().get()));
+            http = https;
+        } else {
+            http = HttpServer.create(address, 0);
+        }
         AtomicInteger count = new AtomicInteger();
         ExecutorService handlers = Executors.newFixedThreadPool(settings.threads(), runnable -> {
             Thread thread = new Thread(runnable, "stagecraft-http-" + count.incrementAndGet());

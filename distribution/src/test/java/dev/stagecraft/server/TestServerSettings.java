@@ -26,7 +26,7 @@ class TestServerSettings {
     void defaults() {
         ServerSettings settings = ServerSettings.from(server(Map.of()));
         assertThat(settings).isEqualTo(new ServerSettings("127.0.0.1:8700", 32, 1L << 20, 64L << 20,
-                Duration.ofSeconds(30), 50, 100, TenantQuota.DEFAULT, Map.of(), Optional.empty(), List.of(), List.of()));
+                Duration.ofSeconds(30), 50, 100, TenantQuota.DEFAULT, Map.of(), Optional.empty(), List.of(), List.of(), Optional.empty()));
         assertThat(settings.quota("anyone")).isEqualTo(new TenantQuota(20, OptionalDouble.empty(), OptionalLong.empty(),
                 OptionalInt.empty()));
     }
@@ -49,7 +49,7 @@ class TestServerSettings {
         TenantQuota tiny = new TenantQuota(4, OptionalDouble.of(0.5), OptionalLong.of(16L << 30), OptionalInt.of(0));
         assertThat(settings).isEqualTo(new ServerSettings("0.0.0.0:9000", 8, 64L << 10, 1L << 30, Duration.ofSeconds(5),
                 2.5, 10, standard, Map.of("big", big, "tiny", tiny), Optional.of(Path.of("/var/log/stagecraft/audit.jsonl")),
-                List.of("https://ide.example.com"), List.of("stagecraft.internal:*")));
+                List.of("https://ide.example.com"), List.of("stagecraft.internal:*"), Optional.empty()));
         assertThat(settings.quota("big")).isEqualTo(big);
         assertThat(settings.quota("tiny")).as("a tenant's section overrides only what it names").isEqualTo(tiny);
         assertThat(settings.quota("small")).isEqualTo(standard);
@@ -61,7 +61,7 @@ class TestServerSettings {
                 .isInstanceOf(StagecraftException.class)
                 .hasMessage("stagecraft.yaml: server.port: unknown key (known here: audit-log, listen, max-cpus, "
                         + "max-environments, max-file-size, max-gpus, max-memory, max-request-size, mcp, rate-limit, "
-                        + "stop-grace, tenants, threads)");
+                        + "stop-grace, tenants, threads, tls)");
         assertThatThrownBy(() -> ServerSettings.from(server(Map.of("rate-limit", Map.of("requests-per-second", "0")))))
                 .hasMessage("stagecraft.yaml: server.rate-limit.requests-per-second: must be positive");
         assertThatThrownBy(() -> ServerSettings.from(server(Map.of("tenants", Map.of("a", Map.of("max-environments", "x"))))))
