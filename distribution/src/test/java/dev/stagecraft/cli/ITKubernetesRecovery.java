@@ -27,8 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
 class ITKubernetesRecovery {
     private static final String OWNER = "it-k8s-" + UUID.randomUUID().toString().substring(0, 8);
     private static final String KUBECTL = "/var/cache/stagecraft/kubernetes/bin/kubectl";
-    /** How long a destroyed pod may take to leave the API: the provider forces it after 30 s. */
-    private static final Duration LEAVE = Duration.ofSeconds(90);
+    /**
+     * How long a destroyed pod may take to leave the API. A CLI process exits right after its destroy is accepted, so
+     * the provider's force after 30 s never comes; the kubelet alone removes the pod, which took 90 s once, right after
+     * ITDockerRecovery restarted dockerd under it.
+     */
+    private static final Duration LEAVE = Duration.ofSeconds(180);
     private static final String KUBECONFIG = "/var/lib/stagecraft/kubernetes/admin.kubeconfig";
 
     @TempDir
