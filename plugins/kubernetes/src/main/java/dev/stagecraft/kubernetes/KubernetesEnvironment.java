@@ -15,6 +15,8 @@ import dev.stagecraft.api.Terminations;
 import dev.stagecraft.api.WorkspacePath;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -180,14 +182,10 @@ final class KubernetesEnvironment implements dev.stagecraft.api.ExecutionEnviron
     /** Writes or clears the stopped mark on the pod, so that another process that adopts it sees it too. */
     private void mark(boolean value) {
         try {
-            client.pods().inNamespace(settings.namespace()).withName(pod).edit(p -> {
-                if (value) {
-                    p.getMetadata().getAnnotations().put(STOPPED, "true");
-                } else {
-                    p.getMetadata().getAnnotations().remove(STOPPED);
-                }
-                return p;
-            });
+            // a merge patch, not an edit: the last-use record is written to the same pod in the background, and an
+            // edit's optimistic lock failed with 409 Conflict when the two met
+            client.pods().inNamespace(settings.namespace()).withName(pod).patch(PatchContext.of(PatchType.JSON_MERGE),
+                    "{\"metadata\":{\"annotations\":{\"" + STOPPED + "\":" + (value ? "\"true\"" : "null") + "}}}");
         } catch (RuntimeException e) {
             if (Messages.code(e) == 404) {
                 throw new EnvironmentNotFoundException(id);
