@@ -8,7 +8,10 @@ import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** One JSON line per request: time, tenant, key id, method, route template (never the ids in it), status, duration. */
+/**
+ * One JSON line per request: time, tenant, key id, method, route template (never the ids in it), status, duration; and
+ * one per event of the server's own.
+ */
 final class RequestLog {
     private final PrintStream out;
     private final Clock clock;
@@ -28,6 +31,18 @@ final class RequestLog {
         line.put("route", route);
         line.put("status", status);
         line.put("durationMs", (System.nanoTime() - startedNanos) / 1_000_000);
+        write(line);
+    }
+
+    /** An event of the server's own (such as a reloaded certificate): its time, then {@code fields}. */
+    void event(Map<String, Object> fields) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("time", clock.instant().toString());
+        line.putAll(fields);
+        write(line);
+    }
+
+    private void write(Map<String, Object> line) {
         try {
             String text = json.writeValueAsString(line);
             synchronized (out) {

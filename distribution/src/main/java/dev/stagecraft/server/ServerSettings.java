@@ -11,7 +11,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import javax.net.ssl.SSLContext;
 
 /**
  * The {@code server} section of the configuration, checked when the server starts (docs/configuration.md).
@@ -30,12 +29,12 @@ import javax.net.ssl.SSLContext;
  *                               folder's {@code server/audit.jsonl} (a relative path is taken from the state folder)
  * @param mcpAllowedOrigins      browser origins {@code /mcp} answers besides loopback ones ({@code mcp.allowed-origins})
  * @param mcpAllowedHosts        {@code Host} values {@code /mcp} answers besides loopback ones ({@code mcp.allowed-hosts})
- * @param tls                    {@code tls}: HTTPS with this context; empty: plain HTTP
+ * @param tls                    {@code tls}: HTTPS with this key store; empty: plain HTTP
  */
 public record ServerSettings(String listen, int threads, long maxRequestBytes, long maxFileBytes, Duration stopGrace,
                              double requestsPerSecond, double burst, TenantQuota defaultQuota,
                              Map<String, TenantQuota> quotas, Optional<Path> auditLog, List<String> mcpAllowedOrigins,
-                             List<String> mcpAllowedHosts, Optional<SSLContext> tls) {
+                             List<String> mcpAllowedHosts, Optional<ServerTls> tls) {
     private static final Set<String> KEYS = Set.of("listen", "threads", "max-request-size", "max-file-size", "stop-grace",
             "rate-limit", "max-environments", "max-cpus", "max-memory", "max-gpus", "tenants", "audit-log", "mcp", "tls");
     private static final Set<String> RATE_KEYS = Set.of("requests-per-second", "burst");

@@ -80,7 +80,8 @@ public final class StagecraftServer implements AutoCloseable {
         HttpServer http;
         if (settings.tls().isPresent()) {
             HttpsServer https = HttpsServer.create(address, 0);
-            https.setHttpsConfigurator(new HttpsConfigurator(settings.tls().get()));
+            RequestLog events = new RequestLog(requestLog, clock);
+            https.setHttpsConfigurator(new HttpsConfigurator(settings.tls().get().context(events::event)));
             http = https;
         } else {
             http = HttpServer.create(address, 0);

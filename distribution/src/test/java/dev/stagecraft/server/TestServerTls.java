@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stagecraft.api.Settings;
+import dev.stagecraft.tck.Deadline;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,20 +14,26 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code server.tls}: the server answers HTTPS with the certificate of the configured PKCS#12 key store (made here by
- * the JDK's keytool), a plain-HTTP request gets no answer, and a bad key store or password stops the settings with
- * one line naming the key.
+ * the JDK's keytool), a plain-HTTP request gets no answer, a renewed key store is served without a restart (a broken
+ * one is reported and the one before kept), and a bad key store or password stops the settings with one line naming
+ * the key.
  */
 class TestServerTls {
     private static final String PASSWORD = "test-only-password";
@@ -41,21 +48,29 @@ class TestServerTls {
         keystore = dir.resolve("server.p12");
         passwordFile = dir.resolve("password");
         Files.writeString(passwordFile, PASSWORD + "\n");
+        makeKeyStore(keystore, "localhost");
+    }
+
+    private static void makeKeyStore(Path file, String commonName) throws Exception {
         Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
                 "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
-                "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-storetype", "PKCS12",
-                "-keystore", keystore.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD)
+                "-dname", "CN=" + commonName, "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-storetype", "PKCS12",
+                "-keystore", file.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD)
                 .redirectErrorStream(true).start();
         String output = new String(keytool.getInputStream().readAllBytes());
         assertThat(keytool.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(keytool.exitValue()).as(output).isZero();
     }
 
-    @Test
-    void servesHttpsWithTheConfiguredCertificateAndPlainHttpGetsNoAnswer() throws Exception {
+    private ServerFixture tlsServer() throws IOException {
         Path config = dir.resolve("stagecraft.yaml");
         Files.writeString(config, "server:\n  tls:\n    keystore: " + keystore + "\n    password-file: " + passwordFile + "\n");
-        try (ServerFixture fixture = new ServerFixture(dir.resolve("state"), Map.of(), config)) {
+        return new ServerFixture(dir.resolve("state"), Map.of(), config);
+    }
+
+    @Test
+    void servesHttpsWithTheConfiguredCertificateAndPlainHttpGetsNoAnswer() throws Exception {
+        try (ServerFixture fixture = tlsServer()) {
             int port = fixture.server.address().getPort();
             String key = fixture.key("acme");
             HttpClient trusting = HttpClient.newBuilder().sslContext(trusting()).connectTimeout(Duration.ofSeconds(10)).build();
@@ -75,6 +90,64 @@ class TestServerTls {
                     .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()))
                     .as("plain HTTP to the TLS port").isInstanceOf(IOException.class);
         }
+    }
+
+    @Test
+    void aRenewedKeyStoreIsServedWithoutARestartAndABrokenOneIsReportedAndNotServed() throws Exception {
+        try (ServerFixture fixture = tlsServer()) {
+            int port = fixture.server.address().getPort();
+            assertThat(servedSubject(port)).isEqualTo("CN=localhost");
+
+            Path renewed = dir.resolve("renewed.p12");
+            makeKeyStore(renewed, "renewed");
+            Files.move(renewed, keystore, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Deadline.await(Duration.ofSeconds(20), "the renewed certificate served", () -> {
+                try {
+                    return servedSubject(port).equals("CN=renewed");
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(fixture.log()).contains("\"event\":\"tls-reloaded\",\"keystore\":\"" + keystore + "\"")
+                    .contains("\"notAfter\":");
+
+            Files.writeString(keystore, "half written");
+            Thread.sleep(2 * ReloadingKeyManager.CHECK_EVERY_NANOS / 1_000_000);
+            assertThat(servedSubject(port)).as("the key read before stays").isEqualTo("CN=renewed");
+            assertThat(servedSubject(port)).isEqualTo("CN=renewed");
+            String failed = fixture.log().lines().filter(line -> line.contains("tls-reload-failed")).reduce("", String::concat);
+            assertThat(failed).as("reported once, naming the key").contains("server.tls.keystore: cannot read " + keystore)
+                    .containsOnlyOnce("tls-reload-failed");
+        }
+    }
+
+    /** The subject of the certificate the server at {@code port} presents to a new connection. */
+    private static String servedSubject(int port) throws Exception {
+        AtomicReference<String> subject = new AtomicReference<>();
+        X509TrustManager recording = new X509TrustManager() { // accepts any certificate, to see which one is served
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+                subject.set(chain[0].getSubjectX500Principal().getName());
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+                throw new UnsupportedOperationException("a client only");
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, new TrustManager[] {recording}, null);
+        HttpClient client = HttpClient.newBuilder().sslContext(context)
+                .connectTimeout(Duration.ofSeconds(10)).build();
+        HttpResponse<String> health = client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/healthz"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).isEqualTo(200);
+        return subject.get();
     }
 
     @Test
