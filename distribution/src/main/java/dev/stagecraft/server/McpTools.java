@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stagecraft.api.EnvironmentRequirement;
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.ExecRequest;
+import dev.stagecraft.api.ExecResult;
+import dev.stagecraft.api.OutputListener;
 import dev.stagecraft.api.Settings;
 import dev.stagecraft.api.StagecraftException;
 import dev.stagecraft.cli.Json;
@@ -26,6 +28,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 import static dev.stagecraft.server.McpSchemas.ID;
 import static dev.stagecraft.server.McpSchemas.PATH;
@@ -43,9 +47,12 @@ import static dev.stagecraft.server.McpSchemas.typed;
 final class McpTools {
     /** One tool: its description and schema, and its call for a caller; critical-level work goes to {@code audit}. */
     record Definition(Tool tool, Handler handler, AuditTrail audit) {
-        /** Runs the tool; every refusal or failure becomes an error result of one line, never an exception. */
-        CallToolResult call(Caller caller, Map<String, Object> arguments) {
-            ToolCall call = new ToolCall(caller, new AuditRecord());
+        /**
+         * Runs the tool; every refusal or failure becomes an error result of one line, never an exception. A command's
+         * output also goes to {@code progress}, where the client asked for progress (else null).
+         */
+        CallToolResult call(Caller caller, Map<String, Object> arguments, McpProgress progress) {
+            ToolCall call = new ToolCall(caller, new AuditRecord(), progress);
             CallToolResult result;
             try {
                 result = handler.call(call, arguments == null ? Map.of() : arguments);
@@ -62,10 +69,21 @@ final class McpTools {
         }
     }
 
-    /** Who calls a tool, and the record of what it did (for the audit of critical-level work). */
-    record ToolCall(Caller caller, AuditRecord audit) {
+    /** Who calls a tool, the record of what it did (for the audit of critical-level work), and where progress goes. */
+    record ToolCall(Caller caller, AuditRecord audit, McpProgress progress) {
         String tenant() {
             return caller.tenant();
+        }
+
+        /** Runs a command, its output also to the call's progress where the client asked for it. */
+        ExecResult run(ExecRequest request, Function<OutputListener, ExecResult> streamed, Supplier<ExecResult> buffered) {
+            return audit.command(() -> {
+                if (progress == null) {
+                    return buffered.get();
+                }
+                KeptOutput kept = new KeptOutput(progress, request.outputLimit());
+                return kept.into(streamed.apply(kept));
+            });
         }
     }
 
@@ -126,7 +144,8 @@ final class McpTools {
             try (Tenants.TenantLease held = tenants.lease(call.tenant(), requirement)) {
                 Lease lease = held.lease();
                 call.audit().environment(lease.id(), lease.kind());
-                return McpResults.exec(lease.kind(), lease.id(), call.audit().command(() -> lease.execute(request)));
+                return McpResults.exec(lease.kind(), lease.id(),
+                        call.run(request, live -> lease.execute(request, live), () -> lease.execute(request)));
             }
         });
     }
@@ -159,7 +178,8 @@ final class McpTools {
             ObjectNode exec = execBody(arguments, RequestBodies.checked(() -> shellOrArgv(fields)));
             ExecRequest request = bodies.exec(exec, "exec", Set.of());
             call.audit().argv(request.argv());
-            return McpResults.exec(info.kind(), info.id(), call.audit().command(() -> manager.execute(info.id(), request)));
+            return McpResults.exec(info.kind(), info.id(),
+                    call.run(request, live -> manager.execute(info.id(), request, live), () -> manager.execute(info.id(), request)));
         });
     }
 

@@ -5,6 +5,7 @@ import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
+import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,13 +21,19 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 import static dev.stagecraft.server.McpClients.call;
 import static dev.stagecraft.server.McpClients.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@code /mcp} on a real server: the MCP Java SDK's streamable HTTP client with a key, and what is refused. */
+/**
+ * {@code /mcp} on a real server: the MCP Java SDK's streamable HTTP client with a key (and its progress notifications), and
+ * what is refused.
+ */
 class TestMcpHttp {
     private static final String INITIALIZE = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
             + "\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"curl\",\"version\":\"1\"}}}";
@@ -53,12 +60,16 @@ class TestMcpHttp {
     }
 
     private McpSyncClient client(String key) {
+        return client(key, update -> { });
+    }
+
+    private McpSyncClient client(String key, Consumer<McpSchema.ProgressNotification> progress) {
         HttpClientStreamableHttpTransport transport = HttpClientStreamableHttpTransport.builder(url())
                 .endpoint("/mcp")
                 .jsonMapper(new JacksonMcpJsonMapper(new ObjectMapper()))
                 .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + key))
                 .build();
-        McpSyncClient client = McpClient.sync(transport).requestTimeout(Duration.ofSeconds(120)).build();
+        McpSyncClient client = McpClient.sync(transport).requestTimeout(Duration.ofSeconds(120)).progressConsumer(progress).build();
         client.initialize();
         return client;
     }
@@ -97,6 +108,43 @@ class TestMcpHttp {
             client.closeGracefully();
         }
         assertThat(fixture.log()).contains("\"tenant\":\"acme\"").contains("\"route\":\"/mcp\"");
+    }
+
+    @Test
+    void aToolCallWithAProgressTokenStreamsProgressThenItsResult() throws Exception {
+        String key = fixture.key("acme");
+        List<McpSchema.ProgressNotification> progress = new CopyOnWriteArrayList<>();
+        McpSyncClient client = client(key, progress::add);
+        try {
+            CallToolResult slow = client.callTool(new McpSchema.CallToolRequest("run_code", Map.of("language", "python",
+                    "code", "import time\nfor i in range(3):\n    print('step', i, flush=True)\n    time.sleep(1.5)\n"
+                            + "time.sleep(6)\nprint('done')"), Map.of("progressToken", "slow-1")));
+            assertThat(slow.isError()).as(text(slow)).isFalse();
+            assertThat(text(slow)).contains("step 2\ndone\n");
+        } finally {
+            client.closeGracefully();
+        }
+        assertThat(progress).as("every notification names the call's token").allMatch(update -> "slow-1".equals(update.progressToken()));
+        assertThat(progress).extracting(McpSchema.ProgressNotification::progress).as("progress grows").isSorted().doesNotHaveDuplicates();
+        assertThat(progress).extracting(McpSchema.ProgressNotification::message).contains("step 1", "step 2")
+                .anyMatch(message -> message.matches("running for \\d+ s"));
+
+        String quick = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"run_code\","
+                + "\"arguments\":{\"argv\":[\"sh\",\"-c\",\"echo one; sleep 2; echo two\"]},\"_meta\":{\"progressToken\":42}}}";
+        HttpResponse<String> streamed = post(key, null, quick);
+        assertThat(streamed.headers().firstValue("Content-Type")).hasValue("text/event-stream");
+        List<String> events = List.of(streamed.body().split("\n\n"));
+        assertThat(events).allMatch(event -> event.startsWith("event: message\ndata: {"));
+        assertThat(events.get(0)).contains("\"method\":\"notifications/progress\"").contains("\"progressToken\":42")
+                .contains("\"message\":\"one\"");
+        assertThat(events.get(events.size() - 1)).contains("\"id\":7").contains("\"result\"");
+
+        HttpResponse<String> plain = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url() + "/mcp"))
+                .header("Content-Type", "application/json").header("Accept", "application/json")
+                .header("Authorization", "Bearer " + key).POST(HttpRequest.BodyPublishers.ofString(quick)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(plain.headers().firstValue("Content-Type")).as("no stream for a client that takes none").hasValue("application/json");
+        assertThat(plain.body()).startsWith("{").contains("\"id\":7").contains("one\\ntwo\\n");
     }
 
     @Test

@@ -20,7 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * {@code stagecraft mcp} spoken to by a client nobody here wrote: the official TypeScript SDK from npm, installed by
  * scripts/setup.d/50-mcp.sh into {@code STAGECRAFT_NPM_CACHE} (default {@code ~/.cache/stagecraft-npm}), running
- * src/test/resources/mcp/typescript-client.mjs under Node.
+ * src/test/resources/mcp/typescript-client.mjs under Node; its long run outlives the client's timeout only because
+ * progress notifications start that timeout again.
  */
 class TestMcpTypeScriptClient {
     @TempDir
@@ -52,7 +53,7 @@ class TestMcpTypeScriptClient {
         Process node = builder.start();
         node.getOutputStream().close();
         String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(node.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(node.waitFor(180, TimeUnit.SECONDS)).isTrue();
         String err = Files.readString(work.resolve("stderr.txt"));
         assertThat(node.exitValue()).as("stdout: %s%nstderr: %s", out, err).isZero();
 
@@ -71,6 +72,19 @@ class TestMcpTypeScriptClient {
         assertThat(result.get("bad").get("isError").asBoolean()).isTrue();
         assertThat(result.get("bad").get("text").asText()).isEqualTo("INVALID_REQUIREMENT: run_code: language: 'cobol' "
                 + "is not known (known: bash, node, perl, python, ruby, sh)");
+
+        JsonNode slow = result.get("slow");
+        assertThat(slow.get("isError").asBoolean()).as(slow.toString()).isFalse();
+        assertThat(slow.get("text").asText()).startsWith("exit code 0 (EXITED)").contains("step 2\ndone\n");
+        List<String> messages = new ArrayList<>();
+        double last = 0;
+        for (JsonNode update : slow.get("progress")) {
+            assertThat(update.get("progress").asDouble()).as("progress grows").isGreaterThan(last);
+            last = update.get("progress").asDouble();
+            messages.add(update.get("message").asText());
+        }
+        assertThat(messages).as("the lines printed, then beats through the silence").contains("step 1", "step 2")
+                .anyMatch(message -> message.matches("running for \\d+ s"));
     }
 
     private static Path npmCache() {
