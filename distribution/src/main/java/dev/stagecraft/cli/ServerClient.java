@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManager;
 
 /**
@@ -304,11 +305,34 @@ final class ServerClient {
         }
     }
 
+    /** A failed TLS handshake: the deepest message (the one that says why), and what to do about the usual one. */
+    private static String tlsReason(Throwable e) {
+        String why = "";
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause.getMessage() != null && !cause.getMessage().isBlank()) {
+                why = cause.getMessage().lines().findFirst().orElse("");
+            }
+        }
+        if (why.contains("certification path") || why.contains("PKIX")) {
+            return "TLS: the server's certificate is not trusted here (" + why + "); for a private CA, add "
+                    + "-Djavax.net.ssl.trustStore=FILE (and -Djavax.net.ssl.trustStorePassword=...) to $STAGECRAFT_OPTS";
+        }
+        if (why.contains("unrecognized SSL message")) {
+            return "TLS: the server does not speak it (" + why + "): use http:// for a server without server.tls";
+        }
+        return "TLS handshake failed: " + why;
+    }
+
     /**
      * The first message along the causes, in words: the HTTP client's own exceptions often have none, and a refused
      * connection has none at all.
      */
     private static String reason(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SSLException) {
+                return tlsReason(cause);
+            }
+        }
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
             if (cause instanceof UnresolvedAddressException) {
                 return "unknown host";

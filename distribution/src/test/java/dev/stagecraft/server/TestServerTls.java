@@ -12,12 +12,15 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -32,8 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code server.tls}: the server answers HTTPS with the certificate of the configured PKCS#12 key store (made here by
  * the JDK's keytool), a plain-HTTP request gets no answer, a renewed key store is served without a restart (a broken
- * one is reported and the one before kept), and a bad key store or password stops the settings with one line naming
- * the key.
+ * one is reported and the one before kept), the command line reaches it through a trust store given as a JVM option
+ * (and says in one line what to do without one), and a bad key store or password stops the settings with one line
+ * naming the key.
  */
 class TestServerTls {
     private static final String PASSWORD = "test-only-password";
@@ -52,11 +56,15 @@ class TestServerTls {
     }
 
     private static void makeKeyStore(Path file, String commonName) throws Exception {
-        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
+        keytool("-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
                 "-dname", "CN=" + commonName, "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-storetype", "PKCS12",
-                "-keystore", file.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD)
-                .redirectErrorStream(true).start();
+                "-keystore", file.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD);
+    }
+
+    private static void keytool(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
+        command.addAll(List.of(args));
+        Process keytool = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(keytool.getInputStream().readAllBytes());
         assertThat(keytool.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(keytool.exitValue()).as(output).isZero();
@@ -148,6 +156,49 @@ class TestServerTls {
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(health.statusCode()).isEqualTo(200);
         return subject.get();
+    }
+
+    @Test
+    void theCommandLineTrustsItThroughTheTrustStoreTheDocsNameAndSaysInOneLineWhenItDoesNot() throws Exception {
+        Path certificate = dir.resolve("server.crt");
+        Path trustStore = dir.resolve("trust.p12");
+        keytool("-exportcert", "-rfc", "-alias", "server", "-keystore", keystore.toString(), "-storepass", PASSWORD,
+                "-file", certificate.toString());
+        keytool("-importcert", "-noprompt", "-alias", "stagecraft", "-file", certificate.toString(), "-storetype", "PKCS12",
+                "-keystore", trustStore.toString(), "-storepass", "trust-password");
+        try (ServerFixture fixture = tlsServer()) {
+            String server = "https://127.0.0.1:" + fixture.server.address().getPort();
+            String key = fixture.key("acme");
+            String[] trusting = {"-Djavax.net.ssl.trustStore=" + trustStore, "-Djavax.net.ssl.trustStorePassword=trust-password"};
+            Cli ran = cli(key, trusting, "run", "--server", server, "--", "echo", "over tls");
+            assertThat(ran.exit()).as(ran.err()).isZero();
+            assertThat(ran.out()).isEqualTo("over tls\n");
+
+            Cli refused = cli(key, new String[0], "run", "--server", server, "--", "echo", "x");
+            assertThat(refused.exit()).isNotZero();
+            assertThat(refused.err().strip()).as("one line").doesNotContain("\n").doesNotContain("Exception")
+                    .contains("cannot reach server " + server + ": TLS: the server's certificate is not trusted here")
+                    .contains("-Djavax.net.ssl.trustStore=FILE");
+        }
+    }
+
+    private record Cli(int exit, String out, String err) {
+    }
+
+    /** The command line in a new JVM on the test class path, with {@code jvmOptions} as $STAGECRAFT_OPTS would add them. */
+    private Cli cli(String key, String[] jvmOptions, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(List.of(jvmOptions));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.stagecraft.cli.Main"));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(dir.resolve("cli.err").toFile());
+        builder.environment().put("STAGECRAFT_API_KEY", key);
+        builder.environment().put("STAGECRAFT_STATE_DIR", dir.resolve("cli-state").toString());
+        Process process = builder.start();
+        process.getOutputStream().close();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        return new Cli(process.exitValue(), out, Files.readString(dir.resolve("cli.err")));
     }
 
     @Test
