@@ -83,7 +83,8 @@ class TestMcpTypeScriptClient {
             last = update.get("progress").asDouble();
             messages.add(update.get("message").asText());
         }
-        assertThat(messages).as("the lines printed, then beats through the silence").contains("step 1", "step 2")
+        assertThat(messages).as("the last line printed (earlier ones may be passed over), then beats through the silence")
+                .contains("step 2")
                 .anyMatch(message -> message.matches("running for \\d+ s"));
     }
 
