@@ -10,13 +10,16 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedKeyManager;
 
 /** A PKCS#12 key store whose password is the first line of another file, read into a key manager. */
@@ -66,6 +69,27 @@ final class KeyStoreFiles {
                     + passwordFile + ": " + reason(e));
         } finally {
             Arrays.fill(password, '\0');
+        }
+    }
+
+    /** Trust in the certificate authorities of a PEM file (one or more {@code BEGIN CERTIFICATE} blocks), for clients. */
+    static TrustManagerFactory trusting(Path pem) throws Unreadable {
+        try (InputStream in = Files.newInputStream(pem)) {
+            Collection<? extends Certificate> certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
+            if (certificates.isEmpty()) {
+                throw new Unreadable("client-ca", pem + " holds no certificate (PEM, BEGIN CERTIFICATE)");
+            }
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            int index = 0;
+            for (Certificate certificate : certificates) {
+                store.setCertificateEntry("client-ca-" + index++, certificate);
+            }
+            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            factory.init(store);
+            return factory;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new Unreadable("client-ca", "cannot read " + pem + " as PEM certificates: " + reason(e));
         }
     }
 

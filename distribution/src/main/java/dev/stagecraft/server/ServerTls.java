@@ -12,25 +12,30 @@ import java.util.TreeSet;
 import java.util.function.Consumer;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * {@code server.tls}: the server's certificate and key, from a PKCS#12 key store ({@code keystore}) whose password is
  * the first line of {@code password-file}. Read when the settings are checked, so that a bad one stops {@code serve}
  * before it listens, with one line naming the key; read again when the files change ({@link ReloadingKeyManager}).
+ * With {@code client-ca} (PEM certificates) every client must also show a certificate that one of them signed.
  */
 public final class ServerTls {
-    private static final Set<String> KEYS = Set.of("keystore", "password-file");
+    private static final Set<String> KEYS = Set.of("keystore", "password-file", "client-ca");
 
     private final Path keystore;
     private final Path passwordFile;
     private final KeyStoreFiles.Keys first;
     private final List<Object> firstStamp;
+    private final Optional<TrustManagerFactory> clientCa;
 
-    private ServerTls(Path keystore, Path passwordFile, KeyStoreFiles.Keys first, List<Object> firstStamp) {
+    private ServerTls(Path keystore, Path passwordFile, KeyStoreFiles.Keys first, List<Object> firstStamp,
+                      Optional<TrustManagerFactory> clientCa) {
         this.keystore = keystore;
         this.passwordFile = passwordFile;
         this.first = first;
         this.firstStamp = firstStamp;
+        this.clientCa = clientCa;
     }
 
     static Optional<ServerTls> from(Settings tls) {
@@ -45,11 +50,21 @@ public final class ServerTls {
         Path keystore = path(tls, "keystore");
         Path passwordFile = path(tls, "password-file");
         List<Object> stamp = KeyStoreFiles.stamp(keystore, passwordFile);
+        Optional<TrustManagerFactory> clientCa = Optional.empty();
         try {
-            return Optional.of(new ServerTls(keystore, passwordFile, KeyStoreFiles.read(keystore, passwordFile), stamp));
+            KeyStoreFiles.Keys keys = KeyStoreFiles.read(keystore, passwordFile);
+            if (tls.has("client-ca")) {
+                clientCa = Optional.of(KeyStoreFiles.trusting(path(tls, "client-ca")));
+            }
+            return Optional.of(new ServerTls(keystore, passwordFile, keys, stamp, clientCa));
         } catch (KeyStoreFiles.Unreadable e) {
             throw tls.invalid(e.key, e.getMessage());
         }
+    }
+
+    /** Whether a client must show a certificate that {@code client-ca} signed. */
+    public boolean asksClientCertificates() {
+        return clientCa.isPresent();
     }
 
     /** The key store the server's certificate comes from. */
@@ -62,7 +77,7 @@ public final class ServerTls {
         try {
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(new KeyManager[] {new ReloadingKeyManager(keystore, passwordFile, first, firstStamp, events,
-                    System::nanoTime)}, null, null);
+                    System::nanoTime)}, clientCa.map(TrustManagerFactory::getTrustManagers).orElse(null), null);
             return context;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("this JDK offers no TLS context", e);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import dev.stagecraft.api.ErrorCode;
 import dev.stagecraft.api.StagecraftException;
@@ -28,6 +29,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 
 /**
  * {@code stagecraft serve}: the HTTP/JSON API over one {@link Stagecraft}, on the JDK's HTTP server with a fixed
@@ -81,7 +84,16 @@ public final class StagecraftServer implements AutoCloseable {
         if (settings.tls().isPresent()) {
             HttpsServer https = HttpsServer.create(address, 0);
             RequestLog events = new RequestLog(requestLog, clock);
-            https.setHttpsConfigurator(new HttpsConfigurator(settings.tls().get().context(events::event)));
+            ServerTls tls = settings.tls().get();
+            SSLContext context = tls.context(events::event);
+            https.setHttpsConfigurator(new HttpsConfigurator(context) {
+                @Override
+                public void configure(HttpsParameters parameters) {
+                    SSLParameters ssl = context.getDefaultSSLParameters();
+                    ssl.setNeedClientAuth(tls.asksClientCertificates());
+                    parameters.setSSLParameters(ssl);
+                }
+            });
             http = https;
         } else {
             http = HttpServer.create(address, 0);

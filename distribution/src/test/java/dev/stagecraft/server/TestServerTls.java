@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -36,8 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code server.tls}: the server answers HTTPS with the certificate of the configured PKCS#12 key store (made here by
  * the JDK's keytool), a plain-HTTP request gets no answer, a renewed key store is served without a restart (a broken
  * one is reported and the one before kept), the command line reaches it through a trust store given as a JVM option
- * (and says in one line what to do without one), and a bad key store or password stops the settings with one line
- * naming the key.
+ * (and says in one line what to do without one), with a client CA only clients showing a certificate it signed are
+ * served, and a bad key store, password or CA file stops the settings with one line naming the key.
  */
 class TestServerTls {
     private static final String PASSWORD = "test-only-password";
@@ -160,12 +161,7 @@ class TestServerTls {
 
     @Test
     void theCommandLineTrustsItThroughTheTrustStoreTheDocsNameAndSaysInOneLineWhenItDoesNot() throws Exception {
-        Path certificate = dir.resolve("server.crt");
-        Path trustStore = dir.resolve("trust.p12");
-        keytool("-exportcert", "-rfc", "-alias", "server", "-keystore", keystore.toString(), "-storepass", PASSWORD,
-                "-file", certificate.toString());
-        keytool("-importcert", "-noprompt", "-alias", "stagecraft", "-file", certificate.toString(), "-storetype", "PKCS12",
-                "-keystore", trustStore.toString(), "-storepass", "trust-password");
+        Path trustStore = serverTrustStore();
         try (ServerFixture fixture = tlsServer()) {
             String server = "https://127.0.0.1:" + fixture.server.address().getPort();
             String key = fixture.key("acme");
@@ -180,6 +176,62 @@ class TestServerTls {
                     .contains("cannot reach server " + server + ": TLS: the server's certificate is not trusted here")
                     .contains("-Djavax.net.ssl.trustStore=FILE");
         }
+    }
+
+    @Test
+    void withAClientCaOnlyAClientShowingACertificateItSignedIsServed() throws Exception {
+        Path ca = dir.resolve("ca.p12");
+        Path caPem = dir.resolve("ca.pem");
+        Path client = dir.resolve("client.p12");
+        keytool("-genkeypair", "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
+                "-dname", "CN=test client CA", "-ext", "bc:c", "-storetype", "PKCS12", "-keystore", ca.toString(),
+                "-storepass", PASSWORD);
+        keytool("-exportcert", "-rfc", "-alias", "ca", "-keystore", ca.toString(), "-storepass", PASSWORD, "-file", caPem.toString());
+        keytool("-genkeypair", "-alias", "client", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
+                "-dname", "CN=agent platform", "-storetype", "PKCS12", "-keystore", client.toString(), "-storepass", PASSWORD);
+        keytool("-certreq", "-alias", "client", "-keystore", client.toString(), "-storepass", PASSWORD,
+                "-file", dir.resolve("client.csr").toString());
+        keytool("-gencert", "-alias", "ca", "-keystore", ca.toString(), "-storepass", PASSWORD, "-rfc",
+                "-infile", dir.resolve("client.csr").toString(), "-outfile", dir.resolve("client.crt").toString());
+        keytool("-importcert", "-noprompt", "-alias", "ca", "-file", caPem.toString(), "-keystore", client.toString(),
+                "-storepass", PASSWORD);
+        keytool("-importcert", "-alias", "client", "-file", dir.resolve("client.crt").toString(),
+                "-keystore", client.toString(), "-storepass", PASSWORD);
+
+        Path config = dir.resolve("stagecraft.yaml");
+        Files.writeString(config, "server:\n  tls:\n    keystore: " + keystore + "\n    password-file: " + passwordFile
+                + "\n    client-ca: " + caPem + "\n");
+        try (ServerFixture fixture = new ServerFixture(dir.resolve("state"), Map.of(), config)) {
+            URI health = URI.create("https://127.0.0.1:" + fixture.server.address().getPort() + "/healthz");
+            HttpClient signed = HttpClient.newBuilder().sslContext(trusting(client)).build();
+            assertThat(signed.send(HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+
+            Path trustStore = serverTrustStore();
+            Cli ran = cli(fixture.key("acme"), new String[] {"-Djavax.net.ssl.trustStore=" + trustStore,
+                    "-Djavax.net.ssl.trustStorePassword=trust-password", "-Djavax.net.ssl.keyStore=" + client,
+                    "-Djavax.net.ssl.keyStorePassword=" + PASSWORD, "-Djavax.net.ssl.keyStoreType=PKCS12"},
+                    "run", "--server", "https://127.0.0.1:" + fixture.server.address().getPort(), "--", "echo", "mutual");
+            assertThat(ran.exit()).as("the command line shows the key store the JVM options name: " + ran.err()).isZero();
+            assertThat(ran.out()).isEqualTo("mutual\n");
+
+            for (SSLContext without : new SSLContext[] {trusting(), trusting(keystore)}) { // no certificate; one not signed by the CA
+                HttpClient refused = HttpClient.newBuilder().sslContext(without).build();
+                assertThatThrownBy(() -> refused.send(HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString())).isInstanceOf(IOException.class);
+            }
+        }
+    }
+
+    /** A trust store holding the server's certificate alone, as the docs tell a user of a private CA to make. */
+    private Path serverTrustStore() throws Exception {
+        Path certificate = dir.resolve("server.crt");
+        Path trustStore = dir.resolve("trust.p12");
+        keytool("-exportcert", "-rfc", "-alias", "server", "-keystore", keystore.toString(), "-storepass", PASSWORD,
+                "-file", certificate.toString());
+        keytool("-importcert", "-noprompt", "-alias", "stagecraft", "-file", certificate.toString(), "-storetype", "PKCS12",
+                "-keystore", trustStore.toString(), "-storepass", "trust-password");
+        return trustStore;
     }
 
     private record Cli(int exit, String out, String err) {
@@ -220,6 +272,9 @@ class TestServerTls {
         assertThatThrownBy(() -> ServerSettings.from(new Settings("stagecraft.yaml", "server",
                 Map.of("tls", Map.of("cert", "x")))))
                 .hasMessageContaining("cert").hasMessageContaining("unknown key");
+        assertThatThrownBy(() -> ServerSettings.from(new Settings("stagecraft.yaml", "server", Map.of("tls", Map.of(
+                "keystore", keystore.toString(), "password-file", passwordFile.toString(), "client-ca", passwordFile.toString())))))
+                .as("a file without a certificate").hasMessageContaining("server.tls.client-ca").hasMessageNotContaining("\n");
         assertThat(ServerSettings.from(server(keystore, passwordFile)).tls()).isPresent();
     }
 
@@ -230,14 +285,27 @@ class TestServerTls {
 
     /** A client context that trusts the certificate in the test's key store, and nothing else. */
     private SSLContext trusting() throws Exception {
+        return trusting(null);
+    }
+
+    /** The same, showing the key and certificate of {@code clientKeyStore} when the server asks (null: none). */
+    private SSLContext trusting(Path clientKeyStore) throws Exception {
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(load(keystore));
+        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        if (clientKeyStore != null) {
+            keys.init(load(clientKeyStore), PASSWORD.toCharArray());
+        }
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(clientKeyStore == null ? null : keys.getKeyManagers(), trust.getTrustManagers(), null);
+        return context;
+    }
+
+    private static KeyStore load(Path file) throws Exception {
         KeyStore store = KeyStore.getInstance("PKCS12");
-        try (InputStream in = new FileInputStream(keystore.toFile())) {
+        try (InputStream in = new FileInputStream(file.toFile())) {
             store.load(in, PASSWORD.toCharArray());
         }
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(store);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, trust.getTrustManagers(), null);
-        return context;
+        return store;
     }
 }
