@@ -19,8 +19,8 @@ import java.util.concurrent.CountDownLatch;
                 + "from 'stagecraft keys create'. The reaper runs here: environments die on their TTL and idle timeout.",
                 "On a signal it stops accepting, lets running requests finish (server.stop-grace), then closes.",
                 "Plain HTTP, for loopback; with server.tls.keystore and server.tls.password-file in the configuration it "
-                        + "answers HTTPS only, and takes a renewed key store without a restart; with server.tls.client-ca every client "
-                        + "must show a certificate that CA signed."})
+                        + "answers HTTPS only, and takes a renewed key store without a restart; with server.tls.client-ca "
+                        + "every client must show a certificate that CA signed."})
 final class ServeCommand implements Callable<Integer> {
     @Mixin GlobalOptions global;
 
